@@ -1,0 +1,26 @@
+# medcode: two commands on a fresh machine.
+#   make demo  builds medcode, installs the ICD-10-CM and ICD-10-PCS releases
+#              (from ../shared/data when present, otherwise from the publisher)
+#              and runs the main job on them.
+#   make test  runs every check CI runs.
+
+GO      ?= go
+BIN     := bin/medcode
+DATA    ?= $(CURDIR)/.medcode-demo
+SHARED  ?= $(abspath $(CURDIR)/../shared/data)
+
+.PHONY: build demo test bench fuzz
+
+build:
+	$(GO) build -o $(BIN) ./cmd/medcode
+
+demo: build
+	MEDCODE_DATA=$(DATA) SHARED=$(SHARED) ./scripts/demo.sh $(BIN)
+
+test:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(GO) test -race -timeout 40m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,8 @@
+module github.com/medcode-dev/medcode
+
+go 1.26.0
+
+require (
+	github.com/kljensen/snowball v0.10.0
+	golang.org/x/text v0.44.0
+)
