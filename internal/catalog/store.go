@@ -64,8 +64,7 @@ func decodeRelease(b []byte, name string) (*codesys.Release, error) {
 // of the codesys model). It is the single place every decoded release goes
 // through.
 func prepare(r *codesys.Release) {
-	// INTEGRATION: call r.Prepare() here once codesys provides it.
-	_ = r
+	r.Prepare()
 }
 
 // Open decodes an installed release. An empty version opens the latest

@@ -87,6 +87,7 @@ $XDG_DATA_HOME/medcode, else ~/.local/share/medcode.`,
 		newLookupCmd(a),
 		newValidateCmd(a),
 		newReleasesCmd(a),
+		newImportCmd(a),
 	)
 	return root
 }
