@@ -20,10 +20,3 @@ func ReadOrder(r io.Reader, name string) (*Order, error) { return nil, errTODO }
 // Index, Table of Neoplasms, Table of Drugs and Chemicals) or an
 // ICD10PCS.index file.
 func ReadIndex(r io.Reader, name string) (*Index, error) { return nil, errTODO }
-
-// ReadPCSTables reads an ICD-10-PCS Tables XML file (root ICD10PCS.tabular).
-func ReadPCSTables(r io.Reader, name string) (*PCSTables, error) { return nil, errTODO }
-
-// ReadPCSDefinitions reads an ICD-10-PCS Definitions XML file (root
-// ICD10PCS.definitions).
-func ReadPCSDefinitions(r io.Reader, name string) (*PCSDefinitions, error) { return nil, errTODO }
