@@ -551,7 +551,7 @@ func TestReadPCSTablesErrors(t *testing.T) {
 		t.Errorf("error %v, want line %d", err, want)
 	}
 	// A table given twice.
-	first := good[strings.Index(good, "<pcsTable>"):strings.Index(good, "</pcsTable>")+len("</pcsTable>")]
+	first := good[strings.Index(good, "<pcsTable>") : strings.Index(good, "</pcsTable>")+len("</pcsTable>")]
 	dup := strings.Replace(good, "</ICD10PCS.tabular>", first+"\n</ICD10PCS.tabular>", 1)
 	if _, err := ReadPCSTables(strings.NewReader(dup), "dup.xml"); err == nil || !strings.Contains(err.Error(), "table 0DT given twice (first at line "+strconv.Itoa(lineOf("<pcsTable>"))+")") {
 		t.Errorf("duplicate table: %v", err)
