@@ -528,14 +528,12 @@ func (t *PCSTables) WithPrefix(prefix string) []*PCSTable {
 	return out
 }
 
-// prefixRange returns the range of sorted keys that start with p.
+// prefixRange returns the range of sorted keys that start with p. Keys are
+// PCS characters, all below 0x7f, so p+"\x7f" bounds the range from above.
 func prefixRange(keys []string, p string) (lo, hi int) {
 	lo, _ = slices.BinarySearch(keys, p)
-	hi = lo
-	for hi < len(keys) && strings.HasPrefix(keys[hi], p) {
-		hi++
-	}
-	return lo, hi
+	hi, _ = slices.BinarySearch(keys[lo:], p+"\x7f")
+	return lo, lo + hi
 }
 
 // NumCodes returns the number of valid codes: the sum over all rows of the

@@ -148,7 +148,7 @@ func (t *PCSTables) IsValid(code string) bool {
 // the empty string) gets the fixed axes and the values allowed next, so
 // that a code can be built axis by axis.
 func (t *PCSTables) Validate(code string) PCSCheck {
-	c := PCSCheck{Input: code, Code: normalizePCS(code)}
+	c := PCSCheck{Input: code, Code: normalizePCS(code), Axes: make([]PCSAxisValue, 0, 7)}
 	s := c.Code
 	if len(s) > 7 {
 		c.Problem, c.Pos = PCSTooLong, 8
@@ -257,15 +257,15 @@ func describeAxes(axes []PCSAxisValue) string {
 func (t *PCSTables) leadingNext(ix *pcsIndex, lo, hi, p int) (string, []PCSValue) {
 	var title string
 	var next []PCSValue
-	for k := lo; k < hi; k++ {
+	for k := lo; k < hi; {
 		a := &t.Tables[ix.order[k]].Axes[p]
 		if title == "" {
 			title = a.Title
 		}
-		if n := len(next); n > 0 && next[n-1].Code == a.Values[0].Code {
-			continue
-		}
 		next = append(next, a.Values[0])
+		// Skip the other tables that share this character.
+		_, n := prefixRange(ix.keys[k:hi], ix.keys[k][:p+1])
+		k += n
 	}
 	if title == "" {
 		title = [...]string{"Section", "Body System", "Operation"}[p]

@@ -586,10 +586,19 @@ func TestReadPCSDefinitionsErrors(t *testing.T) {
 
 func BenchmarkPCSValidate(b *testing.B) {
 	pt := realPCSTables(b, pcsTables2025)
-	codes := []string{"0DTJ4ZZ", "02703DZ", "0SR9019", "XW013W7", "0DTJ0ZG"}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		_ = pt.Validate(codes[i%len(codes)])
+	for _, bc := range []struct{ name, code string }{
+		{"valid", "0DTJ4ZZ"},
+		{"valid-newtech", "XW013W7"},
+		{"combination", "0DTJ0ZG"},
+		{"unknown-table", "0ATJ4ZZ"},
+		{"partial", "0DTJ"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = pt.Validate(bc.code)
+			}
+		})
 	}
 }
 
