@@ -202,7 +202,7 @@ func (t *PCSTables) Validate(code string) PCSCheck {
 		if ix.union[ti][a]>>v[a+3]&1 == 0 {
 			c.Problem, c.Pos = PCSValueNotAllowed, a+4
 			c.NextTitle, c.Next = rowNext(tab, masks, v[3:3+a], a)
-			c.Reason = fmt.Sprintf("table %s has no %s value %c", tab.Key(), tab.Rows[0].Axes[a].Title, s[a+3])
+			c.Reason = fmt.Sprintf("table %s has no %s value %c", tab.Key(), rowTitle(tab, a), s[a+3])
 			return c
 		}
 	}
@@ -218,7 +218,7 @@ func (t *PCSTables) Validate(code string) PCSCheck {
 				}
 			}
 			c.Axes = append(c.Axes, rowAxes(tab, masks, s, v, a)...)
-			c.Reason = fmt.Sprintf("table %s allows %s %c (%s), but not with %s", tab.Key(), tab.Rows[0].Axes[a].Title, s[a+3], label, describeAxes(c.Axes[3:]))
+			c.Reason = fmt.Sprintf("table %s allows %s %c (%s), but not with %s", tab.Key(), rowTitle(tab, a), s[a+3], label, describeAxes(c.Axes[3:]))
 			return c
 		}
 	}
@@ -308,7 +308,7 @@ func rowNext(tab *PCSTable, masks [][4]uint64, v []int, a int) (string, []PCSVal
 		}
 	}
 	slices.SortStableFunc(next, func(x, y PCSValue) int { return pcsChar(x.Code) - pcsChar(y.Code) })
-	return tab.Rows[0].Axes[a].Title, next
+	return rowTitle(tab, a), next
 }
 
 // rowAxes describes positions 4 to 3+n of code s, whose values v are
@@ -317,7 +317,7 @@ func rowNext(tab *PCSTable, masks [][4]uint64, v []int, a int) (string, []PCSVal
 func rowAxes(tab *PCSTable, masks [][4]uint64, s string, v [7]int, n int) []PCSAxisValue {
 	out := make([]PCSAxisValue, 0, n)
 	for a := range n {
-		av := PCSAxisValue{Pos: a + 4, Title: tab.Rows[0].Axes[a].Title, Value: s[a+3]}
+		av := PCSAxisValue{Pos: a + 4, Title: rowTitle(tab, a), Value: s[a+3]}
 		for r := range tab.Rows {
 			if !matches(&masks[r], v[3:3+n]) {
 				continue
@@ -343,4 +343,13 @@ func (a *PCSAxis) label(code byte) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// rowTitle returns the title of axis a (0 for position 4) of the table's
+// rows, which all rows share.
+func rowTitle(tab *PCSTable, a int) string {
+	if len(tab.Rows) > 0 {
+		return tab.Rows[0].Axes[a].Title
+	}
+	return fmt.Sprintf("character %d", a+4)
 }
