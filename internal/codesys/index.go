@@ -134,7 +134,7 @@ func ixJoin(a, b string) string {
 		return b
 	case b == "":
 		return a
-	case strings.IndexByte(",;:.)", b[0]) >= 0:
+	case strings.IndexByte(",;:.)-", b[0]) >= 0:
 		return a + b
 	}
 	return a + " " + b
@@ -220,6 +220,8 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 type indexReader struct {
 	d    *xml.Decoder
 	name string
+	line int        // where the last token started, for errors
+	open []xml.Name // the elements open at the current token
 	sb   strings.Builder
 }
 
@@ -228,12 +230,41 @@ func (ir *indexReader) errorf(format string, args ...any) error {
 	err := fmt.Errorf(format, args...)
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
-		// A syntax error carries its own line; the decoder may already
-		// have moved on.
+		// A syntax error carries its own line.
+		if se.Msg == "unexpected EOF" {
+			return fmt.Errorf("read index %s: %w (the file is truncated): %w", ir.name, err, io.ErrUnexpectedEOF)
+		}
 		return fmt.Errorf("read index %s: %w", ir.name, err)
 	}
-	line, _ := ir.d.InputPos()
-	return fmt.Errorf("read index %s: line %d: %w", ir.name, line, err)
+	return fmt.Errorf("read index %s: line %d: %w", ir.name, ir.line, err)
+}
+
+// token returns the next token, noting the line it starts on. It reads
+// raw tokens, which is markedly faster than Decoder.Token (the files use
+// no namespaces), and does the nesting check Token would do itself.
+func (ir *indexReader) token() (xml.Token, error) {
+	ir.line, _ = ir.d.InputPos()
+	tok, err := ir.d.RawToken()
+	if err != nil {
+		if err == io.EOF && len(ir.open) > 0 {
+			return nil, fmt.Errorf("file ends inside <%s> (the file is truncated): %w", ir.open[len(ir.open)-1].Local, io.ErrUnexpectedEOF)
+		}
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		ir.open = append(ir.open, t.Name)
+	case xml.EndElement:
+		n := len(ir.open)
+		if n == 0 {
+			return nil, &xml.SyntaxError{Msg: "unexpected end element </" + t.Name.Local + ">", Line: ir.line}
+		}
+		if ir.open[n-1] != t.Name {
+			return nil, &xml.SyntaxError{Msg: "element <" + ir.open[n-1].Local + "> closed by </" + t.Name.Local + ">", Line: ir.line}
+		}
+		ir.open = ir.open[:n-1]
+	}
+	return tok, nil
 }
 
 // next returns the next start or end element, skipping comments,
@@ -241,14 +272,11 @@ func (ir *indexReader) errorf(format string, args ...any) error {
 // between elements is an error: index content lives in leaf elements.
 func (ir *indexReader) next(in string) (xml.Token, error) {
 	for {
-		tok, err := ir.d.Token()
+		tok, err := ir.token()
+		if err == io.EOF {
+			return nil, fmt.Errorf("no root element: want <ICD10CM.index> or <ICD10PCS.index>: %w", io.ErrUnexpectedEOF)
+		}
 		if err != nil {
-			if err == io.EOF {
-				if in == "" {
-					return nil, fmt.Errorf("no root element: want <ICD10CM.index> or <ICD10PCS.index>: %w", io.ErrUnexpectedEOF)
-				}
-				return nil, fmt.Errorf("file ends inside <%s>: %w", in, io.ErrUnexpectedEOF)
-			}
 			return nil, err
 		}
 		switch t := tok.(type) {
@@ -321,7 +349,7 @@ func (ir *indexReader) read() (*Index, error) {
 	// Anything after the root element other than comments and white
 	// space means the file is not what it claims to be.
 	for {
-		tok, err := ir.d.Token()
+		tok, err := ir.token()
 		if err == io.EOF {
 			break
 		}
@@ -436,7 +464,7 @@ func (ir *indexReader) term(start xml.StartElement, level int) (*Term, error) {
 				return nil, err
 			}
 			if lv != level+1 {
-				return nil, fmt.Errorf("<term level=\"%d\"> inside a level %d term %s, want level %d: %w", lv, level, ixTermName(t), level+1, ErrIndexFormat)
+				return nil, fmt.Errorf("<term level=\"%d\"> in %s of level %d, want level %d: %w", lv, ixTermName(t), level, level+1, ErrIndexFormat)
 			}
 			sub, err := ir.term(se, lv)
 			if err != nil {
@@ -574,11 +602,8 @@ func (ir *indexReader) text(start xml.StartElement, allow textAllow) (ixText, er
 // byte marks where nonessential modifiers stood.
 func (ir *indexReader) mixed(in string, allow textAllow, out *ixText, nemods *[]string, drop bool) error {
 	for {
-		tok, err := ir.d.Token()
+		tok, err := ir.token()
 		if err != nil {
-			if err == io.EOF {
-				return fmt.Errorf("file ends inside <%s>: %w", in, io.ErrUnexpectedEOF)
-			}
 			return err
 		}
 		switch t := tok.(type) {
@@ -637,39 +662,35 @@ func (ir *indexReader) mixed(in string, allow textAllow, out *ixText, nemods *[]
 // and returns it with white space collapsed.
 func (ir *indexReader) plainText(start xml.StartElement) (string, error) {
 	var b strings.Builder
-	depth := 0
-	drop := 0
+	depth := len(ir.open) // start is open
+	dropAt := 0           // depth of an open <old>, whose text is dropped
 	for {
-		tok, err := ir.d.Token()
+		tok, err := ir.token()
 		if err != nil {
-			if err == io.EOF {
-				return "", fmt.Errorf("file ends inside <%s>: %w", start.Name.Local, io.ErrUnexpectedEOF)
-			}
 			return "", err
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
-			if drop == 0 {
+			if dropAt == 0 {
 				b.Write(t)
 			}
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "new", "unc", "diff":
 			case "old":
-				drop++
+				if dropAt == 0 {
+					dropAt = len(ir.open)
+				}
 			default:
 				return "", ir.unexpected(t, start.Name.Local)
 			}
-			depth++
-			_ = depth
 		case xml.EndElement:
-			if t.Name.Local == "old" {
-				drop--
+			if len(ir.open) < dropAt {
+				dropAt = 0
 			}
-			if depth == 0 {
+			if len(ir.open) < depth {
 				return ixSpace(b.String()), nil
 			}
-			depth--
 		}
 	}
 }
