@@ -823,7 +823,8 @@ func (ix *Index) Find(titles ...string) ([]*Term, bool) {
 	for i, s := range titles {
 		parts[i] = ixSpace(s)
 	}
-	path, used := ixMatch(ix.Terms, parts, false)
+	budget := ixMatchBudget
+	path, used := ixMatch(ix.Terms, parts, false, &budget)
 	if used < len(parts) {
 		return nil, false
 	}
@@ -854,57 +855,79 @@ func (ix *Index) Resolve(ref string) (path []*Term, rest string, err error) {
 	if len(parts) == 0 {
 		return nil, "", fmt.Errorf("resolve %q: empty reference: %w", ref, ErrNoTerm)
 	}
-	path, used := ixMatch(ix.Terms, parts, true)
+	budget := ixMatchBudget
+	path, used := ixMatch(ix.Terms, parts, true, &budget)
 	if used == 0 {
 		return nil, "", fmt.Errorf("resolve %q: no main term %q: %w", ref, parts[0], ErrNoTerm)
 	}
 	return path, strings.Join(parts[used:], ", "), nil
 }
 
+// ixMatchBudget bounds the number of candidate terms one Find or Resolve
+// descends into. Real references need a few dozen; the bound keeps
+// pathological input (many equal titles at every level) from taking
+// exponential time.
+const ixMatchBudget = 10000
+
 // ixMatch follows parts down from terms and returns the path that consumes
 // the most parts (all of them if possible) and how many it consumed. With
 // join, several consecutive parts may together name one term (titles with
 // commas). The first complete match in order of preference wins.
-func ixMatch(terms []*Term, parts []string, join bool) ([]*Term, int) {
-	if len(parts) == 0 || len(terms) == 0 {
+func ixMatch(terms []*Term, parts []string, join bool, budget *int) ([]*Term, int) {
+	if len(parts) == 0 || len(terms) == 0 || *budget <= 0 {
 		return nil, 0
 	}
 	var best []*Term
 	bestUsed := 0
 	// try reports whether a complete match was found through t.
 	try := func(t *Term, k int) bool {
-		sub, u := ixMatch(t.Terms, parts[k:], join)
+		*budget--
+		sub, u := ixMatch(t.Terms, parts[k:], join, budget)
 		if k+u > bestUsed {
 			best = append([]*Term{t}, sub...)
 			bestUsed = k + u
 		}
-		return bestUsed == len(parts)
+		return bestUsed == len(parts) || *budget <= 0
 	}
 	maxK := 1
 	if join {
 		maxK = len(parts)
 	}
+	// Longer runs of parts first; alternatives and prefixes only name
+	// single parts, so they come last of all.
+	var cands [ixPrefix + 1][]*Term
 	for k := maxK; k >= 1; k-- {
 		q := parts[0]
 		if k > 1 {
 			q = strings.Join(parts[:k], ", ")
 		}
-		for _, strength := range []int{ixExact, ixLoose} {
-			for _, t := range terms {
-				if ixTitleMatch(t, q) == strength && try(t, k) {
+		query := newIxQuery(q)
+		for i := range cands {
+			cands[i] = cands[i][:0]
+		}
+		for _, t := range terms {
+			if m := ixTitleMatch(t, query); m != ixNone && (k == 1 || m <= ixLoose) {
+				cands[m] = append(cands[m], t)
+			}
+		}
+		for _, ts := range cands {
+			for _, t := range ts {
+				if try(t, k) {
 					return best, bestUsed
 				}
 			}
 		}
 	}
-	for _, strength := range []int{ixAlternative, ixPrefix} {
-		for _, t := range terms {
-			if ixTitleMatch(t, parts[0]) == strength && try(t, 1) {
-				return best, bestUsed
-			}
-		}
-	}
 	return best, bestUsed
+}
+
+// ixQuery is one title to match, with its loose form computed once.
+type ixQuery struct {
+	text, loose string
+}
+
+func newIxQuery(q string) ixQuery {
+	return ixQuery{text: q, loose: ixLooseKey(q)}
 }
 
 // How well a query matches a title, best first.
@@ -922,19 +945,20 @@ const (
 	ixPrefix
 )
 
-func ixTitleMatch(t *Term, q string) int {
+func ixTitleMatch(t *Term, query ixQuery) int {
+	q, lq := query.text, query.loose
 	if t.Title == "" {
 		return ixNone
 	}
-	if ixEqual(t.Title, q) || (t.Nemod != "" && ixEqual(t.Text(), q)) {
+	if ixEqual(t.Title, q) || (t.Nemod != "" && strings.IndexByte(q, '(') >= 0 && ixEqual(t.Text(), q)) {
 		return ixExact
 	}
-	lt, lq := t.Title, q
-	if ixHasModifier(lt) || ixHasModifier(lq) {
-		lt, lq = ixLooseKey(lt), ixLooseKey(lq)
-		if ixEqual(lt, lq) {
-			return ixLoose
-		}
+	lt := t.Title
+	if ixHasModifier(lt) {
+		lt = ixLooseKey(lt)
+	}
+	if ixEqual(lt, lq) {
+		return ixLoose
 	}
 	if strings.IndexByte(t.Title, ',') >= 0 {
 		for alt := range strings.SplitSeq(t.Title, ",") {
@@ -959,6 +983,9 @@ func ixHasModifier(s string) bool {
 // modifiers, and the words NEC (not elsewhere classifiable) and NOS (not
 // otherwise specified), which qualify a title without naming anything.
 func ixLooseKey(s string) string {
+	if !ixHasModifier(s) {
+		return s
+	}
 	s = ixStripParens(s)
 	if !strings.Contains(s, "NEC") && !strings.Contains(s, "NOS") && !strings.Contains(s, "nec") && !strings.Contains(s, "nos") {
 		return s

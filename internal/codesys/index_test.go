@@ -744,3 +744,27 @@ func BenchmarkResolve(b *testing.B) {
 		}
 	}
 }
+
+// TestResolveBounded resolves a reference against an index where every
+// level has several terms of the same title and the last part matches
+// nothing: without a bound the search would try every path.
+func TestResolveBounded(t *testing.T) {
+	var level []*Term
+	for range 20 {
+		next := make([]*Term, 6)
+		for i := range next {
+			// Siblings share their subterms: a DAG, built cheaply.
+			next[i] = &Term{Title: "a", Terms: level}
+		}
+		level = next
+	}
+	ix := &Index{Terms: level}
+	ref := strings.Repeat("a, ", 20) + "b"
+	path, rest, err := ix.Resolve(ref)
+	if err != nil || len(path) == 0 || rest == "" {
+		t.Errorf("Resolve = %d terms, rest %q, %v; want a partial path", len(path), rest, err)
+	}
+	if _, ok := ix.Find(strings.Split(ref, ", ")...); ok {
+		t.Error("Find succeeded for a path whose last title is missing")
+	}
+}
