@@ -477,7 +477,8 @@ func TestPCSIndex(t *testing.T) {
 	}
 
 	// A see reference with a partial code leads to the term that carries
-	// that partial code: the index agrees with itself.
+	// codes starting with it, on the term or below: the index agrees with
+	// itself.
 	ab, _ := ix.Find("Abdominohysterectomy")
 	path, rest, err := ix.Resolve(ab[0].See)
 	if err != nil || rest != "" || path[len(path)-1].Codes != ab[0].SeeCodes {
@@ -490,12 +491,12 @@ func TestPCSIndex(t *testing.T) {
 			continue
 		}
 		checked++
-		if got, rest, err := ix.Resolve(term.See); err == nil && rest == "" && got[len(got)-1].Codes == term.SeeCodes {
+		if got, rest, err := ix.Resolve(term.See); err == nil && rest == "" && carriesCodes(got[len(got)-1], term.SeeCodes) {
 			agree++
 		}
 	}
-	if checked != 448 || agree*100 < checked*80 {
-		t.Errorf("%d of %d see references with codes resolve to a term with those codes; want 448 checked, 80%% agreeing", agree, checked)
+	if checked != 448 || agree*100 < checked*95 {
+		t.Errorf("%d of %d see references with codes resolve to a term with those codes; want 448 checked, 95%% agreeing", agree, checked)
 	}
 
 	// A use reference with a table.
@@ -509,6 +510,22 @@ func TestPCSIndex(t *testing.T) {
 	if useTab == nil || len(useTab.UseTab) != 3 || useTab.Use == "" {
 		t.Errorf("first term with a use table: %+v", useTab)
 	}
+}
+
+// carriesCodes reports whether t or a term below it leads to a code or
+// partial code that starts with prefix.
+func carriesCodes(t *Term, prefix string) bool {
+	for _, c := range []string{t.Code, t.Codes} {
+		if c != "" && strings.HasPrefix(c, prefix) {
+			return true
+		}
+	}
+	for _, sub := range t.Terms {
+		if carriesCodes(sub, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestMainIndexFixture(t *testing.T) {
