@@ -328,7 +328,7 @@ func (ir *indexReader) read() (*Index, error) {
 				return nil, err
 			}
 		case "title":
-			tt, err := ir.text(se, 0)
+			tt, err := ir.text(se, allowNemod)
 			if err != nil {
 				return nil, err
 			}
@@ -394,7 +394,7 @@ func (ir *indexReader) heading(start xml.StartElement) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		tt, err := ir.text(se, 0)
+		tt, err := ir.text(se, allowNemod)
 		if err != nil {
 			return nil, err
 		}
@@ -421,7 +421,7 @@ func (ir *indexReader) letter(start xml.StartElement, terms []*Term) ([]*Term, e
 		switch se.Name.Local {
 		case "title", "diff":
 			// The letter heading ("A") is implied by the main terms.
-			if _, err := ir.text(se, 0); err != nil {
+			if _, err := ir.text(se, allowNemod); err != nil {
 				return nil, err
 			}
 		case "mainTerm":
@@ -476,7 +476,7 @@ func (ir *indexReader) term(start xml.StartElement, level int) (*Term, error) {
 			if err != nil {
 				return nil, err
 			}
-			tt, err := ir.text(se, 0)
+			tt, err := ir.text(se, allowNemod)
 			if err != nil {
 				return nil, err
 			}
@@ -1060,12 +1060,17 @@ const (
 	DrugUnderdosing           Column = "underdosing"
 )
 
-// NeoplasmColumns and DrugColumns list the columns of each table in the
+// NeoplasmColumns lists the columns of the Table of Neoplasms in the order
+// the publisher prints them.
+func NeoplasmColumns() []Column {
+	return []Column{NeoplasmMalignantPrimary, NeoplasmMalignantSecondary, NeoplasmInSitu, NeoplasmBenign, NeoplasmUncertain, NeoplasmUnspecified}
+}
+
+// DrugColumns lists the columns of the Table of Drugs and Chemicals in the
 // order the publisher prints them.
-var (
-	NeoplasmColumns = []Column{NeoplasmMalignantPrimary, NeoplasmMalignantSecondary, NeoplasmInSitu, NeoplasmBenign, NeoplasmUncertain, NeoplasmUnspecified}
-	DrugColumns     = []Column{DrugPoisoningAccidental, DrugPoisoningSelfHarm, DrugPoisoningAssault, DrugPoisoningUndetermined, DrugAdverseEffect, DrugUnderdosing}
-)
+func DrugColumns() []Column {
+	return []Column{DrugPoisoningAccidental, DrugPoisoningSelfHarm, DrugPoisoningAssault, DrugPoisoningUndetermined, DrugAdverseEffect, DrugUnderdosing}
+}
 
 // columnWords holds, for each Column, the words its heading must contain.
 // The words are chosen so that exactly one heading of each table has

@@ -71,7 +71,7 @@ func FuzzReadIndex(f *testing.F) {
 				}
 			}
 		}
-		for _, c := range append(NeoplasmColumns, DrugColumns...) {
+		for _, c := range append(NeoplasmColumns(), DrugColumns()...) {
 			_, _, _ = ix.Cell(c, "lung")
 		}
 	})

@@ -279,7 +279,7 @@ func TestNeoplasmTable(t *testing.T) {
 	for _, rel := range []string{neoplasm2025, neoplasm2026} {
 		ix := officialIndex(t, rel)
 		t.Run(filepath.Base(rel), func(t *testing.T) {
-			for i, c := range NeoplasmColumns {
+			for i, c := range NeoplasmColumns() {
 				if n, err := ix.Column(c); err != nil || n != i+2 {
 					t.Errorf("Column(%q) = %d, %v; want %d", c, n, err, i+2)
 				}
@@ -341,7 +341,7 @@ func TestDrugTable(t *testing.T) {
 	for _, rel := range []string{drug2025, drug2026} {
 		ix := officialIndex(t, rel)
 		t.Run(filepath.Base(rel), func(t *testing.T) {
-			for i, c := range DrugColumns {
+			for i, c := range DrugColumns() {
 				if n, err := ix.Column(c); err != nil || n != i+2 {
 					t.Errorf("Column(%q) = %d, %v; want %d", c, n, err, i+2)
 				}
@@ -351,7 +351,7 @@ func TestDrugTable(t *testing.T) {
 			}
 			// T39.1X-: poisoning by, adverse effect of and underdosing of
 			// 4-Aminophenol derivatives; the sixth character is the intent.
-			for i, c := range DrugColumns {
+			for i, c := range DrugColumns() {
 				want := "T39.1X" + string(rune('1'+i))
 				if code, _, err := ix.Cell(c, "Acetaminophen"); err != nil || code != want {
 					t.Errorf("Cell(%q, Acetaminophen) = %q, %v; want %q", c, code, err, want)
