@@ -14,6 +14,7 @@ type vocab struct {
 	words  []string          // by word id
 	stemOf []uint32          // word id -> stem id
 	stop   []bool            // word id -> stop word
+	free   []bool            // word id -> free word
 	stems  map[string]uint32 // stem -> stem id
 	nstems int
 }
@@ -39,6 +40,7 @@ func (v *vocab) add(w string) uint32 {
 	}
 	v.stemOf = append(v.stemOf, sid)
 	v.stop = append(v.stop, stopWords[w])
+	v.free = append(v.free, freeWords[w])
 	return id
 }
 
@@ -49,7 +51,14 @@ var stopWords = map[string]bool{
 	"a": true, "an": true, "the": true, "of": true, "in": true, "on": true,
 	"at": true, "to": true, "for": true, "by": true, "and": true, "or": true,
 	"with": true, "as": true, "from": true, "due": true, "nos": true,
-	"nec": true, "into": true, "other": true, "specified": true,
+	"nec": true, "into": true,
+}
+
+// freeWords may be matched but cost nothing when unmatched: they name the
+// default or residual choice ("unspecified", "other specified") that a
+// query need not spell out.
+var freeWords = map[string]bool{
+	"unspecified": true, "other": true, "specified": true,
 }
 
 // Token flags.
@@ -303,7 +312,7 @@ func (b *builder) close(e *entry, alternatives bool) {
 	toks := s.tokens[e.tok:]
 	e.ntok = uint16(min(len(toks), 65535))
 	toks = toks[:e.ntok]
-	e.effLen = uint16(effectiveLength(toks, s.voc.stop, alternatives))
+	e.effLen = uint16(unmatchedEssential(toks, nil, &s.voc, alternatives))
 	eid := uint64(len(s.entries))
 	for _, t := range toks {
 		if s.voc.stop[t.word] {
@@ -319,37 +328,6 @@ func (b *builder) close(e *entry, alternatives bool) {
 		b.pairs = append(b.pairs, uint64(s.voc.stemOf[t.word])<<32|eid<<2|fl)
 	}
 	s.entries = append(s.entries, *e)
-}
-
-// effectiveLength counts the essential words of an entry a reader must
-// pass: per level, the shortest comma alternative when alternatives apply.
-func effectiveLength(toks []token, stop []bool, alternatives bool) int {
-	total := 0
-	for i := 0; i < len(toks); {
-		lv := toks[i].level
-		best, cur := -1, 0
-		seg := toks[i].seg
-		for ; i < len(toks) && toks[i].level == lv; i++ {
-			t := toks[i]
-			if t.flags&tokOptional != 0 {
-				continue
-			}
-			if alternatives && t.seg != seg {
-				if best < 0 || cur < best {
-					best = cur
-				}
-				cur, seg = 0, t.seg
-			}
-			if t.flags&tokAlias == 0 && !stop[t.word] {
-				cur++
-			}
-		}
-		if best < 0 || cur < best {
-			best = cur
-		}
-		total += best
-	}
-	return total
 }
 
 // finish sorts the posting pairs by stem into compressed rows, merging
@@ -410,7 +388,7 @@ func (s *Searcher) follow(from *entry, see string) int32 {
 		for n := len(parts); n >= 1 && found < 0; n-- {
 			want := strings.Join(parts[:n], ", ")
 			for _, c := range level {
-				if textnorm.Fold(s.nodes[c].term.Title) == want {
+				if titleNames(s.nodes[c].term.Title, want) {
 					found, used = c, n
 					break
 				}
@@ -436,4 +414,21 @@ func (s *Searcher) children(id int32) []int32 {
 		out = append(out, c)
 	}
 	return out
+}
+
+// titleNames reports whether a cross-reference component want (folded)
+// names a term with this title: the whole title or one of its
+// comma-separated alternatives, since references name "Fracture, traumatic"
+// as "Fracture".
+func titleNames(title, want string) bool {
+	t := textnorm.Fold(title)
+	if t == want {
+		return true
+	}
+	for alt := range strings.SplitSeq(t, ",") {
+		if strings.TrimSpace(alt) == want {
+			return true
+		}
+	}
+	return false
 }

@@ -23,6 +23,10 @@ const (
 	weightOptional = 0.9  // factor on a match in a nonessential modifier or column heading
 )
 
+// leafBonus favours a Tabular List code that can be reported (a leaf)
+// over its category when both read alike.
+const leafBonus = 0.5
+
 // qword is one word the query asks for.
 type qword struct {
 	norm      string
@@ -211,6 +215,9 @@ func (s *Searcher) Search(text string, opts Options) []Hit {
 		}
 		if en.src == SourceTabular || en.src == SourceInclusion {
 			pre++
+			if len(s.rel.Tabular.Nodes[en.node].Children) == 0 {
+				pre += leafBonus
+			}
 		}
 		extra := int(en.effLen) - bits.OnesCount32(a.ess)
 		pre -= 0.5 * float32(min(max(extra, 0), 12))
@@ -394,7 +401,7 @@ func (s *Searcher) score(q *query, e uint32, sc *scratch) scored {
 	}
 
 	alternatives := en.src != SourceTabular && en.src != SourceInclusion
-	extras := unmatchedEssential(toks, matched, s.voc.stop, alternatives)
+	extras := unmatchedEssential(toks, matched, &s.voc, alternatives)
 
 	score := 10 * quality
 	if full == len(q.groups) {
@@ -403,6 +410,9 @@ func (s *Searcher) score(q *query, e uint32, sc *scratch) scored {
 	switch {
 	case en.src == SourceTabular || en.src == SourceInclusion:
 		score++
+		if len(s.rel.Tabular.Nodes[en.node].Children) == 0 {
+			score += leafBonus
+		}
 	case mainHit:
 		score += 2
 	}
@@ -411,9 +421,9 @@ func (s *Searcher) score(q *query, e uint32, sc *scratch) scored {
 }
 
 // unmatchedEssential counts the essential words of an entry that the query
-// did not match; with alternatives, each level counts its best
-// comma-separated alternative.
-func unmatchedEssential(toks []token, matched []bool, stop []bool, alternatives bool) int {
+// did not match (all of them if matched is nil); with alternatives, each
+// level counts its best comma-separated alternative.
+func unmatchedEssential(toks []token, matched []bool, v *vocab, alternatives bool) int {
 	total := 0
 	for i := 0; i < len(toks); {
 		lv := toks[i].level
@@ -430,7 +440,7 @@ func unmatchedEssential(toks []token, matched []bool, stop []bool, alternatives 
 				}
 				cur, seg = 0, t.seg
 			}
-			if t.flags&tokAlias == 0 && !stop[t.word] && !matched[i] {
+			if t.flags&tokAlias == 0 && !v.stop[t.word] && !v.free[t.word] && (matched == nil || !matched[i]) {
 				cur++
 			}
 		}
