@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -108,14 +109,10 @@ func New(rel *codesys.Release) *Searcher {
 	s := &Searcher{rel: rel, voc: newVocab(), abbrevs: abbreviations()}
 	b := &builder{s: s}
 	if t := rel.Tabular; t != nil {
-		s.titles = make(map[string]string, len(t.Nodes))
 		for i := range t.Nodes {
-			n := &t.Nodes[i]
-			if n.Kind < codesys.KindCategory {
-				continue
+			if n := &t.Nodes[i]; n.Kind >= codesys.KindCategory {
+				b.addTabular(int32(i), n)
 			}
-			s.titles[n.Code] = n.Title
-			b.addTabular(int32(i), n)
 		}
 	}
 	for _, p := range []struct {
@@ -129,9 +126,9 @@ func New(rel *codesys.Release) *Searcher {
 		if p.ix == nil {
 			continue
 		}
-		s.columns[p.src] = p.ix.Columns
+		s.indexes[p.src] = p.ix
 		for _, t := range p.ix.Terms {
-			b.addTerm(p.src, p.ix, t, -1, 0)
+			b.addTerm(p.src, p.ix, t, -1)
 		}
 	}
 	b.finish()
@@ -157,7 +154,7 @@ func (b *builder) addTabular(i int32, n *codesys.Node) {
 	}
 }
 
-func (b *builder) addTerm(src Source, ix *codesys.Index, t *codesys.Term, parent int32, depth int) {
+func (b *builder) addTerm(src Source, ix *codesys.Index, t *codesys.Term, parent int32) {
 	s := b.s
 	id := int32(len(s.nodes))
 	s.nodes = append(s.nodes, pathNode{term: t, parent: parent, entry: -1})
@@ -195,7 +192,7 @@ func (b *builder) addTerm(src Source, ix *codesys.Index, t *codesys.Term, parent
 		}
 		if len(t.Cells) > 0 {
 			for _, c := range t.Cells {
-				if !isCode(c.Code) {
+				if !c.HasCode() {
 					continue
 				}
 				emit(c.Col, column(ix, c.Col))
@@ -205,27 +202,21 @@ func (b *builder) addTerm(src Source, ix *codesys.Index, t *codesys.Term, parent
 		}
 	}
 	for _, sub := range t.Terms {
-		b.addTerm(src, ix, sub, id, depth+1)
+		b.addTerm(src, ix, sub, id)
 	}
 	s.nodes[id].size = int32(len(s.nodes)) - id
 }
 
-// hasTarget reports whether a term leads somewhere: a code, a cell or a
-// cross-reference. Terms that only group subterms are not hits themselves.
+// hasTarget reports whether a term leads somewhere: a code, a cell, a
+// table, a value to use or a cross-reference. Terms that only group
+// subterms are not hits themselves.
 func hasTarget(t *codesys.Term) bool {
-	if t.Code != "" || t.See != "" || t.SeeAlso != "" {
+	if t.Code != "" || t.See != "" || t.SeeAlso != "" || t.SeeCat != "" || t.SubCat != "" ||
+		t.Use != "" || t.Codes != "" || t.Tab != "" {
 		return true
 	}
-	for _, c := range t.Cells {
-		if isCode(c.Code) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(t.Cells, codesys.Cell.HasCode)
 }
-
-// isCode reports whether a table cell holds a code rather than a dash.
-func isCode(c string) bool { return strings.Trim(c, "- ") != "" }
 
 func column(ix *codesys.Index, col int) string {
 	if col >= 1 && col <= len(ix.Columns) {
@@ -370,35 +361,26 @@ func (b *builder) finish() {
 	b.pairs = nil
 }
 
-// follow resolves a see reference made from entry from: the reference
-// names a main term and subterms of the same index separated by commas
-// ("Accident, transport, car occupant"), where a term's own title may hold
-// commas too. It returns the entry of the deepest term reached, or -1.
+// follow resolves a see reference made from entry from with the index's
+// own Resolve and returns the entry of the deepest term reached, or -1.
 func (s *Searcher) follow(from *entry, see string) int32 {
-	parts := strings.Split(see, ",")
-	for i := range parts {
-		parts[i] = textnorm.Fold(strings.TrimSpace(parts[i]))
+	ix := s.indexes[from.src]
+	if ix == nil {
+		return -1
 	}
-	// Candidate terms at the current level: the main terms of the index.
+	path, _, err := ix.Resolve(see)
+	if err != nil || len(path) == 0 {
+		return -1
+	}
 	level := s.mainTerms[from.src]
 	node := int32(-1)
-	for len(parts) > 0 {
-		found := int32(-1)
-		used := 0
-		for n := len(parts); n >= 1 && found < 0; n-- {
-			want := strings.Join(parts[:n], ", ")
-			for _, c := range level {
-				if titleNames(s.nodes[c].term.Title, want) {
-					found, used = c, n
-					break
-				}
-			}
-		}
-		if found < 0 {
+	for _, t := range path {
+		i := slices.IndexFunc(level, func(n int32) bool { return s.nodes[n].term == t })
+		if i < 0 {
 			break
 		}
-		node, parts = found, parts[used:]
-		level = s.children(found)
+		node = level[i]
+		level = s.children(node)
 	}
 	if node < 0 {
 		return -1
@@ -414,21 +396,4 @@ func (s *Searcher) children(id int32) []int32 {
 		out = append(out, c)
 	}
 	return out
-}
-
-// titleNames reports whether a cross-reference component want (folded)
-// names a term with this title: the whole title or one of its
-// comma-separated alternatives, since references name "Fracture, traumatic"
-// as "Fracture".
-func titleNames(title, want string) bool {
-	t := textnorm.Fold(title)
-	if t == want {
-		return true
-	}
-	for alt := range strings.SplitSeq(t, ",") {
-		if strings.TrimSpace(alt) == want {
-			return true
-		}
-	}
-	return false
 }

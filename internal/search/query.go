@@ -251,7 +251,7 @@ func (s *Searcher) Search(text string, opts Options) []Hit {
 		}
 		dedup[key] = true
 		out = append(out, hit)
-		if opts.FollowSee && hit.See != "" && hit.Code == "" && len(out) < limit {
+		if opts.FollowSee && hit.See != "" && len(out) < limit {
 			if t := s.follow(&s.entries[h.e], hit.See); t >= 0 {
 				th := s.hit(scored{e: uint32(t), score: h.score})
 				th.Via = hit.Path
@@ -483,14 +483,15 @@ func (s *Searcher) code(e *entry) string {
 	}
 	t := s.nodes[e.node].term
 	if e.col > 0 {
-		for _, c := range t.Cells {
-			if c.Col == int(e.col) {
-				return c.Code
-			}
-		}
-		return ""
+		c, _ := t.Cell(int(e.col))
+		return c
 	}
-	return t.Code
+	for _, c := range [...]string{t.Code, t.Codes, t.Tab, t.SeeCodes, t.SeeTab, t.UseTab} {
+		if c != "" {
+			return c
+		}
+	}
+	return ""
 }
 
 // hit builds the Hit for a scored entry.
@@ -519,13 +520,14 @@ func (s *Searcher) hit(h scored) Hit {
 	}
 	slices.Reverse(chain)
 	for _, t := range chain {
-		hit.Path = append(hit.Path, t.Title)
+		hit.Path = append(hit.Path, t.Label())
 		hit.Nemod = append(hit.Nemod, t.Nemod)
 	}
 	t := chain[len(chain)-1]
-	hit.Manif, hit.See, hit.SeeAlso = t.Manif, t.See, t.SeeAlso
+	hit.Manif, hit.See, hit.SeeAlso, hit.Use = t.Manif, t.See, t.SeeAlso, t.Use
+	hit.SeeCat = cmp.Or(t.SeeCat, t.SubCat)
 	if e.col > 0 {
-		if cols := s.columns[e.src]; int(e.col) <= len(cols) {
+		if cols := s.indexes[e.src].Columns; int(e.col) <= len(cols) {
 			hit.Column = cols[e.col-1]
 		}
 	}
@@ -536,13 +538,14 @@ func (s *Searcher) hit(h scored) Hit {
 // titleOf returns the tabular title of code, or of its nearest ancestor
 // in the Tabular List when the code is incomplete ("C34.9-").
 func (s *Searcher) titleOf(code string) string {
-	if s.titles == nil {
+	t := s.rel.Tabular
+	if t == nil || s.rel.System != codesys.ICD10CM && s.rel.System != "" {
 		return ""
 	}
 	c := strings.TrimRight(code, "-.")
 	for len(c) >= 3 {
-		if t, ok := s.titles[c]; ok {
-			return t
+		if n := t.Node(c); n != nil && n.Kind >= codesys.KindCategory {
+			return n.Title
 		}
 		c = strings.TrimRight(c[:len(c)-1], ".")
 	}

@@ -114,7 +114,9 @@ const DefaultLimit = 20
 type Hit struct {
 	// Code is the code the entry leads to, as published: it may be
 	// incomplete ("S52.52-", "C34.9-") when the Tabular List must be
-	// consulted for more characters. Empty for a pure cross-reference.
+	// consulted for more characters. In the ICD-10-PCS Index it may be a
+	// partial code or table ("0UT9", "0DT") to complete in the tables.
+	// Empty for a pure cross-reference.
 	Code string
 	// Manif is the manifestation code published in brackets after Code
 	// in the Alphabetic Index, to be reported after it.
@@ -134,8 +136,12 @@ type Hit struct {
 	Source Source
 	Column string
 	// See and SeeAlso are the entry's cross-references, as published
-	// ("Accident, transport, car occupant").
-	See, SeeAlso string
+	// ("Accident, transport, car occupant"); SeeCat a reference to a
+	// Tabular List category or subcategory ("T71", "T75.0").
+	See, SeeAlso, SeeCat string
+	// Use is, in the ICD-10-PCS Index, the value to use in the tables
+	// ("Esophagus, Lower"), with its table if given.
+	Use string
 	// Via is, for an entry reached by following a see reference, the
 	// path of the referring entry.
 	Via []string
@@ -177,6 +183,12 @@ func (h Hit) String() string {
 	if h.SeeAlso != "" {
 		fmt.Fprintf(&b, " - see also %s", h.SeeAlso)
 	}
+	if h.SeeCat != "" {
+		fmt.Fprintf(&b, " - see %s", h.SeeCat)
+	}
+	if h.Use != "" {
+		fmt.Fprintf(&b, " - use %s", h.Use)
+	}
 	return b.String()
 }
 
@@ -198,8 +210,7 @@ type Searcher struct {
 	postStart []uint32
 	postings  []uint32
 
-	titles  map[string]string // tabular title by code
-	columns [numSources][]string
+	indexes [numSources]*codesys.Index
 	abbrevs map[string][]string
 
 	scratch sync.Pool

@@ -44,6 +44,7 @@ func tabular(chapters ...tnode) *codesys.Tabular {
 	for _, c := range chapters {
 		add(c, -1, 0)
 	}
+	t.Prepare()
 	return t
 }
 
