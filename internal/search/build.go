@@ -59,7 +59,7 @@ var stopWords = map[string]bool{
 // default or residual choice ("unspecified", "other specified") that a
 // query need not spell out.
 var freeWords = map[string]bool{
-	"unspecified": true, "other": true, "specified": true,
+	"unspecified": true, "other": true, "specified": true, "not": true,
 }
 
 // Token flags.
@@ -67,6 +67,7 @@ const (
 	tokOptional uint8 = 1 << iota // nonessential modifier or table column heading
 	tokAlias                      // joined form of the two preceding hyphenated words
 	tokMain                       // in the main term (level 0)
+	tokColumn                     // table column heading: optional, but a full match
 )
 
 // token is one indexed word of an entry.
@@ -86,6 +87,7 @@ type entry struct {
 	tok    uint32
 	ntok   uint16
 	effLen uint16 // essential non-stop words a perfect reading would match
+	dflt   bool   // names the default choice: "unspecified" or "NOS"
 }
 
 // pathNode is one term of an index, linked to its parent.
@@ -140,16 +142,16 @@ func New(rel *codesys.Release) *Searcher {
 func (b *builder) addTabular(i int32, n *codesys.Node) {
 	s := b.s
 	e := entry{src: SourceTabular, node: i, tok: uint32(len(s.tokens))}
-	b.text(n.Title, 0, 0, 0, false)
+	b.text(n.Title, 0, 0, 0, false, true)
 	b.close(&e, false)
 	for k, it := range n.Notes.InclusionTerms {
 		e := entry{src: SourceInclusion, node: i, incl: int32(k), tok: uint32(len(s.tokens))}
-		b.text(it, 0, 0, 0, false)
+		b.text(it, 0, 0, 0, false, true)
 		b.close(&e, false)
 	}
 	for k, it := range n.Notes.Includes {
 		e := entry{src: SourceInclusion, node: i, incl: int32(len(n.Notes.InclusionTerms) + k), tok: uint32(len(s.tokens))}
-		b.text(it, 0, 0, 0, false)
+		b.text(it, 0, 0, 0, false, true)
 		b.close(&e, false)
 	}
 }
@@ -179,14 +181,14 @@ func (b *builder) addTerm(src Source, ix *codesys.Index, t *codesys.Term, parent
 				if lv == 0 {
 					fl = tokMain
 				}
-				seg = b.text(tm.Title, uint8(min(lv, 255)), seg, fl, true) + 1
+				seg = b.text(tm.Title, uint8(min(lv, 255)), seg, fl, true, false) + 1
 				if tm.Nemod != "" {
-					b.text(tm.Nemod, uint8(min(lv, 255)), seg, fl|tokOptional, false)
+					b.text(tm.Nemod, uint8(min(lv, 255)), seg, fl|tokOptional, false, false)
 					seg++
 				}
 			}
 			if words != "" {
-				b.text(words, uint8(min(k-1, 255)), seg, tokOptional, false)
+				b.text(words, uint8(min(k-1, 255)), seg, tokOptional|tokColumn, false, false)
 			}
 			b.close(&e, true)
 		}
@@ -227,27 +229,46 @@ func column(ix *codesys.Index, col int) string {
 
 // text tokenizes s into the builder's current entry and returns the last
 // segment used. With commaAlt, each comma starts a new segment: in index
-// terms "Fall, falling" and "from, off, out of" list alternatives.
-func (b *builder) text(s string, level uint8, seg uint16, flags uint8, commaAlt bool) uint16 {
+// terms "Fall, falling" and "from, off, out of" list alternatives. With
+// parens, words in parentheses are optional: in Tabular List titles and
+// inclusion terms they are nonessential modifiers ("Essential (primary)
+// hypertension").
+func (b *builder) text(s string, level uint8, seg uint16, flags uint8, commaAlt, parens bool) uint16 {
 	sr := b.s
 	prevEnd := -1
 	var prevWord uint32
 	havePrev := false
-	add := func(w string, start, end int) {
-		id := sr.voc.add(w)
+	depth, gap := 0, 0
+	add := func(id uint32, start, end int) {
+		w := sr.voc.words[id]
 		if commaAlt && havePrev && strings.IndexByte(s[prevEnd:start], ',') >= 0 {
 			seg++
 		}
-		sr.tokens = append(sr.tokens, token{word: id, seg: seg, level: level, flags: flags})
+		fl := flags
+		if parens {
+			for _, c := range []byte(s[gap:start]) {
+				switch c {
+				case '(', '[':
+					depth++
+				case ')', ']':
+					depth = max(depth-1, 0)
+				}
+			}
+			gap = end
+			if depth > 0 {
+				fl |= tokOptional
+			}
+		}
+		sr.tokens = append(sr.tokens, token{word: id, seg: seg, level: level, flags: fl})
 		if havePrev && end > start && prevEnd+1 == start && s[prevEnd] == '-' {
 			joined := sr.voc.words[prevWord] + w
 			jid := sr.voc.add(joined)
-			sr.tokens = append(sr.tokens, token{word: jid, seg: seg, level: level, flags: flags | tokAlias})
+			sr.tokens = append(sr.tokens, token{word: jid, seg: seg, level: level, flags: fl | tokAlias})
 		}
 		prevEnd, prevWord, havePrev = end, id, true
 	}
 	if !isASCII(s) {
-		textnorm.EachWord(s, func(w textnorm.Word) { add(w.Norm, w.Start, w.End) })
+		textnorm.EachWord(s, func(w textnorm.Word) { add(sr.voc.add(w.Norm), w.Start, w.End) })
 		return seg
 	}
 	start := -1
@@ -273,11 +294,11 @@ func (b *builder) text(s string, level uint8, seg uint16, flags uint8, commaAlt 
 			}
 			b.buf = append(b.buf, ch)
 		}
-		if id, ok := sr.voc.ids[string(b.buf)]; ok {
-			add(sr.voc.words[id], start, i)
-		} else {
-			add(string(b.buf), start, i)
+		id, ok := sr.voc.ids[string(b.buf)]
+		if !ok {
+			id = sr.voc.add(string(b.buf))
 		}
+		add(id, start, i)
 		start = -1
 	}
 	return seg
@@ -303,7 +324,13 @@ func (b *builder) close(e *entry, alternatives bool) {
 	toks := s.tokens[e.tok:]
 	e.ntok = uint16(min(len(toks), 65535))
 	toks = toks[:e.ntok]
-	e.effLen = uint16(unmatchedEssential(toks, nil, &s.voc, alternatives))
+	e.effLen = uint16(unmatchedEssential(toks, nil, &s.voc, alternatives) + 0.5)
+	for _, t := range toks {
+		if w := s.voc.words[t.word]; w == "unspecified" || w == "nos" {
+			e.dflt = true
+			break
+		}
+	}
 	eid := uint64(len(s.entries))
 	for _, t := range toks {
 		if s.voc.stop[t.word] {

@@ -17,8 +17,8 @@ const maxQueryWords = 32
 // Match weights: how much a query word counts depending on how it matched.
 const (
 	weightExact    = 1.0
-	weightStem     = 0.9
-	weightTypo     = 0.75
+	weightStem     = 0.97
+	weightTypo     = 0.8
 	weightAbbr     = 0.95 // factor on a word that came from an abbreviation
 	weightOptional = 0.9  // factor on a match in a nonessential modifier or column heading
 )
@@ -26,6 +26,13 @@ const (
 // leafBonus favours a Tabular List code that can be reported (a leaf)
 // over its category when both read alike.
 const leafBonus = 0.5
+
+// defaultBonus favours entries that name the default choice
+// ("unspecified", "NOS"): a query that does not say more is coded there.
+const defaultBonus = 0.3
+
+// weakBonus is added for each of the query's stop words the entry has.
+const weakBonus = 0.3
 
 // qword is one word the query asks for.
 type qword struct {
@@ -46,6 +53,9 @@ type qgroup struct {
 }
 
 type query struct {
+	// weak are the query's stop words ("from", "with"): not required, but
+	// an entry that has them reads closer to the query.
+	weak   []uint32
 	words  []qword
 	groups []qgroup
 	plain  bool // no abbreviation groups: coverage is a popcount
@@ -99,6 +109,9 @@ func (s *Searcher) parse(text string) query {
 	textnorm.EachWord(text, func(tw textnorm.Word) {
 		n := tw.Norm
 		if stopWords[n] {
+			if id, ok := s.voc.ids[n]; ok && !slices.Contains(q.weak, id) && len(q.weak) < 32 {
+				q.weak = append(q.weak, id)
+			}
 			return
 		}
 		g := qgroup{text: n}
@@ -214,13 +227,18 @@ func (s *Searcher) Search(text string, opts Options) []Hit {
 			pre += 2
 		}
 		if en.src == SourceTabular || en.src == SourceInclusion {
-			pre++
+			if a.ess != 0 {
+				pre += 1 // perhaps the leading word
+			}
 			if len(s.rel.Tabular.Nodes[en.node].Children) == 0 {
 				pre += leafBonus
 			}
 		}
 		extra := int(en.effLen) - bits.OnesCount32(a.ess)
 		pre -= 0.5 * float32(min(max(extra, 0), 12))
+		if en.dflt {
+			pre += defaultBonus
+		}
 		sc.cands = append(sc.cands, cand{e: e, pre: pre})
 	}
 	sc.touched = sc.touched[:0]
@@ -319,11 +337,19 @@ func (s *Searcher) score(q *query, e uint32, sc *scratch) scored {
 	}
 	matched := sc.matched[:len(toks)]
 	clear(matched)
-	mainHit := false
+	mainHit, leadHit := false, false
+	lead := -1 // the entry's first essential word
 	var words []string
+	var weak uint32
 	for ti, t := range toks {
 		if s.voc.stop[t.word] {
+			if i := slices.Index(q.weak, t.word); i >= 0 {
+				weak |= 1 << i
+			}
 			continue
+		}
+		if lead < 0 && t.flags&(tokOptional|tokAlias) == 0 {
+			lead = ti
 		}
 		st := int64(s.voc.stemOf[t.word])
 		hit := false
@@ -345,9 +371,9 @@ func (s *Searcher) score(q *query, e uint32, sc *scratch) scored {
 			if w.abbr {
 				v *= weightAbbr
 			}
-			if t.flags&tokOptional != 0 {
+			if t.flags&(tokOptional|tokColumn) == tokOptional {
 				v *= weightOptional
-			} else if t.flags&tokMain != 0 {
+			} else if t.flags&tokOptional == 0 && t.flags&tokMain != 0 {
 				mainHit = true
 			}
 			best[i] = max(best[i], v)
@@ -357,6 +383,9 @@ func (s *Searcher) score(q *query, e uint32, sc *scratch) scored {
 			continue
 		}
 		matched[ti] = true
+		if ti == lead {
+			leadHit = true
+		}
 		if t.flags&tokAlias != 0 {
 			for j, n := ti-1, 0; j >= 0 && n < 2; j-- {
 				if toks[j].flags&tokAlias == 0 {
@@ -409,25 +438,34 @@ func (s *Searcher) score(q *query, e uint32, sc *scratch) scored {
 	}
 	switch {
 	case en.src == SourceTabular || en.src == SourceInclusion:
-		score++
+		if leadHit {
+			score++
+		}
 		if len(s.rel.Tabular.Nodes[en.node].Children) == 0 {
 			score += leafBonus
 		}
 	case mainHit:
 		score += 2
 	}
-	score -= 0.5 * float64(min(extras, 12))
+	score -= 0.5 * min(extras, 12)
+	if en.dflt {
+		score += defaultBonus
+	}
+	score += weakBonus * float64(bits.OnesCount32(weak))
 	return scored{e: e, score: score, matched: words, missing: missing}
 }
 
 // unmatchedEssential counts the essential words of an entry that the query
-// did not match (all of them if matched is nil); with alternatives, each
-// level counts its best comma-separated alternative.
-func unmatchedEssential(toks []token, matched []bool, v *vocab, alternatives bool) int {
-	total := 0
+// did not match (all of them if matched is nil). With alternatives, each
+// level counts its best comma-separated alternative in full and the words
+// of its other alternatives at a fifth: "Fall, falling" and "from, off, out
+// of" are alternatives, but the same comma also inverts phrases ("lingula,
+// lung"), and an entry naming only what was asked should win.
+func unmatchedEssential(toks []token, matched []bool, v *vocab, alternatives bool) float64 {
+	total := 0.0
 	for i := 0; i < len(toks); {
 		lv := toks[i].level
-		best, cur := -1, 0
+		best, cur, sum := -1, 0, 0
 		seg := toks[i].seg
 		for ; i < len(toks) && toks[i].level == lv; i++ {
 			t := toks[i]
@@ -442,12 +480,13 @@ func unmatchedEssential(toks []token, matched []bool, v *vocab, alternatives boo
 			}
 			if t.flags&tokAlias == 0 && !v.stop[t.word] && !v.free[t.word] && (matched == nil || !matched[i]) {
 				cur++
+				sum++
 			}
 		}
 		if best < 0 || cur < best {
 			best = cur
 		}
-		total += best
+		total += float64(best) + 0.2*float64(sum-best)
 	}
 	return total
 }
