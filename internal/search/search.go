@@ -58,6 +58,20 @@ func (s Source) String() string {
 	return fmt.Sprintf("Source(%d)", uint8(s))
 }
 
+// MarshalText returns the source's display name, so that JSON shows
+// "inclusion term" rather than a number.
+func (s Source) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a source name as ParseSource does.
+func (s *Source) UnmarshalText(b []byte) error {
+	src, err := ParseSource(string(b))
+	if err != nil {
+		return err
+	}
+	*s = src
+	return nil
+}
+
 // Sources lists every source, in display order.
 var Sources = []Source{SourceIndex, SourceExternal, SourceNeoplasm, SourceDrug, SourceTabular, SourceInclusion, SourcePCSIndex}
 
@@ -117,37 +131,39 @@ type Hit struct {
 	// consulted for more characters. In the ICD-10-PCS Index it may be a
 	// partial code or table ("0UT9", "0DT") to complete in the tables.
 	// Empty for a pure cross-reference.
-	Code string
+	Code string `json:"code,omitempty"`
 	// Manif is the manifestation code published in brackets after Code
 	// in the Alphabetic Index, to be reported after it.
-	Manif string
+	Manif string `json:"manif,omitempty"`
 	// Title is the Tabular List title of Code (or of its nearest
 	// ancestor present), when the release has a Tabular List.
-	Title string
+	Title string `json:"title,omitempty"`
 	// Path is the entry as a coder reads it: main term, subterm, ...; for
 	// a tabular title or inclusion term, the one text.
-	Path []string
+	Path []string `json:"path"`
 	// Nemod holds, aligned with Path, the nonessential modifiers of each
 	// level as published ("(acute) (chronic)"), or "".
-	Nemod []string
+	Nemod []string `json:"nemod,omitempty"`
 	// Source is the part of the release the entry is in, and Column the
 	// heading of the table column the code is in (for SourceNeoplasm and
 	// SourceDrug).
-	Source Source
-	Column string
+	Source Source `json:"source"`
+	Column string `json:"column,omitempty"`
 	// See and SeeAlso are the entry's cross-references, as published
 	// ("Accident, transport, car occupant"); SeeCat a reference to a
 	// Tabular List category or subcategory ("T71", "T75.0").
-	See, SeeAlso, SeeCat string
+	See     string `json:"see,omitempty"`
+	SeeAlso string `json:"seeAlso,omitempty"`
+	SeeCat  string `json:"seeCat,omitempty"`
 	// Use is, in the ICD-10-PCS Index, the value to use in the tables
 	// ("Esophagus, Lower"), with its table if given.
-	Use string
+	Use string `json:"use,omitempty"`
 	// Via is, for an entry reached by following a see reference, the
 	// path of the referring entry.
-	Via []string
+	Via []string `json:"via,omitempty"`
 	// Score orders hits: higher is better. Scores compare only within one
 	// search.
-	Score float64
+	Score float64 `json:"score"`
 	// Matched lists the entry's words that matched the query, folded, and
 	// Missing the query words (as typed, folded) that no word of the entry
 	// matched.

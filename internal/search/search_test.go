@@ -1,6 +1,7 @@
 package search
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -443,6 +444,14 @@ func TestParseSource(t *testing.T) {
 		if err != nil || got != src {
 			t.Errorf("ParseSource(%q) = %v, %v", src.String(), got, err)
 		}
+	}
+	b, err := json.Marshal(Hit{Source: SourceNeoplasm, Path: []string{"Neoplasm, neoplastic", "lung"}})
+	if err != nil || !strings.Contains(string(b), `"source":"neoplasm table"`) {
+		t.Errorf("JSON of a hit = %s, %v; want the source by name", b, err)
+	}
+	var h Hit
+	if err := json.Unmarshal(b, &h); err != nil || h.Source != SourceNeoplasm {
+		t.Errorf("JSON round trip: source %v, %v", h.Source, err)
 	}
 	if _, err := ParseSource("nope"); err == nil {
 		t.Error("ParseSource(nope): want error")
