@@ -89,7 +89,7 @@ func (n *Note) SectionAt(off int) int {
 // SentenceTokens returns the tokens of sentence i.
 func (n *Note) SentenceTokens(i int) []Token {
 	s := n.Sentences[i]
-	return n.Tokens[s.First:s.End]
+	return n.Tokens[s.FirstToken:s.EndToken]
 }
 
 // TokensIn returns the tokens that lie within s.

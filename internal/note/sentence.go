@@ -13,9 +13,9 @@ type Sentence struct {
 	// Section is the index in Note.Sections of the section holding the
 	// sentence. Sentences never cross section boundaries.
 	Section int
-	// First and End delimit the sentence's tokens in Note.Tokens:
-	// Tokens[First:End].
-	First, End int
+	// FirstToken and EndToken delimit the sentence's tokens in
+	// Note.Tokens: Tokens[FirstToken:EndToken].
+	FirstToken, EndToken int
 }
 
 // shortLine is the length in bytes under which a line ending without
@@ -50,7 +50,7 @@ func (n *Note) sentences(section, first, end int) {
 
 func (n *Note) addSentence(section, first, end int) {
 	s := n.Text.Span(n.Tokens[first].Start, n.Tokens[end-1].End)
-	n.Sentences = append(n.Sentences, Sentence{Span: s, Section: section, First: first, End: end})
+	n.Sentences = append(n.Sentences, Sentence{Span: s, Section: section, FirstToken: first, EndToken: end})
 }
 
 // boundaryBefore reports whether a sentence ends before token k.
