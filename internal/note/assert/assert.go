@@ -119,10 +119,11 @@ type cue struct {
 	first, end int
 }
 
-// findCues matches trigger phrases in the tokens of one sentence, longest
-// first, left to right; a matched phrase hides the phrases inside it.
-func (c *Classifier) findCues(toks []note.Token, out []cue) []cue {
-	for i := 0; i < len(toks); {
+// findCues matches trigger phrases in the tokens of one sentence from token
+// from on, longest first, left to right; a matched phrase hides the phrases
+// inside it.
+func (c *Classifier) findCues(toks []note.Token, from int, out []cue) []cue {
+	for i := from; i < len(toks); {
 		if skippable(&toks[i]) {
 			i++
 			continue
@@ -171,7 +172,7 @@ func (c *Classifier) Classify(n *note.Note, target note.Span) Assertion {
 		return c.decide("", nil, nil, 0, 0, sectionType(n, target.Start))
 	}
 	toks := n.SentenceTokens(si)
-	cues := c.findCues(toks, nil)
+	cues := c.findCues(toks, 0, nil)
 	return c.classifyIn(n, si, toks, cues, target)
 }
 
@@ -195,7 +196,24 @@ func (c *Classifier) classifyIn(n *note.Note, si int, toks []note.Token, cues []
 	for tEnd < len(toks) && toks[tEnd].Start < target.End {
 		tEnd++
 	}
+	cues = c.trimAtTarget(toks, cues, tFirst)
 	return c.decide(n.Text.String(), toks, cues, tFirst, tEnd, n.Sections[n.Sentences[si].Section].Type)
+}
+
+// trimAtTarget re-matches a trigger phrase that runs into the target, so
+// that the target's own words are not taken as part of a trigger: in "no
+// acute distress" with target "acute distress" the trigger is "no", not "no
+// acute"; in "no change in vision" it is "no", not the pseudo-trigger "no
+// change".
+func (c *Classifier) trimAtTarget(toks []note.Token, cues []cue, tFirst int) []cue {
+	for k, cu := range cues {
+		if cu.first < tFirst && tFirst < cu.end {
+			out := slices.Clone(cues[:k])
+			out = c.findCues(toks[:tFirst], cu.first, out)
+			return append(out, cues[k+1:]...)
+		}
+	}
+	return cues
 }
 
 // Analysis holds the triggers found in every sentence of a note, so that
@@ -212,7 +230,7 @@ func (c *Classifier) Analyze(n *note.Note) *Analysis {
 	var buf []cue
 	for i := range n.Sentences {
 		start := len(buf)
-		buf = c.findCues(n.SentenceTokens(i), buf)
+		buf = c.findCues(n.SentenceTokens(i), 0, buf)
 		a.cues[i] = buf[start:len(buf):len(buf)]
 	}
 	return a
