@@ -34,10 +34,9 @@ var abbrevBeforePeriod = map[string]bool{
 
 // sentences splits the tokens of one section body into sentences.
 func (n *Note) sentences(section, first, end int) {
-	toks := n.Tokens
 	start := first
 	for k := first + 1; k < end; k++ {
-		if n.boundaryBefore(k) {
+		if n.boundaryBefore(k, first) {
 			n.addSentence(section, start, k)
 			start = k
 		}
@@ -45,7 +44,6 @@ func (n *Note) sentences(section, first, end int) {
 	if start < end {
 		n.addSentence(section, start, end)
 	}
-	_ = toks
 }
 
 func (n *Note) addSentence(section, first, end int) {
@@ -54,7 +52,7 @@ func (n *Note) addSentence(section, first, end int) {
 }
 
 // boundaryBefore reports whether a sentence ends before token k.
-func (n *Note) boundaryBefore(k int) bool {
+func (n *Note) boundaryBefore(k, first int) bool {
 	toks := n.Tokens
 	cur, prev := &toks[k], &toks[k-1]
 	if cur.Newlines >= 2 {
@@ -65,7 +63,7 @@ func (n *Note) boundaryBefore(k int) bool {
 			return true
 		}
 	}
-	if prev.Kind != Punct {
+	if prev.Kind != Punct || isCloser(cur.Text) && cur.Newlines == 0 {
 		return false
 	}
 	// Closing quotes and brackets after the period belong to the sentence
@@ -81,7 +79,7 @@ func (n *Note) boundaryBefore(k int) bool {
 	default:
 		return false
 	}
-	if p == 0 || cur.Newlines == 0 && !n.sentenceStart(k) {
+	if p == first || cur.Newlines == 0 && !n.sentenceStart(k) {
 		return false
 	}
 	before := &toks[p-1]
@@ -91,7 +89,7 @@ func (n *Note) boundaryBefore(k int) bool {
 	switch before.Kind {
 	case Number:
 		// "1." opening a list item is not a sentence end
-		return !n.isListNumber(p - 1)
+		return !n.isListNumber(p-1, first)
 	case Word:
 		if strings.IndexByte(before.Text, '.') >= 0 {
 			return false // "b.i.d." "e.g."
@@ -137,14 +135,9 @@ func (n *Note) startsListItem(k int) bool {
 	return listMarkerEnd(n.Text.src, t.Start, min(len(n.Text.src), t.Start+8)) > t.Start
 }
 
-// isListNumber reports whether the number token k starts its line, so that
-// a period after it marks a list item.
-func (n *Note) isListNumber(k int) bool {
-	t := &n.Tokens[k]
-	if k == 0 || t.Newlines > 0 {
-		return true
-	}
-	src := n.Text.src
-	ls := strings.LastIndexByte(src[:t.Start], '\n') + 1
-	return skipSpace(src, ls, t.Start) == t.Start
+// isListNumber reports whether the number token k starts its line (or the
+// section body that starts at token first), so that a period after it marks
+// a list item.
+func (n *Note) isListNumber(k, first int) bool {
+	return k == first || n.Tokens[k].Newlines > 0
 }
