@@ -22,7 +22,7 @@ import (
 )
 
 // DefaultThreshold is the lowest score a near match needs to be returned.
-const DefaultThreshold = 0.8
+const DefaultThreshold = 0.75
 
 // maxCandidates bounds the windows aligned in detail per quote, so fuzzy
 // matching stays fast on long notes with many partial matches.
@@ -32,7 +32,8 @@ const maxCandidates = 16
 type Match struct {
 	note.Span
 	// Score is 1 for an exact match (after folding) and lower for near
-	// matches: 1 minus the word edit cost over the quote length.
+	// matches: 1 minus the edit cost over the length of the quote, where
+	// every word weighs its length in letters.
 	Score float64
 }
 
@@ -268,9 +269,13 @@ func (a *Aligner) fuzzy(qw []textnorm.Word, th float64) ([]Match, float64) {
 type alignment struct {
 	q    []textnorm.Word
 	cost []float64 // (len(q)+1) x (w+1), reused
+	from []uint8   // the step that reached each cell
 }
 
 func newAlignment(q []textnorm.Word) *alignment { return &alignment{q: q} }
+
+// wlen is the weight of a word in the edit cost: its folded length.
+func wlen(w *textnorm.Word) float64 { return float64(len(w.Norm)) }
 
 // subCost is the cost of aligning quote word x with text word y.
 func subCost(x, y *textnorm.Word) float64 {
@@ -278,11 +283,17 @@ func subCost(x, y *textnorm.Word) float64 {
 	case x.Norm == y.Norm:
 		return 0
 	case x.Stem == y.Stem:
-		return 0.2
+		return 0.2 * wlen(x)
 	case len(x.Norm) >= 5 && len(y.Norm) >= 5 && oneEdit(x.Norm, y.Norm):
-		return 0.4 // a typo
+		return 0.4 * wlen(x) // a typo
 	}
-	return 1
+	return max(wlen(x), wlen(y))
+}
+
+// joined reports whether a equals b+c: a word split in two on the other
+// side, by hyphenation at a line end or a space ("cardio- myopathy").
+func joined(a, b, c *textnorm.Word) bool {
+	return len(a.Norm) == len(b.Norm)+len(c.Norm) && strings.HasPrefix(a.Norm, b.Norm) && strings.HasSuffix(a.Norm, c.Norm)
 }
 
 // align returns the first and last text word of the best alignment and its
@@ -293,18 +304,35 @@ func (al *alignment) align(t []textnorm.Word) (first, last int, score float64) {
 	need := (m + 1) * cols
 	if cap(al.cost) < need {
 		al.cost = make([]float64, need)
+		al.from = make([]uint8, need)
 	}
-	d := al.cost[:need]
+	d, from := al.cost[:need], al.from[:need]
 	for j := 0; j <= w; j++ {
 		d[j] = 0 // the match may start anywhere
+		from[j] = stepStart
 	}
+	total := 0.0
 	for i := 1; i <= m; i++ {
+		q := &al.q[i-1]
+		total += wlen(q)
 		row, prev := d[i*cols:], d[(i-1)*cols:]
-		row[0] = float64(i)
+		row[0] = prev[0] + wlen(q)
+		from[i*cols] = stepDel
 		for j := 1; j <= w; j++ {
-			c := prev[j-1] + subCost(&al.q[i-1], &t[j-1])
-			c = min(c, prev[j]+1, row[j-1]+1)
-			row[j] = c
+			c, f := prev[j-1]+subCost(q, &t[j-1]), stepSub
+			if x := prev[j] + wlen(q); x < c {
+				c, f = x, stepDel
+			}
+			if x := row[j-1] + wlen(&t[j-1]); x < c {
+				c, f = x, stepIns
+			}
+			if j >= 2 && joined(q, &t[j-2], &t[j-1]) && prev[j-2] < c {
+				c, f = prev[j-2], stepSplitText
+			}
+			if i >= 2 && joined(&t[j-1], &al.q[i-2], q) && d[(i-2)*cols+j-1] < c {
+				c, f = d[(i-2)*cols+j-1], stepSplitQuote
+			}
+			row[j], from[i*cols+j] = c, f
 		}
 	}
 	end := 1
@@ -317,22 +345,40 @@ func (al *alignment) align(t []textnorm.Word) (first, last int, score float64) {
 	// trace back to the first text word used
 	i, j := m, end
 	start := end
-	for i > 0 && j > 0 {
-		here := d[i*cols+j]
-		switch {
-		case here == d[(i-1)*cols+j-1]+subCost(&al.q[i-1], &t[j-1]):
+	for i > 0 {
+		switch from[i*cols+j] {
+		case stepSub:
 			start = j
 			i, j = i-1, j-1
-		case here == d[(i-1)*cols+j]+1:
+		case stepDel:
 			i--
-		default:
+		case stepIns:
 			j--
+		case stepSplitText:
+			start = j - 1
+			i, j = i-1, j-2
+		case stepSplitQuote:
+			start = j
+			i, j = i-2, j-1
 		}
 	}
-	length := max(m, end-start+1)
-	score = 1 - lastRow[end]/float64(length)
+	textLen := 0.0
+	for k := start - 1; k < end; k++ {
+		textLen += wlen(&t[k])
+	}
+	score = 1 - lastRow[end]/max(total, textLen)
 	return start - 1, end - 1, max(score, 0)
 }
+
+// Steps of the alignment, for the trace back.
+const (
+	stepStart uint8 = iota
+	stepSub
+	stepDel        // a quote word missing from the text
+	stepIns        // a text word missing from the quote
+	stepSplitText  // one quote word matches two text words
+	stepSplitQuote // two quote words match one text word
+)
 
 // oneEdit reports whether a and b differ by at most one inserted, deleted or
 // replaced byte, or two swapped adjacent bytes.
