@@ -28,11 +28,18 @@ type Note struct {
 // Parser is safe for concurrent use.
 type Parser struct {
 	sections sectionTable
+	words    *wordCache
 }
 
-// NewParser returns a parser with the built-in section header table.
+// wordCacheLimit bounds the words a Parser remembers the folded form and
+// stem of: enough for the vocabulary of clinical notes.
+const wordCacheLimit = 200_000
+
+// NewParser returns a parser with the built-in section header table. The
+// parser remembers the folded forms and stems of the words it has seen, so
+// that reading many notes does not stem the same words again.
 func NewParser() *Parser {
-	return &Parser{sections: parseSectionTable(sectionsTSV)}
+	return &Parser{sections: parseSectionTable(sectionsTSV), words: newWordCache(wordCacheLimit)}
 }
 
 // Parse validates src and splits it into sections, sentences and tokens.
@@ -50,6 +57,7 @@ func (p *Parser) ParseText(t *Text) *Note {
 	n := &Note{Text: t}
 	n.Sections = p.sections.sections(t)
 	tz := newTokenizer(t.src)
+	tz.shared = p.words
 	n.Tokens = make([]Token, 0, len(t.src)/5)
 	n.Sentences = make([]Sentence, 0, len(t.src)/60)
 	for i, s := range n.Sections {

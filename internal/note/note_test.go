@@ -17,7 +17,7 @@ func TestNewTextRejects(t *testing.T) {
 	}{
 		{"abc\x00def", 3},
 		{"fever \xff\xfe", 6},
-		{"caf\xc3", 3},                // truncated é
+		{"caf\xc3", 3},               // truncated é
 		{"\uFEFFok \xed\xa0\x80", 6}, // UTF-8-encoded surrogate, after a BOM
 		{"\x00", 0},
 	} {

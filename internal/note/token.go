@@ -1,6 +1,8 @@
 package note
 
 import (
+	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -52,13 +54,47 @@ type Token struct {
 // tokenizer turns text into tokens, caching stems because clinical notes
 // repeat their vocabulary and stemming dominates the cost of tokenizing.
 type tokenizer struct {
-	src   string
-	stems map[string]string
-	norms map[string]string
+	src    string
+	stems  map[string]string
+	norms  map[string]string
+	shared *wordCache // may be nil
 }
 
+// wordCache keeps the folded forms and stems of words across the notes a
+// Parser reads, bounded so that a stream of odd tokens cannot grow it
+// without limit.
+type wordCache struct {
+	mu    sync.RWMutex
+	norms map[string]string
+	stems map[string]string
+	limit int
+}
+
+func newWordCache(limit int) *wordCache {
+	return &wordCache{norms: map[string]string{}, stems: map[string]string{}, limit: limit}
+}
+
+func (c *wordCache) get(m func(*wordCache) map[string]string, k string) (string, bool) {
+	c.mu.RLock()
+	v, ok := m(c)[k]
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *wordCache) put(m func(*wordCache) map[string]string, k, v string) {
+	c.mu.Lock()
+	if mm := m(c); len(mm) < c.limit {
+		mm[strings.Clone(k)] = v
+	}
+	c.mu.Unlock()
+}
+
+func cacheNorms(c *wordCache) map[string]string { return c.norms }
+func cacheStems(c *wordCache) map[string]string { return c.stems }
+
 func newTokenizer(src string) *tokenizer {
-	return &tokenizer{src: src, stems: make(map[string]string, 256), norms: make(map[string]string, 256)}
+	hint := min(len(src)/16, 1024)
+	return &tokenizer{src: src, stems: make(map[string]string, hint), norms: make(map[string]string, hint)}
 }
 
 // Tokenize splits text[start:end] into tokens, with offsets into text.
@@ -213,12 +249,7 @@ func (tz *tokenizer) token(start, end int, kind TokenKind, newlines int) Token {
 		t.Norm, t.Stem = text, text
 	case Word:
 		t.Norm = tz.fold(text)
-		if s, ok := tz.stems[t.Norm]; ok {
-			t.Stem = s
-		} else {
-			t.Stem = textnorm.Stem(t.Norm)
-			tz.stems[t.Norm] = t.Stem
-		}
+		t.Stem = tz.stem(t.Norm)
 	default:
 		t.Norm = tz.fold(text)
 		t.Stem = t.Norm
@@ -232,7 +263,36 @@ func (tz *tokenizer) fold(s string) string {
 	if n, ok := tz.norms[s]; ok {
 		return n
 	}
-	n := textnorm.Fold(s)
+	n, ok := "", false
+	if tz.shared != nil {
+		n, ok = tz.shared.get(cacheNorms, s)
+	}
+	if !ok {
+		n = textnorm.Fold(s)
+		if tz.shared != nil {
+			tz.shared.put(cacheNorms, s, n)
+		}
+	}
 	tz.norms[s] = n
 	return n
+}
+
+// stem is textnorm.Stem with a cache: stemming is the costliest step of
+// tokenizing and notes repeat their vocabulary.
+func (tz *tokenizer) stem(norm string) string {
+	if s, ok := tz.stems[norm]; ok {
+		return s
+	}
+	s, ok := "", false
+	if tz.shared != nil {
+		s, ok = tz.shared.get(cacheStems, norm)
+	}
+	if !ok {
+		s = textnorm.Stem(norm)
+		if tz.shared != nil {
+			tz.shared.put(cacheStems, norm, s)
+		}
+	}
+	tz.stems[norm] = s
+	return s
 }

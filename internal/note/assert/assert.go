@@ -130,13 +130,17 @@ func (c *Classifier) findCues(toks []note.Token, from int, out []cue) []cue {
 		}
 		var best *phrase
 		bestEnd := 0
-		for _, p := range c.rules.byFirst[toks[i].Norm] {
-			if best != nil && len(p.words) < len(best.words) {
+		node := &c.rules.root
+		for j := i; j < len(toks); j++ {
+			if skippable(&toks[j]) {
+				continue
+			}
+			node = node.next[toks[j].Norm]
+			if node == nil {
 				break
 			}
-			if end, ok := matchAt(toks, i, p.words); ok {
-				best, bestEnd = p, end
-				break
+			if node.phrase != nil {
+				best, bestEnd = node.phrase, j+1
 			}
 		}
 		if best == nil {
@@ -147,22 +151,6 @@ func (c *Classifier) findCues(toks []note.Token, from int, out []cue) []cue {
 		i = bestEnd
 	}
 	return out
-}
-
-// matchAt reports whether words match the tokens from i, skipping hyphens,
-// and returns the end of the match.
-func matchAt(toks []note.Token, i int, words []string) (int, bool) {
-	j := i
-	for _, w := range words {
-		for j < len(toks) && skippable(&toks[j]) {
-			j++
-		}
-		if j >= len(toks) || toks[j].Norm != w {
-			return 0, false
-		}
-		j++
-	}
-	return j, true
 }
 
 // Classify classifies the condition at target in n.

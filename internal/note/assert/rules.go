@@ -91,8 +91,32 @@ type phrase struct {
 
 // Rules is a compiled trigger list.
 type Rules struct {
-	byFirst map[string][]*phrase // longest phrases first
-	maxLen  int
+	root trieNode
+}
+
+// trieNode is a node of the word trie of trigger phrases.
+type trieNode struct {
+	next   map[string]*trieNode
+	phrase *phrase // the phrase ending here, if any
+}
+
+func (t *trieNode) add(p *phrase) *phrase {
+	n := t
+	for _, w := range p.words {
+		if n.next == nil {
+			n.next = map[string]*trieNode{}
+		}
+		c := n.next[w]
+		if c == nil {
+			c = &trieNode{}
+			n.next[w] = c
+		}
+		n = c
+	}
+	if n.phrase == nil {
+		n.phrase = p
+	}
+	return n.phrase
 }
 
 //go:embed triggers.txt
@@ -103,8 +127,7 @@ var builtinTriggers string
 // comments starting with #.
 func ParseRules(text string) (*Rules, error) {
 	sets := map[string][]string{}
-	byText := map[string]*phrase{}
-	r := &Rules{byFirst: map[string][]*phrase{}}
+	r := &Rules{}
 	lineNo := 0
 	for line := range strings.Lines(text) {
 		lineNo++
@@ -174,21 +197,11 @@ func ParseRules(text string) (*Rules, error) {
 			if len(words) == 0 {
 				return nil, fmt.Errorf("trigger list line %d: phrase %q has no words", lineNo, t)
 			}
-			key := strings.Join(words, " ")
-			p := byText[key]
-			if p == nil {
-				p = &phrase{words: words, text: t}
-				byText[key] = p
-				r.byFirst[words[0]] = append(r.byFirst[words[0]], p)
-				r.maxLen = max(r.maxLen, len(words))
-			}
+			p := r.root.add(&phrase{words: words, text: t})
 			if !slices.Contains(p.rules, ru) {
 				p.rules = append(p.rules, ru)
 			}
 		}
-	}
-	for _, ps := range r.byFirst {
-		slices.SortStableFunc(ps, func(a, b *phrase) int { return len(b.words) - len(a.words) })
 	}
 	return r, nil
 }

@@ -71,7 +71,7 @@ type Aligner struct {
 // New indexes text for quote alignment. Offsets of matches are byte offsets
 // into text.
 func New(text string) *Aligner {
-	a := &Aligner{src: text, words: textnorm.Words(text)}
+	a := &Aligner{src: text, words: words(text)}
 	var b strings.Builder
 	a.first = make([]int32, len(a.words)+1)
 	for i, w := range a.words {
@@ -84,6 +84,13 @@ func New(text string) *Aligner {
 	a.first[len(a.words)] = int32(b.Len())
 	a.stream = b.String()
 	return a
+}
+
+// words returns the words of s that have letters or digits left after
+// folding (a lone combining mark folds to nothing).
+func words(s string) []textnorm.Word {
+	ws := textnorm.Words(s)
+	return slices.DeleteFunc(ws, func(w textnorm.Word) bool { return w.Norm == "" })
 }
 
 // Options tune Find.
@@ -100,7 +107,7 @@ func (a *Aligner) Find(q string, opt Options) ([]Match, error) {
 	if th <= 0 {
 		th = DefaultThreshold
 	}
-	qw := textnorm.Words(q)
+	qw := words(q)
 	if len(qw) == 0 {
 		return nil, &NotFoundError{Quote: q, Threshold: th}
 	}
