@@ -63,10 +63,7 @@ func decodeRelease(b []byte, name string) (*codesys.Release, error) {
 // prepare rebuilds what the compiled form does not store (the lookup maps
 // of the codesys model). It is the single place every decoded release goes
 // through.
-func prepare(r *codesys.Release) {
-	// INTEGRATION: call r.Prepare() here once codesys provides it.
-	_ = r
-}
+func prepare(r *codesys.Release) { r.Prepare() }
 
 // Open decodes an installed release. An empty version opens the latest
 // installed release of system.
