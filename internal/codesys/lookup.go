@@ -25,6 +25,16 @@ type Entry struct {
 	SevenChrFrom string        `json:"sevenChrFrom,omitempty"`
 	// Children are the codes directly below this one.
 	Children []Ref `json:"children,omitempty"`
+	// Axes are the values of an ICD-10-PCS code, one per character.
+	Axes []AxisRef `json:"axes,omitempty"`
+}
+
+// AxisRef is one character of an ICD-10-PCS code and what it means.
+type AxisRef struct {
+	Pos   int    `json:"pos"`
+	Title string `json:"title"`
+	Value string `json:"value"`
+	Label string `json:"label"`
 }
 
 // Ref names a node of the Tabular List.
