@@ -113,16 +113,16 @@ func Fetch(ctx context.Context, dir, system string, year int, opts FetchOptions)
 	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", sys.Title(), err)
 	}
-	var paths []string
+	var srcs []source
 	defer func() {
-		for _, p := range paths {
-			os.Remove(p)
+		for _, src := range srcs {
+			os.Remove(src.path)
 		}
 	}()
 	for _, u := range urls {
 		p, err := download(ctx, u, tmpDir, opts)
 		if p != "" {
-			paths = append(paths, p)
+			srcs = append(srcs, source{p, archiveName(u)})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", sys.Title(), err)
@@ -137,7 +137,7 @@ func Fetch(ctx context.Context, dir, system string, year int, opts FetchOptions)
 		// the release's version, and Import checks it against the files.
 		version = fmt.Sprint(year)
 	}
-	return Import(ctx, dir, string(sys), paths, ImportOptions{Version: version, Source: strings.Join(urls, ", ")})
+	return importSources(ctx, dir, sys, srcs, ImportOptions{Version: version, Source: strings.Join(urls, ", ")})
 }
 
 // archiveName is the file name at the end of an URL, for messages.

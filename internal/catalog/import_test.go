@@ -280,6 +280,7 @@ func TestImportErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("import succeeded, want an error")
 			}
+			t.Log(err)
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q lacks %q", err, w)
@@ -300,27 +301,27 @@ func TestImportErrors(t *testing.T) {
 func TestImportAtomic(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	if _, err := Import(ctx, dir, "icd10pcs", []string{linkShared(t, pcsTables2025, pcsDefs2025)}, ImportOptions{}); err != nil {
+	if _, err := Import(ctx, dir, "icd10cm", []string{linkShared(t, cmNeo2025, cmDrug2025)}, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
 	// The same release again, with a second file cut short: reading it
 	// fails midway through the import.
-	src := linkShared(t, pcsTables2025, pcsDefs2025)
-	whole := mustRead(t, pcsIndex2025)
-	writeFile(t, src, filepath.Base(pcsIndex2025), whole[:len(whole)/2])
-	_, err := Import(ctx, dir, "icd10pcs", []string{src}, ImportOptions{})
+	src := linkShared(t, cmNeo2025, cmDrug2025)
+	whole := mustRead(t, cmEindex2025)
+	writeFile(t, src, filepath.Base(cmEindex2025), whole[:len(whole)/2])
+	_, err := Import(ctx, dir, "icd10cm", []string{src}, ImportOptions{})
 	if err == nil {
 		t.Fatal("import of a truncated file succeeded")
 	}
-	if !strings.Contains(err.Error(), filepath.Base(pcsIndex2025)) {
+	if !strings.Contains(err.Error(), filepath.Base(cmEindex2025)) {
 		t.Errorf("error %q does not name the truncated file", err)
 	}
-	r, err := Open(ctx, dir, "icd10pcs", "2025")
+	r, err := Open(ctx, dir, "icd10cm", "2025")
 	if err != nil {
 		t.Fatalf("the installed release no longer opens: %v", err)
 	}
-	if want := []codesys.Part{codesys.PartPCSTables, codesys.PartPCSDefinitions}; !slices.Equal(r.Parts(), want) {
+	if want := []codesys.Part{codesys.PartNeoplasm, codesys.PartDrug}; !slices.Equal(r.Parts(), want) {
 		t.Errorf("installed parts %v, want %v", r.Parts(), want)
 	}
 	if left := workDirs(t, dir); len(left) > 0 {
@@ -330,20 +331,20 @@ func TestImportAtomic(t *testing.T) {
 	// A canceled import changes nothing either.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := Import(cctx, dir, "icd10pcs", []string{linkShared(t, pcsDefs2025)}, ImportOptions{}); err == nil {
+	if _, err := Import(cctx, dir, "icd10cm", []string{linkShared(t, cmDrug2025)}, ImportOptions{}); err == nil {
 		t.Fatal("canceled import succeeded")
 	}
 
-	// Re-importing the version replaces it: now with the index and without
-	// the tables.
-	if _, err := Import(ctx, dir, "icd10pcs", []string{linkShared(t, pcsIndex2025, pcsDefs2025)}, ImportOptions{}); err != nil {
+	// Re-importing the version replaces it: now with the External Cause Index
+	// and without the Neoplasm table.
+	if _, err := Import(ctx, dir, "icd10cm", []string{linkShared(t, cmEindex2025, cmDrug2025)}, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	r, err = Open(ctx, dir, "icd10pcs", "2025")
+	r, err = Open(ctx, dir, "icd10cm", "2025")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []codesys.Part{codesys.PartPCSIndex, codesys.PartPCSDefinitions}; !slices.Equal(r.Parts(), want) {
+	if want := []codesys.Part{codesys.PartExternal, codesys.PartDrug}; !slices.Equal(r.Parts(), want) {
 		t.Errorf("after re-import parts %v, want %v", r.Parts(), want)
 	}
 	if left := workDirs(t, dir); len(left) > 0 {
@@ -355,16 +356,16 @@ func TestImportAtomic(t *testing.T) {
 func TestRecover(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	if _, err := Import(ctx, dir, "icd10pcs", []string{linkShared(t, pcsDefs2026)}, ImportOptions{}); err != nil {
+	if _, err := Import(ctx, dir, "icd10cm", []string{linkShared(t, cmNeo2026)}, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	sd := systemDir(dir, codesys.ICD10PCS)
+	sd := systemDir(dir, codesys.ICD10CM)
 	// Killed after the old release stepped aside, before the new one
 	// was renamed into place.
 	if err := os.Rename(filepath.Join(sd, "2026"), filepath.Join(sd, oldPrefix+"2026")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(ctx, dir, "icd10pcs", "2026"); err != nil {
+	if _, err := Open(ctx, dir, "icd10cm", "2026"); err != nil {
 		t.Fatalf("the release stepped aside was not restored: %v", err)
 	}
 	// Killed while deleting a removed release.
@@ -466,12 +467,12 @@ func TestOpenIncompatible(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			in, err := Import(ctx, dir, "icd10pcs", []string{linkShared(t, pcsDefs2026)}, ImportOptions{})
+			in, err := Import(ctx, dir, "icd10cm", []string{linkShared(t, cmNeo2026)}, ImportOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			tt.damage(t, in.Dir)
-			_, err = Open(ctx, dir, "icd10pcs", "2026")
+			_, err = Open(ctx, dir, "icd10cm", "2026")
 			if err == nil || !strings.Contains(err.Error(), "import the release again") {
 				t.Errorf("Open = %v, want an error asking to import again", err)
 			}
