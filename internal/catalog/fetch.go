@@ -189,6 +189,9 @@ func download(ctx context.Context, u, dir string, opts FetchOptions) (string, er
 	}
 	pw.report()
 	n, err := io.Copy(pw, io.LimitReader(resp.Body, limit+1))
+	if pw.last != pw.p.Done {
+		pw.report()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
