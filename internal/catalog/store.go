@@ -126,6 +126,11 @@ func install(dir string, r *codesys.Release, in *Info) (err error) {
 			os.RemoveAll(tmp)
 		}
 	}()
+	// MkdirTemp makes the directory private; an installed release is as
+	// readable as the rest of the data directory.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 
 	size, err := writeFileSync(filepath.Join(tmp, releaseFile), func(w io.Writer) error {
 		return encodeRelease(w, r)
