@@ -1,0 +1,551 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
+	"github.com/medcode-dev/medcode/internal/search"
+	"github.com/medcode-dev/medcode/internal/store"
+)
+
+// readBody reads a request body that must be valid UTF-8 JSON.
+func readBody(r *http.Request) ([]byte, *apiError) {
+	b, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body is larger than %d bytes", mbe.Limit))
+	}
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "unreadable_body", "the request body could not be read")
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.Contains(ct, "json") {
+		return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json or application/fhir+json")
+	}
+	// encoding/json would silently replace invalid UTF-8 with U+FFFD and
+	// shift every evidence offset after it: refuse it instead.
+	if !utf8.Valid(b) {
+		return nil, errorf(http.StatusBadRequest, "invalid_utf8", "the request body is not valid UTF-8")
+	}
+	return b, nil
+}
+
+// decode decodes a JSON body strictly into v.
+func decode(r *http.Request, v any) *apiError {
+	b, aerr := readBody(r)
+	if aerr != nil {
+		return aerr
+	}
+	return decodeBytes(b, v)
+}
+
+func decodeBytes(b []byte, v any) *apiError {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return errorf(http.StatusBadRequest, "invalid_json", "unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// jsonError describes a decoding error by position and field, never
+// quoting the input.
+func jsonError(err error) *apiError {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return errorf(http.StatusBadRequest, "invalid_json", fmt.Sprintf("malformed JSON at byte %d", se.Offset))
+	case errors.As(err, &te):
+		e := errorf(http.StatusBadRequest, "invalid_json", fmt.Sprintf("field %s: expected %s, got JSON %s", te.Field, te.Type, te.Value))
+		e.Field = te.Field
+		return e
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(http.StatusBadRequest, "invalid_json", "the JSON body is empty or truncated")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		e := errorf(http.StatusBadRequest, "unknown_field", err.Error()[len("json: "):])
+		e.Field = strings.Trim(err.Error()[len("json: unknown field "):], `"`)
+		return e
+	}
+	return errorf(http.StatusBadRequest, "invalid_json", "the body is not the expected JSON")
+}
+
+func invalid(field, code, msg string) *apiError {
+	e := errorf(http.StatusUnprocessableEntity, code, msg)
+	e.Field = field
+	return e
+}
+
+func (s *Server) storeError(r *http.Request, what string, err error) *apiError {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errorf(http.StatusNotFound, "not_found", what+": not found")
+	case errors.Is(err, store.ErrConflict):
+		return errorf(http.StatusConflict, "conflict", err.Error())
+	}
+	return s.internal(r, what, err)
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) *apiError {
+	writeJSON(w, http.StatusOK, token(r))
+	return nil
+}
+
+// submission is the body of POST /v1/documents in its plain form.
+type submission struct {
+	Text       string           `json:"text"`
+	Setting    string           `json:"setting,omitempty"`
+	Systems    []codesys.System `json:"systems,omitempty"`
+	ExternalID string           `json:"externalId,omitempty"`
+}
+
+func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiError {
+	body, aerr := readBody(r)
+	if aerr != nil {
+		return aerr
+	}
+	var sub submission
+	source := "text"
+	var subject string
+	if isFHIR(body) {
+		doc, aerr := parseDocumentReference(body)
+		if aerr != nil {
+			return aerr
+		}
+		source, subject = "fhir", doc.subject
+		sub = submission{Text: doc.text, ExternalID: doc.id, Setting: r.URL.Query().Get("setting")}
+	} else if aerr := decodeBytes(body, &sub); aerr != nil {
+		return aerr
+	}
+	if strings.TrimSpace(sub.Text) == "" {
+		return invalid("text", "empty_text", "the note text is empty")
+	}
+	if strings.IndexByte(sub.Text, 0) >= 0 {
+		return invalid("text", "invalid_text", "the note text contains a NUL character")
+	}
+	setting, err := coding.ParseSetting(sub.Setting)
+	if err != nil {
+		return invalid("setting", "invalid_setting", err.Error())
+	}
+	for _, sys := range sub.Systems {
+		if _, err := codesys.ParseSystem(string(sys)); err != nil {
+			return invalid("systems", "unknown_system", err.Error())
+		}
+	}
+	run, codes, aerr := s.code(r, coding.Request{Text: sub.Text, Setting: setting, Systems: sub.Systems})
+	if aerr != nil {
+		return aerr
+	}
+	d := &store.Document{Source: source, ExternalID: sub.ExternalID, Subject: subject, Text: sub.Text, Setting: setting}
+	if err := s.cfg.Store.CreateDocument(r.Context(), token(r).Actor(), d, run, codes); err != nil {
+		return s.internal(r, "store document", err)
+	}
+	w.Header().Set("Location", "/v1/documents/"+d.ID)
+	writeJSON(w, http.StatusCreated, d)
+	return nil
+}
+
+// code runs the reasoner and checks what it returns: each evidence span
+// must quote the note, and each code is validated against its release,
+// with a warning when it is not reportable.
+func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store.Code, *apiError) {
+	start := time.Now()
+	res, err := s.cfg.Reasoner.Code(r.Context(), req)
+	if err != nil {
+		return nil, nil, s.internal(r, "coding", err)
+	}
+	dur := time.Since(start)
+	s.m.codingDur.Observe(dur.Seconds())
+	s.m.codes.Observe(float64(len(res.Codes)))
+	warnings := make([][]string, len(res.Codes))
+	for i := range res.Codes {
+		c := &res.Codes[i]
+		kept := c.Evidence[:0:0]
+		for _, e := range c.Evidence {
+			if e.Start >= 0 && e.Start < e.End && e.End <= len(req.Text) && req.Text[e.Start:e.End] == e.Text {
+				kept = append(kept, e)
+			} else {
+				warnings[i] = append(warnings[i], fmt.Sprintf("evidence span %d-%d does not match the note and was dropped", e.Start, e.End))
+			}
+		}
+		c.Evidence = kept
+		v, err := s.cfg.Codes.Validate(c.System, c.Code)
+		switch {
+		case err != nil:
+			warnings[i] = append(warnings[i], "not validated: "+err.Error())
+		case v.Status != codesys.Valid:
+			warnings[i] = append(warnings[i], v.Reason)
+		}
+	}
+	if res.Usage.Duration == 0 {
+		res.Usage.Duration = dur
+	}
+	run := &store.Run{Reasoner: res.Reasoner, Model: res.Model, Releases: res.Releases, Setting: res.Setting, Started: start,
+		Duration: res.Usage.Duration, Usage: res.Usage, Dropped: res.Dropped, Queries: res.Queries, Warnings: res.Warnings}
+	if run.Setting == "" {
+		run.Setting = req.Setting
+	}
+	return run, store.FromResult(res.Codes, warnings), nil
+}
+
+func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) *apiError {
+	q := r.URL.Query()
+	f := store.Filter{Status: q.Get("status"), Coder: q.Get("coder"), Before: q.Get("before")}
+	switch f.Status {
+	case "", store.StatusCoded, store.StatusInReview, store.StatusReviewed:
+	default:
+		return errorf(http.StatusBadRequest, "invalid_status", "status must be coded, in_review or reviewed")
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := parseTime(v)
+			if err != nil {
+				e := errorf(http.StatusBadRequest, "invalid_date", p.name+": use RFC 3339 (2026-05-20T10:00:00Z) or a date (2026-05-20)")
+				e.Field = p.name
+				return e
+			}
+			*p.dst = t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return errorf(http.StatusBadRequest, "invalid_limit", "limit must be 1-500")
+		}
+		f.Limit = n
+	}
+	docs, err := s.cfg.Store.ListDocuments(r.Context(), token(r).Tenant, f)
+	if err != nil {
+		return s.internal(r, "list documents", err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"documents": docs})
+	return nil
+}
+
+func parseTime(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.DateOnly, v)
+}
+
+func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) *apiError {
+	d, err := s.cfg.Store.GetDocument(r.Context(), token(r).Tenant, r.PathValue("id"))
+	if err != nil {
+		return s.storeError(r, "document", err)
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (s *Server) recode(w http.ResponseWriter, r *http.Request) *apiError {
+	var body struct {
+		Systems []codesys.System `json:"systems,omitempty"`
+	}
+	if b, aerr := readBody(r); aerr != nil {
+		return aerr
+	} else if len(bytes.TrimSpace(b)) > 0 {
+		if aerr := decodeBytes(b, &body); aerr != nil {
+			return aerr
+		}
+	}
+	tok := token(r)
+	d, err := s.cfg.Store.GetDocument(r.Context(), tok.Tenant, r.PathValue("id"))
+	if err != nil {
+		return s.storeError(r, "document", err)
+	}
+	run, codes, aerr := s.code(r, coding.Request{ID: d.ID, Text: d.Text, Setting: d.Setting, Systems: body.Systems})
+	if aerr != nil {
+		return aerr
+	}
+	if err := s.cfg.Store.AddRun(r.Context(), tok.Actor(), d.ID, run, codes); err != nil {
+		return s.storeError(r, "store run", err)
+	}
+	return s.getDocument(w, r)
+}
+
+// spanInput is an evidence span sent by a client.
+type spanInput struct {
+	Start int     `json:"start"`
+	End   int     `json:"end"`
+	Text  *string `json:"text,omitempty"`
+}
+
+// checkSpans turns spans into evidence of text: in range, on character
+// boundaries, and quoting what the client says it quotes.
+func checkSpans(text string, spans []spanInput) ([]coding.Evidence, *apiError) {
+	var out []coding.Evidence
+	for i, sp := range spans {
+		field := fmt.Sprintf("evidence[%d]", i)
+		if sp.Start < 0 || sp.End > len(text) || sp.Start >= sp.End {
+			return nil, invalid(field, "span_out_of_range", fmt.Sprintf("span %d-%d is outside the note (0-%d bytes) or empty", sp.Start, sp.End, len(text)))
+		}
+		if !utf8.RuneStart(text[sp.Start]) || sp.End < len(text) && !utf8.RuneStart(text[sp.End]) {
+			return nil, invalid(field, "span_not_on_character", fmt.Sprintf("span %d-%d cuts a character: offsets are UTF-8 byte offsets", sp.Start, sp.End))
+		}
+		if sp.Text != nil && *sp.Text != text[sp.Start:sp.End] {
+			return nil, invalid(field, "span_text_mismatch", fmt.Sprintf("span %d-%d does not quote the given text", sp.Start, sp.End))
+		}
+		out = append(out, coding.Evidence{Start: sp.Start, End: sp.End, Text: text[sp.Start:sp.End]})
+	}
+	return out, nil
+}
+
+// validCode validates a code a coder gives: it must be reportable.
+func (s *Server) validCode(field, system, code string) (*store.Code, *apiError) {
+	if system == "" {
+		system = string(codesys.ICD10CM)
+	}
+	sys, err := codesys.ParseSystem(system)
+	if err != nil {
+		return nil, invalid("system", "unknown_system", err.Error())
+	}
+	if strings.TrimSpace(code) == "" {
+		return nil, invalid(field, "missing_code", "a code is required")
+	}
+	v, err := s.cfg.Codes.Validate(sys, code)
+	if errors.Is(err, errNoRelease) {
+		return nil, invalid("system", "no_release", err.Error())
+	}
+	if err != nil {
+		return nil, invalid(field, "invalid_code", err.Error())
+	}
+	switch v.Status {
+	case codesys.Invalid:
+		return nil, invalid(field, "unknown_code", v.Reason)
+	case codesys.Header:
+		return nil, invalid(field, "code_not_reportable", v.Reason)
+	}
+	kind := coding.Diagnosis
+	if sys == codesys.ICD10PCS {
+		kind = coding.Procedure
+	}
+	return &store.Code{Code: v.Code, System: sys, Kind: kind, Title: v.Title, Confidence: 1}, nil
+}
+
+func (s *Server) addCode(w http.ResponseWriter, r *http.Request) *apiError {
+	var body struct {
+		Code     string      `json:"code"`
+		System   string      `json:"system,omitempty"`
+		Evidence []spanInput `json:"evidence"`
+		Note     string      `json:"note,omitempty"`
+	}
+	if aerr := decode(r, &body); aerr != nil {
+		return aerr
+	}
+	tok := token(r)
+	d, err := s.cfg.Store.GetDocument(r.Context(), tok.Tenant, r.PathValue("id"))
+	if err != nil {
+		return s.storeError(r, "document", err)
+	}
+	c, aerr := s.validCode("code", body.System, body.Code)
+	if aerr != nil {
+		return aerr
+	}
+	if len(body.Evidence) == 0 {
+		return invalid("evidence", "missing_evidence", "an added code needs at least one evidence span")
+	}
+	if c.Evidence, aerr = checkSpans(d.Text, body.Evidence); aerr != nil {
+		return aerr
+	}
+	c.Trail = []coding.Step{{Kind: coding.StepVerify, Detail: "added by " + tok.Name + strings.TrimRight(": "+body.Note, ": ")}}
+	if err := s.cfg.Store.AddCode(r.Context(), tok.Actor(), d.ID, c); err != nil {
+		return s.storeError(r, "add code", err)
+	}
+	s.m.decisions.WithLabelValues("add").Inc()
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (s *Server) decide(w http.ResponseWriter, r *http.Request) *apiError {
+	var body struct {
+		Action   string      `json:"action"`
+		Reason   string      `json:"reason,omitempty"`
+		Code     string      `json:"code,omitempty"`
+		System   string      `json:"system,omitempty"`
+		Evidence []spanInput `json:"evidence,omitempty"`
+	}
+	if aerr := decode(r, &body); aerr != nil {
+		return aerr
+	}
+	dec := store.Decision{Action: body.Action, Reason: strings.TrimSpace(body.Reason)}
+	tok := token(r)
+	switch body.Action {
+	case "accept":
+	case "reject":
+		if dec.Reason == "" {
+			return invalid("reason", "missing_reason", "a rejection needs a reason")
+		}
+	case "replace":
+		c, aerr := s.validCode("code", body.System, body.Code)
+		if aerr != nil {
+			return aerr
+		}
+		if len(body.Evidence) > 0 {
+			d, err := s.cfg.Store.GetDocument(r.Context(), tok.Tenant, r.PathValue("id"))
+			if err != nil {
+				return s.storeError(r, "document", err)
+			}
+			if c.Evidence, aerr = checkSpans(d.Text, body.Evidence); aerr != nil {
+				return aerr
+			}
+		}
+		c.Trail = []coding.Step{{Kind: coding.StepVerify, Detail: "replacement by " + tok.Name}}
+		dec.Replacement = c
+	default:
+		return invalid("action", "invalid_action", "action must be accept, reject or replace")
+	}
+	decided, added, err := s.cfg.Store.Decide(r.Context(), tok.Actor(), r.PathValue("id"), r.PathValue("codeId"), dec)
+	if err != nil {
+		return s.storeError(r, "decision", err)
+	}
+	s.m.decisions.WithLabelValues(body.Action).Inc()
+	writeJSON(w, http.StatusOK, map[string]any{"code": decided, "replacement": added})
+	return nil
+}
+
+func (s *Server) documentAudit(w http.ResponseWriter, r *http.Request) *apiError {
+	tok := token(r)
+	// Reading the document first makes a foreign or unknown ID a 404
+	// rather than an empty log.
+	if _, err := s.cfg.Store.GetDocument(r.Context(), tok.Tenant, r.PathValue("id")); err != nil {
+		return s.storeError(r, "document", err)
+	}
+	return s.writeAudit(w, r, r.PathValue("id"))
+}
+
+func (s *Server) tenantAudit(w http.ResponseWriter, r *http.Request) *apiError {
+	return s.writeAudit(w, r, "")
+}
+
+func (s *Server) writeAudit(w http.ResponseWriter, r *http.Request, docID string) *apiError {
+	f := store.AuditFilter{DocumentID: docID}
+	if v := r.URL.Query().Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return errorf(http.StatusBadRequest, "invalid_after", "after must be a sequence number")
+		}
+		f.After = n
+	}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return errorf(http.StatusBadRequest, "invalid_limit", "limit must be 1-1000")
+		}
+		f.Limit = n
+	}
+	entries, err := s.cfg.Store.Audit(r.Context(), token(r).Tenant, f)
+	if err != nil {
+		return s.internal(r, "read audit log", err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	return nil
+}
+
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *apiError {
+	sys, err := codesys.ParseSystem(r.PathValue("system"))
+	if err != nil {
+		return errorf(http.StatusNotFound, "unknown_system", err.Error())
+	}
+	e, err := s.cfg.Codes.Lookup(sys, r.PathValue("code"))
+	if err != nil {
+		return errorf(http.StatusNotFound, "no_release", err.Error())
+	}
+	if e.Status == codesys.Invalid {
+		return &apiError{Status: http.StatusNotFound, Code: "unknown_code", Message: e.Reason, Field: "code"}
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) *apiError {
+	q := r.URL.Query()
+	text := strings.TrimSpace(q.Get("q"))
+	if text == "" {
+		return errorf(http.StatusBadRequest, "missing_query", "q is required")
+	}
+	if len(text) > 500 || !utf8.ValidString(text) {
+		return errorf(http.StatusBadRequest, "invalid_query", "q must be valid UTF-8 of at most 500 bytes")
+	}
+	sys := codesys.ICD10CM
+	if v := q.Get("system"); v != "" {
+		var err error
+		if sys, err = codesys.ParseSystem(v); err != nil {
+			return errorf(http.StatusBadRequest, "unknown_system", err.Error())
+		}
+	}
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return errorf(http.StatusBadRequest, "invalid_limit", "limit must be 1-100")
+		}
+		limit = n
+	}
+	hits, err := s.cfg.Codes.Search(r.Context(), sys, text, search.Options{Limit: limit, FollowSee: true})
+	if err != nil {
+		return errorf(http.StatusNotFound, "no_release", err.Error())
+	}
+	if hits == nil {
+		hits = []search.Hit{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hits": hits})
+	return nil
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) *apiError {
+	toks, err := s.cfg.Store.ListTokens(r.Context(), token(r).Tenant)
+	if err != nil {
+		return s.internal(r, "list tokens", err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": toks})
+	return nil
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) *apiError {
+	var body struct {
+		Name string `json:"name"`
+		Role string `json:"role"`
+	}
+	if aerr := decode(r, &body); aerr != nil {
+		return aerr
+	}
+	role, err := store.ParseRole(body.Role)
+	if err != nil {
+		return invalid("role", "invalid_role", err.Error())
+	}
+	if err := store.CheckName("token name", body.Name); err != nil {
+		return invalid("name", "invalid_name", err.Error())
+	}
+	// An admin creates tokens in its own tenant only.
+	secret, t, err := s.cfg.Store.CreateToken(r.Context(), token(r).Tenant, body.Name, role)
+	if err != nil {
+		return s.internal(r, "create token", err)
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
+	return nil
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) *apiError {
+	tok := token(r)
+	if err := s.cfg.Store.RevokeToken(r.Context(), tok.Actor(), tok.Tenant, r.PathValue("id")); err != nil {
+		return s.storeError(r, "token", err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
