@@ -41,6 +41,9 @@ func Compare(a, b *Report, iterations int, seed uint64) (*Comparison, error) {
 	if iterations <= 0 {
 		return nil, fmt.Errorf("compare runs: iterations must be positive, got %d", iterations)
 	}
+	if a.Meta.Dataset != b.Meta.Dataset || a.Meta.Split != b.Meta.Split {
+		return nil, fmt.Errorf("compare runs: A is %s %s, B is %s %s", a.Meta.Dataset, a.Meta.Split, b.Meta.Dataset, b.Meta.Split)
+	}
 	byID := make(map[string]int, len(b.Documents))
 	for i, d := range b.Documents {
 		byID[d.ID] = i
