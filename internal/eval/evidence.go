@@ -97,7 +97,7 @@ func Evidence(text string, gold []GoldCode, preds []Prediction) map[codesys.Syst
 	for _, p := range preds {
 		sys := p.System
 		if sys == "" {
-			sys = guessSystem(p.Code)
+			sys = GuessSystem(p.Code)
 		}
 		k := key{sys, CanonCode(sys, p.Code)}
 		if _, seen := predBy[k]; !seen {

@@ -65,9 +65,9 @@ type docStats struct {
 	ev          EvidenceCounts
 }
 
-// guessSystem names the system of a prediction that did not say: a code of
+// GuessSystem names the system of a prediction that did not say: a code of
 // ICD-10-CM shape is ICD-10-CM, any other ICD-10-PCS.
-func guessSystem(code string) codesys.System {
+func GuessSystem(code string) codesys.System {
 	if _, err := codesys.ParseCode(code); err == nil {
 		return codesys.ICD10CM
 	}
@@ -97,7 +97,7 @@ func predKeys(preds []Prediction, sel []codesys.System) []key {
 	for _, p := range preds {
 		sys := p.System
 		if sys == "" {
-			sys = guessSystem(p.Code)
+			sys = GuessSystem(p.Code)
 		}
 		if sel != nil && !slices.Contains(sel, sys) {
 			continue
