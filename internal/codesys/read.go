@@ -9,11 +9,6 @@ import (
 // removed when they land.
 var errTODO = errors.New("not implemented yet")
 
-// ReadIndex reads an ICD10CM.index file (Alphabetic Index, External Cause
-// Index, Table of Neoplasms, Table of Drugs and Chemicals) or an
-// ICD10PCS.index file.
-func ReadIndex(r io.Reader, name string) (*Index, error) { return nil, errTODO }
-
 // ReadPCSTables reads an ICD-10-PCS Tables XML file (root ICD10PCS.tabular).
 func ReadPCSTables(r io.Reader, name string) (*PCSTables, error) { return nil, errTODO }
 

@@ -73,6 +73,7 @@ type SevenChr struct {
 // with its official short and long titles.
 type Order struct {
 	Entries []OrderEntry
+	byCode  map[string]int32 // built by Prepare, not serialized
 }
 
 // OrderEntry is one line of the order file.

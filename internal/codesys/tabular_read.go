@@ -102,7 +102,7 @@ func ReadTabular(r io.Reader, name string) (*Tabular, error) {
 	if len(doc.Chapters) == 0 {
 		return nil, fmt.Errorf("read tabular %s: no <chapter> elements: not a Tabular List", name)
 	}
-	t := &Tabular{Version: strings.TrimSpace(doc.Version)}
+	t := &Tabular{Version: strings.TrimSpace(doc.Version), byCode: make(map[string]int32)}
 	for i := range doc.Chapters {
 		ch := &doc.Chapters[i]
 		ci := t.add(Node{Code: clean(ch.Name), Kind: KindChapter, Title: clean(ch.Desc), Parent: -1, Notes: ch.notes()})
@@ -154,10 +154,15 @@ func (t *Tabular) add(n Node) int32 {
 }
 
 func (t *Tabular) addDiag(d *xmlDiag, parent int32) error {
-	code := clean(d.Name)
-	if _, err := ParseCode(code); err != nil {
-		return fmt.Errorf("diag %q under %s: %w", code, t.Nodes[parent].Code, err)
+	c, err := ParseCode(clean(d.Name))
+	if err != nil {
+		return fmt.Errorf("diag under %s: %w", t.Nodes[parent].Code, err)
 	}
+	code := c.String()
+	if _, dup := t.byCode[code]; dup {
+		return fmt.Errorf("diag %s under %s: duplicate code", code, t.Nodes[parent].Code)
+	}
+	t.byCode[code] = int32(len(t.Nodes))
 	kind := KindCode
 	switch {
 	case len(strings.ReplaceAll(code, ".", "")) == 3:
@@ -271,6 +276,7 @@ func ReadOrder(r io.Reader, name string) (*Order, error) {
 	if len(o.Entries) == 0 {
 		return nil, fmt.Errorf("read order file %s: no entries", name)
 	}
+	o.Prepare()
 	return o, nil
 }
 

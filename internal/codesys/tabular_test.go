@@ -154,6 +154,8 @@ func TestValidate(t *testing.T) {
 		{"T36.01A", Invalid, "", ""},
 		{"S01.00XA", Valid, "Unspecified open wound of scalp, initial encounter", ""},
 		{"S01.00A", Invalid, "", ""},
+		{"S06.1X7A", Valid, "death due to brain injury prior to regaining consciousness, initial encounter", ""},
+		{"S06.1X7D", Invalid, "", "do not apply"},
 		{"E08.3211", Valid, "right eye", ""},
 		{"E11.99", Invalid, "does not exist", ""},
 		{"U99.9", Invalid, "", "not in this release"},
@@ -206,6 +208,85 @@ func TestReadOrderBadInput(t *testing.T) {
 		_, err := ReadOrder(strings.NewReader(tt.text), "order.txt")
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestLookupNotes(t *testing.T) {
+	tab, order := loadFY2021(t)
+	rel := &Release{System: ICD10CM, Version: "2021", Tabular: tab, Order: order}
+	tests := []struct {
+		code      string
+		hierarchy []string // codes from chapter down
+		// notes that must apply, as kind + from + substring
+		notes    [][3]string
+		sevenChr string // allowed 7th characters, in order
+	}{
+		{
+			code:      "E11.36",
+			hierarchy: []string{"4", "E08-E13", "E11", "E11.3"},
+			notes: [][3]string{
+				{"useAdditionalCode", "E11", "insulin"},
+				{"excludes1", "E11", "diabetes mellitus due to underlying condition"},
+			},
+		},
+		{
+			code:      "S52.521A",
+			hierarchy: []string{"19", "S50-S59", "S52", "S52.5", "S52.52", "S52.521"},
+			notes: [][3]string{
+				{"excludes1", "S52", "traumatic amputation of forearm"},
+				{"excludes2", "S52", "fracture at wrist and hand level"},
+				{"useAdditionalCode", "19", "retained foreign body"},
+			},
+		},
+		{
+			code:     "S06.1X7",
+			sevenChr: "A",
+			notes:    [][3]string{{"notes", "S06", "do not apply"}, {"sevenChrNote", "S06", "7th character"}},
+		},
+		{code: "S52.521", sevenChr: "ADGKPS"}, // torus fractures are closed
+		{code: "S52.531", sevenChr: "ABCDEFGHJKMNPQRS"},
+	}
+	for _, tt := range tests {
+		e, err := rel.Lookup(tt.code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.hierarchy != nil {
+			var got []string
+			for _, h := range e.Hierarchy {
+				got = append(got, h.Code)
+			}
+			if strings.Join(got, " ") != strings.Join(tt.hierarchy, " ") {
+				t.Errorf("%s hierarchy = %v, want %v", tt.code, got, tt.hierarchy)
+			}
+		}
+		for _, want := range tt.notes {
+			found := false
+			for _, sn := range e.Notes {
+				if sn.From != want[1] {
+					continue
+				}
+				sn.Notes.Each(func(kind string, notes []string) {
+					for _, n := range notes {
+						if kind == want[0] && strings.Contains(n, want[2]) {
+							found = true
+						}
+					}
+				})
+			}
+			if !found {
+				t.Errorf("%s: no %s note from %s containing %q; notes: %+v", tt.code, want[0], want[1], want[2], e.Notes)
+			}
+		}
+		if tt.sevenChr != "" {
+			var got string
+			for _, s := range e.SevenChr {
+				got += s.Char
+			}
+			if got != tt.sevenChr {
+				t.Errorf("%s 7th characters = %q, want %q", tt.code, got, tt.sevenChr)
+			}
 		}
 	}
 }

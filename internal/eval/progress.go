@@ -6,8 +6,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 )
 
 // ProgressBar draws a one-line progress bar for long runs. It is meant for
@@ -24,7 +22,10 @@ type ProgressBar struct {
 // NewProgressBar returns a progress bar writing to f, or nil when f is not
 // a terminal.
 func NewProgressBar(f *os.File, label string) *ProgressBar {
-	if f == nil || !term.IsTerminal(int(f.Fd())) {
+	if f == nil {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
 		return nil
 	}
 	return newProgressBar(f, label, time.Now)

@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+)
+
+func newLookupCmd(a *app) *cobra.Command {
+	var (
+		system, version string
+		asJSON          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "lookup CODE",
+		Short: "Show a code's title, hierarchy, instructional notes (own and inherited), 7th characters and children",
+		Example: `  medcode lookup E11.36
+  medcode lookup S52.521A --json
+  medcode lookup 0DTJ4ZZ`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sys, err := systemFor(system, args[0])
+			if err != nil {
+				return err
+			}
+			rel, err := a.openRelease(cmd.Context(), sys, version, lookupPart(sys))
+			if err != nil {
+				return err
+			}
+			e, err := rel.Lookup(args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(struct {
+					Release string `json:"release"`
+					codesys.Entry
+				}{rel.ID(), e}); err != nil {
+					return err
+				}
+			} else {
+				printEntry(a.stdout, rel, e)
+			}
+			if e.Status == codesys.Invalid {
+				return &exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&system, "system", "", "coding system (icd10cm, icd10pcs); guessed from the code when empty")
+	cmd.Flags().StringVar(&version, "release", "", "release version, e.g. 2026 (default: newest installed with the needed part)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// lookupPart is the part a release needs for lookup and validation.
+func lookupPart(sys codesys.System) codesys.Part {
+	if sys == codesys.ICD10PCS {
+		return codesys.PartPCSTables
+	}
+	return codesys.PartTabular
+}
+
+// systemFor returns the system named by flag, or guesses it from the shape
+// of code: ICD-10-PCS codes are seven characters without a dot whose second
+// character is not a digit or whose first is a digit; everything else is
+// taken for ICD-10-CM.
+func systemFor(flag, code string) (codesys.System, error) {
+	if flag != "" {
+		return codesys.ParseSystem(flag)
+	}
+	c := strings.ToUpper(strings.TrimSpace(code))
+	if len(c) == 7 && !strings.Contains(c, ".") {
+		if c[0] >= '0' && c[0] <= '9' || c[1] < '0' || c[1] > '9' {
+			return codesys.ICD10PCS, nil
+		}
+	}
+	return codesys.ICD10CM, nil
+}
+
+func printEntry(w io.Writer, rel *codesys.Release, e codesys.Entry) {
+	fmt.Fprintf(w, "%s  %s\n", orInput(e.Code, e.Input), e.Title)
+	status := string(e.Status)
+	if e.Status == codesys.Valid {
+		status += " (billable)"
+	}
+	fmt.Fprintf(w, "  release: %s %s   status: %s", rel.System.Title(), rel.Version, status)
+	if e.Kind != "" {
+		fmt.Fprintf(w, "   level: %s", e.Kind)
+	}
+	fmt.Fprintln(w)
+	if e.Reason != "" {
+		fmt.Fprintf(w, "  %s\n", e.Reason)
+	}
+	if e.Short != "" && e.Short != e.Title {
+		fmt.Fprintf(w, "  short title: %s\n", e.Short)
+	}
+	if len(e.Hierarchy) > 0 {
+		fmt.Fprintln(w, "\nHierarchy:")
+		for i, h := range e.Hierarchy {
+			label := h.Code
+			if h.Kind == "chapter" {
+				label = "Chapter " + h.Code
+			}
+			fmt.Fprintf(w, "  %s%-10s %s\n", strings.Repeat("  ", i), label, h.Title)
+		}
+	}
+	if len(e.Axes) > 0 {
+		fmt.Fprintln(w, "\nAxes:")
+		for _, ax := range e.Axes {
+			fmt.Fprintf(w, "  %d %-20s %s  %s\n", ax.Pos, ax.Title, ax.Value, ax.Label)
+		}
+	}
+	if len(e.Notes) > 0 {
+		fmt.Fprintln(w, "\nNotes:")
+		for _, sn := range e.Notes {
+			from := "this code"
+			if sn.From != e.Code {
+				from = sn.From + " " + sn.FromTitle
+			}
+			fmt.Fprintf(w, "  from %s:\n", from)
+			sn.Notes.Each(func(kind string, notes []string) {
+				fmt.Fprintf(w, "    %s:\n", noteLabel(kind))
+				for _, n := range notes {
+					fmt.Fprintf(w, "      - %s\n", n)
+				}
+			})
+		}
+	}
+	if len(e.SevenChr) > 0 {
+		fmt.Fprintf(w, "\n7th characters (defined at %s):\n", e.SevenChrFrom)
+		for _, s := range e.SevenChr {
+			fmt.Fprintf(w, "  %s  %s\n", s.Char, s.Title)
+		}
+	}
+	if len(e.Children) > 0 {
+		fmt.Fprintln(w, "\nChildren:")
+		for _, c := range e.Children {
+			fmt.Fprintf(w, "  %-10s %s\n", c.Code, c.Title)
+		}
+	}
+}
+
+func orInput(code, input string) string {
+	if code != "" {
+		return code
+	}
+	return input
+}
+
+func noteLabel(kind string) string {
+	switch kind {
+	case "inclusionTerm":
+		return "Inclusion terms"
+	case "includes":
+		return "Includes"
+	case "excludes1":
+		return "Excludes1"
+	case "excludes2":
+		return "Excludes2"
+	case "codeFirst":
+		return "Code first"
+	case "useAdditionalCode":
+		return "Use additional code"
+	case "codeAlso":
+		return "Code also"
+	case "sevenChrNote":
+		return "7th character note"
+	}
+	return "Notes"
+}

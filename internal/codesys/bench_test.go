@@ -1,0 +1,38 @@
+package codesys
+
+import (
+	"testing"
+)
+
+// benchCodes mixes the shapes Validate meets: plain codes, headers, 7th
+// characters with and without placeholder X, and invalid codes.
+var benchCodes = []string{"E11.9", "e1136", "S52.521A", "T36.0X1A", "S06.1X7D", "E11.3", "E11.99", "I10", "Z99.89", "M80.011A"}
+
+func BenchmarkValidate(b *testing.B) {
+	tab, _ := loadFY2021(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		tab.Validate(benchCodes[i%len(benchCodes)])
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	tab, order := loadFY2021(b)
+	rel := &Release{System: ICD10CM, Tabular: tab, Order: order}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := rel.Lookup(benchCodes[i%len(benchCodes)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadTabular(b *testing.B) {
+	for b.Loop() {
+		f, zr := openGz(b, "icd10cm/fy2021-jan2021/icd10cm_tabular_2021.xml.gz")
+		if _, err := ReadTabular(zr, "tabular"); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+}

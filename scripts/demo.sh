@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# demo.sh BIN: install the ICD-10-CM and ICD-10-PCS releases and run medcode
+# on them. Releases come from $SHARED (../shared/data beside the checkout)
+# when it exists, otherwise from the publisher with "medcode fetch".
+# $MEDCODE_DATA says where they are installed.
+set -euo pipefail
+bin=${1:?usage: demo.sh path/to/medcode}
+shared=${SHARED:-}
+
+step() { printf '\n\033[1m$ medcode %s\033[0m\n' "$*"; "$bin" "$@"; }
+
+if [ -n "$shared" ] && [ -d "$shared/icd10cm" ]; then
+  echo "Installing releases from $shared"
+  for d in "$shared"/icd10cm/*/; do "$bin" import --system icd10cm --from "$d"; done
+  for d in "$shared"/icd10pcs/*/; do "$bin" import --system icd10pcs --from "$d"; done
+else
+  echo "No shared data folder: downloading releases from the publisher"
+  "$bin" fetch icd10cm
+  "$bin" fetch icd10pcs
+fi
+
+step releases
+step lookup E11.36
+step lookup S52.521A
+step validate E11.9 S52.521A T36.0X1A S52.521 E11.99 0DTJ4ZZ || true
+step lookup 0DTJ4ZZ
+step search "type 2 diabetes with cataract"
+step search "fall from ladder"
+step search "malignant neoplasm of upper lobe of lung"
+step search "acetaminophen poisoning"
