@@ -61,8 +61,11 @@ Tune only on train and dev splits; the split scored is printed.`,
 				lang = "en"
 			case "jsonl":
 				docs, err = jsonl.Open(path)
-				if split == "dev" && !cmd.Flags().Changed("split") {
+				if !cmd.Flags().Changed("split") {
 					split = "all"
+				}
+				if !cmd.Flags().Changed("lang") {
+					lang = ""
 				}
 			default:
 				return fmt.Errorf("eval: unknown dataset %q (want codiesp, mdace or jsonl)", dataset)
@@ -94,8 +97,9 @@ Tune only on train and dev splits; the split scored is printed.`,
 			}
 			opt := eval.Options{
 				Dataset: dataset, Split: split, Language: lang, Coder: coderName,
-				Systems: sys, Catalog: releaseCatalog(rel), ReleaseName: "ICD-10-CM " + rel.Version + " (ICD-10-PCS codes not checked)",
-				Bootstrap: bootstrap, Seed: seed,
+				Systems: sys, Catalog: releaseCatalog(rel), ReleaseName: "ICD-10-CM " + rel.Version,
+				ReleaseSystems: []codesys.System{codesys.ICD10CM},
+				Bootstrap:      bootstrap, Seed: seed,
 			}
 			if f, ok := a.stderr.(*os.File); ok {
 				opt.Progress = eval.NewProgressBar(f, "eval "+dataset+" "+split).Update
@@ -103,6 +107,9 @@ Tune only on train and dev splits; the split scored is printed.`,
 			rep, err := eval.Run(ctx, coder, docs, opt)
 			if err != nil {
 				return err
+			}
+			if out == "" {
+				out = fmt.Sprintf("eval-%s-%s.json", dataset, split)
 			}
 			return writeRun(rep, out, report, a)
 		},
@@ -120,23 +127,14 @@ Tune only on train and dev splits; the split scored is printed.`,
 	cmd.Flags().StringVar(&report, "report", "", "also write a report: md")
 	cmd.Flags().IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples for confidence intervals (0: none)")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
-	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
-		if out == "" && len(args) == 1 {
-			out = fmt.Sprintf("eval-%s-%s.json", args[0], split)
-		}
-		return nil
-	}
 	cmd.AddCommand(newEvalCompareCmd(a))
 	return cmd
 }
 
 // releaseCatalog reports ICD-10-CM codes as known when the release has them
-// as valid (reportable) codes; other systems are not checked.
+// as valid (reportable) codes.
 func releaseCatalog(rel *codesys.Release) eval.Catalog {
-	return eval.CatalogFunc(func(sys codesys.System, code string) bool {
-		if sys != codesys.ICD10CM || rel.Tabular == nil {
-			return true
-		}
+	return eval.CatalogFunc(func(_ codesys.System, code string) bool {
 		return rel.Tabular.Validate(code).Status == codesys.Valid
 	})
 }

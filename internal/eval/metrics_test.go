@@ -267,16 +267,24 @@ func TestCodiEspXDiscontinuousAndCharacters(t *testing.T) {
 
 func TestReleaseCheck(t *testing.T) {
 	known := CatalogFunc(func(sys codesys.System, code string) bool { return code == "I10" })
-	docs := []Document{{ID: "d", Gold: gold(cm, "I10", "E11.9", "e119")}}
+	docs := []Document{{ID: "d", Gold: append(gold(cm, "I10", "E11.9", "e119"), gold(pcs, "0DTJ0ZZ")...)}}
 	rep, err := Run(context.Background(), CoderFunc(func(ctx context.Context, d Document) (Result, error) {
 		return Result{}, nil
-	}), docs, Options{Catalog: known, ReleaseName: "icd10cm-2026"})
+	}), docs, Options{Catalog: known, ReleaseName: "icd10cm-2026", ReleaseSystems: []codesys.System{cm}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := rep.Scores[0].Release
-	if rc == nil || rc.Gold != 2 || rc.Unknown != 1 || len(rc.UnknownCodes) != 1 || rc.UnknownCodes[0] != "E11.9" || !near(rc.RecallCeiling, 0.5) {
-		t.Errorf("release check = %+v", rc)
+	if len(rep.Scores) != 3 {
+		t.Fatalf("scores for %d selections, want all, icd10cm, icd10pcs", len(rep.Scores))
+	}
+	for _, s := range rep.Scores[:2] {
+		rc := s.Release
+		if rc == nil || rc.Gold != 2 || rc.Unknown != 1 || len(rc.UnknownCodes) != 1 || rc.UnknownCodes[0] != "E11.9" || !near(rc.RecallCeiling, 0.5) {
+			t.Errorf("%s: release check = %+v", s.System, rc)
+		}
+	}
+	if rc := rep.Scores[2].Release; rc != nil {
+		t.Errorf("procedures were not checked, yet %+v", rc)
 	}
 }
 

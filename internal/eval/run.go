@@ -30,10 +30,11 @@ type DocResult struct {
 	// Evidence holds the evidence-level counts per system, computed from
 	// the text when the run was made.
 	Evidence map[codesys.System]EvidenceCounts `json:"evidence,omitempty"`
-	// ReleaseChecked says whether the gold codes were checked against an
-	// active release; Unknown lists those it lacks, in canonical form.
-	ReleaseChecked bool     `json:"releaseChecked,omitempty"`
-	Unknown        []string `json:"unknownGold,omitempty"`
+	// ReleaseChecked lists the systems whose gold codes were checked
+	// against an active release; Unknown lists the codes it lacks, in
+	// canonical form.
+	ReleaseChecked []codesys.System `json:"releaseChecked,omitempty"`
+	Unknown        []string         `json:"unknownGold,omitempty"`
 }
 
 // Meta describes a run.
@@ -91,8 +92,11 @@ type Options struct {
 	Systems []codesys.System
 	// Catalog, when set, is the active release the gold codes are
 	// checked against; ReleaseName names it in the report.
-	Catalog     Catalog
-	ReleaseName string
+	// ReleaseSystems lists the systems the catalog covers; nil means
+	// every system.
+	Catalog        Catalog
+	ReleaseName    string
+	ReleaseSystems []codesys.System
 	// Bootstrap resamples and Seed for confidence intervals.
 	Bootstrap int
 	Seed      uint64
@@ -133,8 +137,11 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 			dr.Predictions = []Prediction{}
 		}
 		if opt.Catalog != nil {
-			dr.ReleaseChecked = true
-			for _, k := range goldKeys(d.Gold, nil) {
+			dr.ReleaseChecked = opt.ReleaseSystems
+			if dr.ReleaseChecked == nil {
+				dr.ReleaseChecked = goldSystems([]DocResult{{Gold: d.Gold}})
+			}
+			for _, k := range goldKeys(d.Gold, dr.ReleaseChecked) {
 				if !opt.Catalog.Known(k.sys, k.code) && !slices.Contains(dr.Unknown, k.code) {
 					dr.Unknown = append(dr.Unknown, k.code)
 				}
