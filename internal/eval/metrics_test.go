@@ -332,6 +332,13 @@ func TestRun(t *testing.T) {
 		t.Errorf("markdown: %v\n%s", err, md.String())
 	}
 
+	_, err = Run(context.Background(), CoderFunc(func(context.Context, Document) (Result, error) {
+		return Result{Predictions: []Prediction{{Code: "I10", System: cm, Evidence: []Span{{5, 20}}}}}, nil
+	}), docs, Options{})
+	if err == nil || !strings.Contains(err.Error(), "outside the text") {
+		t.Errorf("span past the end: err = %v", err)
+	}
+
 	boom := errors.New("boom")
 	_, err = Run(context.Background(), CoderFunc(func(context.Context, Document) (Result, error) { return Result{}, boom }), docs, Options{})
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "document a") {

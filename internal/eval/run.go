@@ -127,6 +127,9 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		if err != nil {
 			return nil, fmt.Errorf("eval %s: code document %s: %w", opt.Dataset, d.ID, err)
 		}
+		if err := checkSpans(d, res.Predictions); err != nil {
+			return nil, fmt.Errorf("eval %s: %w", opt.Dataset, err)
+		}
 		peak.sample()
 		dr := DocResult{
 			ID: d.ID, Gold: d.Gold, Predictions: res.Predictions,
@@ -158,6 +161,19 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		rep.Meta.Systems = goldSystems(rep.Documents)
 	}
 	return rep, nil
+}
+
+// checkSpans rejects evidence outside the text: a coder bug that would
+// otherwise skew the evidence metrics silently.
+func checkSpans(d Document, preds []Prediction) error {
+	for _, p := range preds {
+		for _, s := range p.Evidence {
+			if s.Start < 0 || s.End > len(d.Text) || s.Start >= s.End {
+				return fmt.Errorf("document %s: code %s: evidence span [%d, %d) is empty or outside the text (%d bytes)", d.ID, p.Code, s.Start, s.End, len(d.Text))
+			}
+		}
+	}
+	return nil
 }
 
 func cost(docs []DocResult, wall time.Duration, peak int64) Cost {
