@@ -69,18 +69,19 @@ func lookupPart(sys codesys.System) codesys.Part {
 }
 
 // systemFor returns the system named by flag, or guesses it from the shape
-// of code: ICD-10-PCS codes are seven characters without a dot whose second
-// character is not a digit or whose first is a digit; everything else is
-// taken for ICD-10-CM.
+// of code: ICD-10-CM codes start with a letter and a digit, so a code that
+// starts with a digit, or has seven characters without a dot and a letter
+// second, is taken for ICD-10-PCS.
 func systemFor(flag, code string) (codesys.System, error) {
 	if flag != "" {
 		return codesys.ParseSystem(flag)
 	}
 	c := strings.ToUpper(strings.TrimSpace(code))
-	if len(c) == 7 && !strings.Contains(c, ".") {
-		if c[0] >= '0' && c[0] <= '9' || c[1] < '0' || c[1] > '9' {
-			return codesys.ICD10PCS, nil
-		}
+	switch {
+	case c != "" && c[0] >= '0' && c[0] <= '9':
+		return codesys.ICD10PCS, nil
+	case len(c) == 7 && !strings.Contains(c, ".") && (c[1] < '0' || c[1] > '9'):
+		return codesys.ICD10PCS, nil
 	}
 	return codesys.ICD10CM, nil
 }

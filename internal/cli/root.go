@@ -88,6 +88,7 @@ $XDG_DATA_HOME/medcode, else ~/.local/share/medcode.`,
 		newValidateCmd(a),
 		newReleasesCmd(a),
 		newImportCmd(a),
+		newSearchCmd(a),
 		newEvalCmd(a),
 	)
 	return root

@@ -134,7 +134,7 @@ func ixJoin(a, b string) string {
 		return b
 	case b == "":
 		return a
-	case strings.IndexByte(",;:.)", b[0]) >= 0:
+	case strings.IndexByte(",;:.)-", b[0]) >= 0:
 		return a + b
 	}
 	return a + " " + b
@@ -220,6 +220,8 @@ func ReadIndex(r io.Reader, name string) (*Index, error) {
 type indexReader struct {
 	d    *xml.Decoder
 	name string
+	line int        // where the last token started, for errors
+	open []xml.Name // the elements open at the current token
 	sb   strings.Builder
 }
 
@@ -228,12 +230,41 @@ func (ir *indexReader) errorf(format string, args ...any) error {
 	err := fmt.Errorf(format, args...)
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
-		// A syntax error carries its own line; the decoder may already
-		// have moved on.
+		// A syntax error carries its own line.
+		if se.Msg == "unexpected EOF" {
+			return fmt.Errorf("read index %s: %w (the file is truncated): %w", ir.name, err, io.ErrUnexpectedEOF)
+		}
 		return fmt.Errorf("read index %s: %w", ir.name, err)
 	}
-	line, _ := ir.d.InputPos()
-	return fmt.Errorf("read index %s: line %d: %w", ir.name, line, err)
+	return fmt.Errorf("read index %s: line %d: %w", ir.name, ir.line, err)
+}
+
+// token returns the next token, noting the line it starts on. It reads
+// raw tokens, which is markedly faster than Decoder.Token (the files use
+// no namespaces), and does the nesting check Token would do itself.
+func (ir *indexReader) token() (xml.Token, error) {
+	ir.line, _ = ir.d.InputPos()
+	tok, err := ir.d.RawToken()
+	if err != nil {
+		if err == io.EOF && len(ir.open) > 0 {
+			return nil, fmt.Errorf("file ends inside <%s> (the file is truncated): %w", ir.open[len(ir.open)-1].Local, io.ErrUnexpectedEOF)
+		}
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		ir.open = append(ir.open, t.Name)
+	case xml.EndElement:
+		n := len(ir.open)
+		if n == 0 {
+			return nil, &xml.SyntaxError{Msg: "unexpected end element </" + t.Name.Local + ">", Line: ir.line}
+		}
+		if ir.open[n-1] != t.Name {
+			return nil, &xml.SyntaxError{Msg: "element <" + ir.open[n-1].Local + "> closed by </" + t.Name.Local + ">", Line: ir.line}
+		}
+		ir.open = ir.open[:n-1]
+	}
+	return tok, nil
 }
 
 // next returns the next start or end element, skipping comments,
@@ -241,14 +272,11 @@ func (ir *indexReader) errorf(format string, args ...any) error {
 // between elements is an error: index content lives in leaf elements.
 func (ir *indexReader) next(in string) (xml.Token, error) {
 	for {
-		tok, err := ir.d.Token()
+		tok, err := ir.token()
+		if err == io.EOF {
+			return nil, fmt.Errorf("no root element: want <ICD10CM.index> or <ICD10PCS.index>: %w", io.ErrUnexpectedEOF)
+		}
 		if err != nil {
-			if err == io.EOF {
-				if in == "" {
-					return nil, fmt.Errorf("no root element: want <ICD10CM.index> or <ICD10PCS.index>: %w", io.ErrUnexpectedEOF)
-				}
-				return nil, fmt.Errorf("file ends inside <%s>: %w", in, io.ErrUnexpectedEOF)
-			}
 			return nil, err
 		}
 		switch t := tok.(type) {
@@ -300,7 +328,7 @@ func (ir *indexReader) read() (*Index, error) {
 				return nil, err
 			}
 		case "title":
-			tt, err := ir.text(se, 0)
+			tt, err := ir.text(se, allowNemod)
 			if err != nil {
 				return nil, err
 			}
@@ -321,7 +349,7 @@ func (ir *indexReader) read() (*Index, error) {
 	// Anything after the root element other than comments and white
 	// space means the file is not what it claims to be.
 	for {
-		tok, err := ir.d.Token()
+		tok, err := ir.token()
 		if err == io.EOF {
 			break
 		}
@@ -366,7 +394,7 @@ func (ir *indexReader) heading(start xml.StartElement) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		tt, err := ir.text(se, 0)
+		tt, err := ir.text(se, allowNemod)
 		if err != nil {
 			return nil, err
 		}
@@ -393,7 +421,7 @@ func (ir *indexReader) letter(start xml.StartElement, terms []*Term) ([]*Term, e
 		switch se.Name.Local {
 		case "title", "diff":
 			// The letter heading ("A") is implied by the main terms.
-			if _, err := ir.text(se, 0); err != nil {
+			if _, err := ir.text(se, allowNemod); err != nil {
 				return nil, err
 			}
 		case "mainTerm":
@@ -436,7 +464,7 @@ func (ir *indexReader) term(start xml.StartElement, level int) (*Term, error) {
 				return nil, err
 			}
 			if lv != level+1 {
-				return nil, fmt.Errorf("<term level=\"%d\"> inside a level %d term %s, want level %d: %w", lv, level, ixTermName(t), level+1, ErrIndexFormat)
+				return nil, fmt.Errorf("<term level=\"%d\"> in %s of level %d, want level %d: %w", lv, ixTermName(t), level, level+1, ErrIndexFormat)
 			}
 			sub, err := ir.term(se, lv)
 			if err != nil {
@@ -448,7 +476,7 @@ func (ir *indexReader) term(start xml.StartElement, level int) (*Term, error) {
 			if err != nil {
 				return nil, err
 			}
-			tt, err := ir.text(se, 0)
+			tt, err := ir.text(se, allowNemod)
 			if err != nil {
 				return nil, err
 			}
@@ -574,11 +602,8 @@ func (ir *indexReader) text(start xml.StartElement, allow textAllow) (ixText, er
 // byte marks where nonessential modifiers stood.
 func (ir *indexReader) mixed(in string, allow textAllow, out *ixText, nemods *[]string, drop bool) error {
 	for {
-		tok, err := ir.d.Token()
+		tok, err := ir.token()
 		if err != nil {
-			if err == io.EOF {
-				return fmt.Errorf("file ends inside <%s>: %w", in, io.ErrUnexpectedEOF)
-			}
 			return err
 		}
 		switch t := tok.(type) {
@@ -637,39 +662,35 @@ func (ir *indexReader) mixed(in string, allow textAllow, out *ixText, nemods *[]
 // and returns it with white space collapsed.
 func (ir *indexReader) plainText(start xml.StartElement) (string, error) {
 	var b strings.Builder
-	depth := 0
-	drop := 0
+	depth := len(ir.open) // start is open
+	dropAt := 0           // depth of an open <old>, whose text is dropped
 	for {
-		tok, err := ir.d.Token()
+		tok, err := ir.token()
 		if err != nil {
-			if err == io.EOF {
-				return "", fmt.Errorf("file ends inside <%s>: %w", start.Name.Local, io.ErrUnexpectedEOF)
-			}
 			return "", err
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
-			if drop == 0 {
+			if dropAt == 0 {
 				b.Write(t)
 			}
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "new", "unc", "diff":
 			case "old":
-				drop++
+				if dropAt == 0 {
+					dropAt = len(ir.open)
+				}
 			default:
 				return "", ir.unexpected(t, start.Name.Local)
 			}
-			depth++
-			_ = depth
 		case xml.EndElement:
-			if t.Name.Local == "old" {
-				drop--
+			if len(ir.open) < dropAt {
+				dropAt = 0
 			}
-			if depth == 0 {
+			if len(ir.open) < depth {
 				return ixSpace(b.String()), nil
 			}
-			depth--
 		}
 	}
 }
@@ -802,7 +823,8 @@ func (ix *Index) Find(titles ...string) ([]*Term, bool) {
 	for i, s := range titles {
 		parts[i] = ixSpace(s)
 	}
-	path, used := ixMatch(ix.Terms, parts, false)
+	budget := ixMatchBudget
+	path, used := ixMatch(ix.Terms, parts, false, &budget)
 	if used < len(parts) {
 		return nil, false
 	}
@@ -833,57 +855,79 @@ func (ix *Index) Resolve(ref string) (path []*Term, rest string, err error) {
 	if len(parts) == 0 {
 		return nil, "", fmt.Errorf("resolve %q: empty reference: %w", ref, ErrNoTerm)
 	}
-	path, used := ixMatch(ix.Terms, parts, true)
+	budget := ixMatchBudget
+	path, used := ixMatch(ix.Terms, parts, true, &budget)
 	if used == 0 {
 		return nil, "", fmt.Errorf("resolve %q: no main term %q: %w", ref, parts[0], ErrNoTerm)
 	}
 	return path, strings.Join(parts[used:], ", "), nil
 }
 
+// ixMatchBudget bounds the number of candidate terms one Find or Resolve
+// descends into. Real references need a few dozen; the bound keeps
+// pathological input (many equal titles at every level) from taking
+// exponential time.
+const ixMatchBudget = 10000
+
 // ixMatch follows parts down from terms and returns the path that consumes
 // the most parts (all of them if possible) and how many it consumed. With
 // join, several consecutive parts may together name one term (titles with
 // commas). The first complete match in order of preference wins.
-func ixMatch(terms []*Term, parts []string, join bool) ([]*Term, int) {
-	if len(parts) == 0 || len(terms) == 0 {
+func ixMatch(terms []*Term, parts []string, join bool, budget *int) ([]*Term, int) {
+	if len(parts) == 0 || len(terms) == 0 || *budget <= 0 {
 		return nil, 0
 	}
 	var best []*Term
 	bestUsed := 0
 	// try reports whether a complete match was found through t.
 	try := func(t *Term, k int) bool {
-		sub, u := ixMatch(t.Terms, parts[k:], join)
+		*budget--
+		sub, u := ixMatch(t.Terms, parts[k:], join, budget)
 		if k+u > bestUsed {
 			best = append([]*Term{t}, sub...)
 			bestUsed = k + u
 		}
-		return bestUsed == len(parts)
+		return bestUsed == len(parts) || *budget <= 0
 	}
 	maxK := 1
 	if join {
 		maxK = len(parts)
 	}
+	// Longer runs of parts first; alternatives and prefixes only name
+	// single parts, so they come last of all.
+	var cands [ixPrefix + 1][]*Term
 	for k := maxK; k >= 1; k-- {
 		q := parts[0]
 		if k > 1 {
 			q = strings.Join(parts[:k], ", ")
 		}
-		for _, strength := range []int{ixExact, ixLoose} {
-			for _, t := range terms {
-				if ixTitleMatch(t, q) == strength && try(t, k) {
+		query := newIxQuery(q)
+		for i := range cands {
+			cands[i] = cands[i][:0]
+		}
+		for _, t := range terms {
+			if m := ixTitleMatch(t, query); m != ixNone && (k == 1 || m <= ixLoose) {
+				cands[m] = append(cands[m], t)
+			}
+		}
+		for _, ts := range cands {
+			for _, t := range ts {
+				if try(t, k) {
 					return best, bestUsed
 				}
 			}
 		}
 	}
-	for _, strength := range []int{ixAlternative, ixPrefix} {
-		for _, t := range terms {
-			if ixTitleMatch(t, parts[0]) == strength && try(t, 1) {
-				return best, bestUsed
-			}
-		}
-	}
 	return best, bestUsed
+}
+
+// ixQuery is one title to match, with its loose form computed once.
+type ixQuery struct {
+	text, loose string
+}
+
+func newIxQuery(q string) ixQuery {
+	return ixQuery{text: q, loose: ixLooseKey(q)}
 }
 
 // How well a query matches a title, best first.
@@ -901,19 +945,20 @@ const (
 	ixPrefix
 )
 
-func ixTitleMatch(t *Term, q string) int {
+func ixTitleMatch(t *Term, query ixQuery) int {
+	q, lq := query.text, query.loose
 	if t.Title == "" {
 		return ixNone
 	}
-	if ixEqual(t.Title, q) || (t.Nemod != "" && ixEqual(t.Text(), q)) {
+	if ixEqual(t.Title, q) || (t.Nemod != "" && strings.IndexByte(q, '(') >= 0 && ixEqual(t.Text(), q)) {
 		return ixExact
 	}
-	lt, lq := t.Title, q
-	if ixHasModifier(lt) || ixHasModifier(lq) {
-		lt, lq = ixLooseKey(lt), ixLooseKey(lq)
-		if ixEqual(lt, lq) {
-			return ixLoose
-		}
+	lt := t.Title
+	if ixHasModifier(lt) {
+		lt = ixLooseKey(lt)
+	}
+	if ixEqual(lt, lq) {
+		return ixLoose
 	}
 	if strings.IndexByte(t.Title, ',') >= 0 {
 		for alt := range strings.SplitSeq(t.Title, ",") {
@@ -938,6 +983,9 @@ func ixHasModifier(s string) bool {
 // modifiers, and the words NEC (not elsewhere classifiable) and NOS (not
 // otherwise specified), which qualify a title without naming anything.
 func ixLooseKey(s string) string {
+	if !ixHasModifier(s) {
+		return s
+	}
 	s = ixStripParens(s)
 	if !strings.Contains(s, "NEC") && !strings.Contains(s, "NOS") && !strings.Contains(s, "nec") && !strings.Contains(s, "nos") {
 		return s
@@ -1012,12 +1060,17 @@ const (
 	DrugUnderdosing           Column = "underdosing"
 )
 
-// NeoplasmColumns and DrugColumns list the columns of each table in the
+// NeoplasmColumns lists the columns of the Table of Neoplasms in the order
+// the publisher prints them.
+func NeoplasmColumns() []Column {
+	return []Column{NeoplasmMalignantPrimary, NeoplasmMalignantSecondary, NeoplasmInSitu, NeoplasmBenign, NeoplasmUncertain, NeoplasmUnspecified}
+}
+
+// DrugColumns lists the columns of the Table of Drugs and Chemicals in the
 // order the publisher prints them.
-var (
-	NeoplasmColumns = []Column{NeoplasmMalignantPrimary, NeoplasmMalignantSecondary, NeoplasmInSitu, NeoplasmBenign, NeoplasmUncertain, NeoplasmUnspecified}
-	DrugColumns     = []Column{DrugPoisoningAccidental, DrugPoisoningSelfHarm, DrugPoisoningAssault, DrugPoisoningUndetermined, DrugAdverseEffect, DrugUnderdosing}
-)
+func DrugColumns() []Column {
+	return []Column{DrugPoisoningAccidental, DrugPoisoningSelfHarm, DrugPoisoningAssault, DrugPoisoningUndetermined, DrugAdverseEffect, DrugUnderdosing}
+}
 
 // columnWords holds, for each Column, the words its heading must contain.
 // The words are chosen so that exactly one heading of each table has

@@ -198,6 +198,11 @@ func (r *Release) Lookup(code string) (Entry, error) {
 		e := r.Tabular.Lookup(code)
 		e.Short = r.Order.Short(e.Code)
 		return e, nil
+	case ICD10PCS:
+		if r.PCS == nil {
+			return Entry{}, fmt.Errorf("look up %s: release %s has no PCS Tables (parts: %s)", code, r.ID(), partList(r.Parts()))
+		}
+		return lookupPCS(r.PCS, r.PCSDefs, code), nil
 	}
 	return Entry{}, fmt.Errorf("look up %s: lookup is not supported for %s", code, r.System.Title())
 }
@@ -210,6 +215,11 @@ func (r *Release) Validate(code string) (Validation, error) {
 			return Validation{}, fmt.Errorf("validate %s: release %s has no Tabular List (parts: %s)", code, r.ID(), partList(r.Parts()))
 		}
 		return r.Tabular.Validate(code), nil
+	case ICD10PCS:
+		if r.PCS == nil {
+			return Validation{}, fmt.Errorf("validate %s: release %s has no PCS Tables (parts: %s)", code, r.ID(), partList(r.Parts()))
+		}
+		return validatePCS(r.PCS, code), nil
 	}
 	return Validation{}, fmt.Errorf("validate %s: validation is not supported for %s", code, r.System.Title())
 }
@@ -233,5 +243,8 @@ func (r *Release) Prepare() {
 	}
 	if r.Order != nil {
 		r.Order.Prepare()
+	}
+	if r.PCS != nil {
+		r.PCS.Prepare()
 	}
 }

@@ -1,0 +1,158 @@
+// Package coding defines what every reasoner in medcode produces and every
+// consumer reads: the request to code a note, and the result with its codes,
+// evidence spans and the trail that led to each code. The offline coder
+// (internal/coder) and the LLM agent (internal/agent) implement Reasoner; the
+// CLI, the HTTP server and the evaluation harness consume Result.
+package coding
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+)
+
+// Setting is the encounter setting, which decides how uncertain diagnoses
+// are coded: as if confirmed at inpatient discharge, not in outpatient care
+// (ICD-10-CM Official Guidelines, section II.H and section IV.H).
+type Setting string
+
+// The encounter settings.
+const (
+	Inpatient  Setting = "inpatient"
+	Outpatient Setting = "outpatient"
+)
+
+// ParseSetting returns the Setting named s.
+func ParseSetting(s string) (Setting, error) {
+	switch Setting(s) {
+	case Inpatient, Outpatient:
+		return Setting(s), nil
+	case "":
+		return Inpatient, nil
+	}
+	return "", fmt.Errorf("unknown setting %q (want inpatient or outpatient)", s)
+}
+
+// Request asks a reasoner to code one note.
+type Request struct {
+	// ID names the note for logs and results; optional.
+	ID string `json:"id,omitempty"`
+	// Text is the note, UTF-8. Evidence offsets are byte offsets into it.
+	Text    string  `json:"text"`
+	Setting Setting `json:"setting"`
+	// Systems lists the classifications to code in; empty means every
+	// system the reasoner has a release for.
+	Systems []codesys.System `json:"systems,omitempty"`
+}
+
+// Reasoner codes notes. Implementations must be safe for concurrent use.
+type Reasoner interface {
+	Code(ctx context.Context, req Request) (*Result, error)
+}
+
+// Kind says whether a code is a diagnosis or a procedure.
+type Kind string
+
+// The kinds of codes.
+const (
+	Diagnosis Kind = "diagnosis"
+	Procedure Kind = "procedure"
+)
+
+// Result is a reasoner's answer for one note.
+type Result struct {
+	ID string `json:"id,omitempty"`
+	// Reasoner names the reasoner ("offline", "llm") and Model the model
+	// behind it, if any.
+	Reasoner string `json:"reasoner"`
+	Model    string `json:"model,omitempty"`
+	// Releases are the IDs of the releases the codes were checked against
+	// (e.g. "icd10cm-2021").
+	Releases []string `json:"releases"`
+	Setting  Setting  `json:"setting"`
+	// Codes are the codes assigned, in reporting order.
+	Codes []Code `json:"codes"`
+	// Dropped are codes a stage considered and rejected, with the reason:
+	// part of the trail an auditor reads.
+	Dropped []Code `json:"dropped,omitempty"`
+	// Queries are what a coder would ask the clinician: documentation
+	// that was too vague for a complete code.
+	Queries  []Query  `json:"queries,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	Usage    Usage    `json:"usage"`
+}
+
+// Code is one code with everything that supports it.
+type Code struct {
+	Code   string         `json:"code"`
+	System codesys.System `json:"system"`
+	Kind   Kind           `json:"kind"`
+	Title  string         `json:"title"`
+	// Evidence are the spans of the note that support the code: every
+	// mention, first the one that decided it.
+	Evidence []Evidence `json:"evidence"`
+	// Assertion is the ConText status of the deciding mention, e.g.
+	// "affirmed", "possible", "historical", "family".
+	Assertion string `json:"assertion,omitempty"`
+	// Trail is how the code was reached, in order: index path, tabular
+	// notes and guideline rules applied.
+	Trail []Step `json:"trail,omitempty"`
+	// Confidence is the reasoner's confidence in [0, 1].
+	Confidence float64 `json:"confidence"`
+	// Reason says why a code was dropped (in Result.Dropped).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Evidence is one span of the note, by byte offsets into Request.Text, with
+// the quoted text; Text == note[Start:End] always holds.
+type Evidence struct {
+	Start   int    `json:"start"`
+	End     int    `json:"end"`
+	Text    string `json:"text"`
+	Section string `json:"section,omitempty"`
+}
+
+// StepKind classifies a step of a code's trail.
+type StepKind string
+
+// The kinds of trail steps.
+const (
+	StepMention   StepKind = "mention"   // the text recognised as codable
+	StepIndex     StepKind = "index"     // an Alphabetic Index or table path followed
+	StepTabular   StepKind = "tabular"   // a Tabular List entry or note read
+	StepGuideline StepKind = "guideline" // a guideline rule applied
+	StepSpecify   StepKind = "specify"   // a choice of a more specific code
+	StepVerify    StepKind = "verify"    // a convention checked
+)
+
+// Step is one step of a code's trail.
+type Step struct {
+	Kind StepKind `json:"kind"`
+	// Detail is the step in words, e.g. "Index: Diabetes > type 2 > with >
+	// cataract" or "Excludes1 at E11: type 1 diabetes mellitus (E10.-)".
+	Detail string `json:"detail"`
+	// Ref is what the step cites: a code, index path or guideline
+	// section (e.g. "I.C.9.a.2").
+	Ref string `json:"ref,omitempty"`
+}
+
+// Query is a question a coder would ask because the documentation does not
+// support a complete code, e.g. the missing axes of a PCS code.
+type Query struct {
+	About    string     `json:"about"`
+	Question string     `json:"question"`
+	Partial  string     `json:"partial,omitempty"`
+	Evidence []Evidence `json:"evidence,omitempty"`
+}
+
+// Usage is what coding one note cost.
+type Usage struct {
+	Duration     time.Duration `json:"duration"`
+	Calls        int           `json:"calls,omitempty"`
+	InputTokens  int           `json:"inputTokens,omitempty"`
+	CachedTokens int           `json:"cachedTokens,omitempty"`
+	OutputTokens int           `json:"outputTokens,omitempty"`
+	Cost         float64       `json:"cost,omitempty"`
+}

@@ -1,0 +1,187 @@
+package assert
+
+import (
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/medcode-dev/medcode/internal/note"
+)
+
+func TestClassify(t *testing.T) {
+	c := New()
+	p := note.NewParser()
+	for _, tc := range []struct {
+		text   string
+		target string
+		want   string // negation/temporality/experiencer
+	}{
+		{"He denies chest pain.", "chest pain", "negated/recent/patient"},
+		{"No fever, chills or night sweats.", "night sweats", "negated/recent/patient"},
+		{"Patient presents with chest pain.", "chest pain", "affirmed/recent/patient"},
+		{"Pneumonia was ruled out.", "Pneumonia", "negated/recent/patient"},
+		{"The lungs are clear without wheezes or rales.", "rales", "negated/recent/patient"},
+		{"Lower extremity duplex negative for deep venous thrombosis.", "deep venous thrombosis", "negated/recent/patient"},
+		// the scope ends at "but"
+		{"No fever but has a productive cough.", "productive cough", "affirmed/recent/patient"},
+		{"He has no rash; however, he reports joint pain.", "joint pain", "affirmed/recent/patient"},
+		// pseudo-triggers
+		{"No change in the size of the pleural effusion.", "pleural effusion", "affirmed/recent/patient"},
+		{"Blood cultures grew gram negative rods.", "rods", "affirmed/recent/patient"},
+		{"There is no increase in the pneumothorax.", "pneumothorax", "affirmed/recent/patient"},
+		{"This is not only a case of anemia.", "anemia", "affirmed/recent/patient"},
+		// uncertainty
+		{"Findings are concerning for pneumonia.", "pneumonia", "possible/recent/patient"},
+		{"Rule out myocardial infarction.", "myocardial infarction", "possible/recent/patient"},
+		{"Pulmonary embolism cannot be excluded.", "Pulmonary embolism", "possible/recent/patient"},
+		// history
+		{"He has a history of myocardial infarction.", "myocardial infarction", "affirmed/historical/patient"},
+		{"She is s/p cholecystectomy.", "cholecystectomy", "affirmed/historical/patient"},
+		{"History of asthma who presents with wheezing.", "wheezing", "affirmed/recent/patient"},
+		// once negated, when it was is moot: the negation trigger wins
+		{"No history of stroke.", "stroke", "negated/recent/patient"},
+		// hypothetical
+		{"Return to the ED if you develop chest pain.", "chest pain", "affirmed/hypothetical/patient"},
+		{"Call your doctor if you have shortness of breath.", "shortness of breath", "affirmed/hypothetical/patient"},
+		// experiencer
+		{"Mother had breast cancer.", "breast cancer", "affirmed/recent/family"},
+		{"His father died of myocardial infarction at 58.", "myocardial infarction", "affirmed/recent/family"},
+		{"Colon cancer in his brother.", "Colon cancer", "affirmed/recent/family"},
+		{"His wife reports he has been confused.", "confused", "affirmed/recent/patient"},
+		// sections
+		{"FAMILY HISTORY:\nDiabetes and hypertension.", "hypertension", "affirmed/recent/family"},
+		{"FAMILY HISTORY:\nNo colon cancer.", "colon cancer", "negated/recent/family"},
+		{"PAST MEDICAL HISTORY:\n1. Hypertension.\n2. Gout.", "Gout", "affirmed/historical/patient"},
+		{"PAST MEDICAL HISTORY: asthma\nHPI: wheezing for two days.", "wheezing", "affirmed/recent/patient"},
+		// section boundaries end the scope
+		{"ROS: No fever.\nASSESSMENT: Cellulitis.", "Cellulitis", "affirmed/recent/patient"},
+		// the target's own words are not a trigger
+		{"General: in no acute distress.", "acute distress", "negated/recent/patient"},
+		{"No change in vision.", "change in vision", "negated/recent/patient"},
+	} {
+		n, err := p.Parse(tc.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.Index(tc.text, tc.target)
+		if i < 0 {
+			t.Fatalf("%q not in %q", tc.target, tc.text)
+		}
+		target := n.Text.Span(i, i+len(tc.target))
+		a := c.Classify(n, target)
+		if got := a.String(); got != tc.want {
+			t.Errorf("Classify(%q in %q) = %s, want %s (cues %v)", tc.target, tc.text, got, tc.want, a.Cues)
+		}
+		for _, cu := range a.Cues {
+			if tc.text[cu.Start:cu.End] != cu.Text {
+				t.Errorf("cue span %+v does not match the text", cu)
+			}
+		}
+		if b := c.Analyze(n).Classify(target); b.String() != a.String() {
+			t.Errorf("Analyze.Classify(%q in %q) = %s, Classify = %s", tc.target, tc.text, b, a)
+		}
+	}
+}
+
+func TestParseRulesErrors(t *testing.T) {
+	for _, bad := range []string{
+		"negated sideways no",
+		"blah forward no",
+		"negated forward",
+		"terminate nothing but",
+		"family forward @nobody had",
+		"@set a | b",
+	} {
+		if _, err := ParseRules(bad); err == nil {
+			t.Errorf("ParseRules(%q): no error", bad)
+		}
+	}
+}
+
+func TestSetExpansion(t *testing.T) {
+	r, err := ParseRules("@rel = mother | half sister\nfamily forward @rel's\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewWithRules(r, 0)
+	n, _ := note.NewParser().Parse("Her half sister's lupus.")
+	i := strings.Index(n.Text.String(), "lupus")
+	if got := c.Classify(n, n.Text.Span(i, i+5)).Experiencer; got != Family {
+		t.Errorf("experiencer = %v, want family", got)
+	}
+}
+
+// cpuTime returns the CPU time the process has used, so that benchmarks
+// can report it beside wall time: on a shared, loaded machine wall time
+// overstates the cost of the work.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func readSummary(b *testing.B) string {
+	src, err := os.ReadFile("../testdata/discharge_summary.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return string(src)
+}
+
+// BenchmarkDischargeSummary sections, splits, tokenizes and classifies
+// every content word of a 20 KB discharge summary as if it were a
+// condition, with a parser that has read notes before (the batch case).
+func BenchmarkDischargeSummary(b *testing.B) {
+	benchmarkPipeline(b, note.NewParser(), false)
+}
+
+// BenchmarkDischargeSummaryCold is BenchmarkDischargeSummary with a new
+// parser for every note, so that every word is stemmed afresh.
+func BenchmarkDischargeSummaryCold(b *testing.B) {
+	benchmarkPipeline(b, nil, true)
+}
+
+func benchmarkPipeline(b *testing.B, p *note.Parser, cold bool) {
+	text := readSummary(b)
+	c := New()
+	b.SetBytes(int64(len(text)))
+	targets := 0
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if cold {
+			p = note.NewParser()
+		}
+		n, err := p.Parse(text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := c.Analyze(n)
+		targets = 0
+		for _, t := range n.Tokens {
+			if t.Kind == note.Word && len(t.Norm) > 3 {
+				a.Classify(t.Span)
+				targets++
+			}
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(targets), "targets/op")
+}
+
+// BenchmarkParse is the text model alone: sections, sentences, tokens.
+func BenchmarkParse(b *testing.B) {
+	text := readSummary(b)
+	p := note.NewParser()
+	b.SetBytes(int64(len(text)))
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if _, err := p.Parse(text); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
