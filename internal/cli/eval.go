@@ -14,6 +14,7 @@ import (
 	"github.com/medcode-dev/medcode/internal/eval/codiesp"
 	"github.com/medcode-dev/medcode/internal/eval/jsonl"
 	"github.com/medcode-dev/medcode/internal/eval/mdace"
+	"github.com/medcode-dev/medcode/internal/note/assert"
 )
 
 func newEvalCmd(a *app) *cobra.Command {
@@ -127,7 +128,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 	cmd.Flags().StringVar(&report, "report", "", "also write a report: md")
 	cmd.Flags().IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples for confidence intervals (0: none)")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
-	cmd.AddCommand(newEvalCompareCmd(a))
+	cmd.AddCommand(newEvalCompareCmd(a), newEvalAssertionsCmd(a))
 	return cmd
 }
 
@@ -206,4 +207,25 @@ func newEvalCompareCmd(a *app) *cobra.Command {
 	cmd.Flags().IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
 	return cmd
+}
+
+func newEvalAssertionsCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "assertions PATH",
+		Short: "Score the assertion classifier (negation, temporality, experiencer) on a NegEx/ConText annotation set",
+		Long: `Assertions classifies every row of an annotation set in the NegEx/ConText
+test-set layout (a header line, then tab-separated: row number, target phrase,
+sentence, negation, temporality, experiencer) and prints precision, recall and
+F1 per class.`,
+		Example:           `  medcode eval assertions ../shared/data/eval/context/annotations-dev.tsv`,
+		Args:              cobra.ExactArgs(1),
+		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, err := assert.EvaluateFile(cmd.Context(), assert.New(), args[0])
+			if err != nil {
+				return err
+			}
+			return rep.WriteText(a.stdout)
+		},
+	}
 }
