@@ -3,6 +3,7 @@ package eval
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
 )
@@ -144,19 +145,9 @@ func goldSystems(docs []DocResult) []codesys.System {
 		if ra, rb := rank(a), rank(b); ra != rb {
 			return ra - rb
 		}
-		return cmpString(string(a), string(b))
+		return strings.Compare(string(a), string(b))
 	})
 	return found
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // scoreSelection scores the codes of the systems in sel under the given
@@ -190,28 +181,25 @@ func scoreSelection(docs []DocResult, name string, sel []codesys.System, opt Sco
 	}
 	sc.Release = releaseCheck(docs, sel)
 	per := counts(stats, idx, false)
-	groups := make(map[string]*[3]int)
+	groups := make(map[string]*[4]int) // TP, FP, FN, codes
 	var groupNames []string
 	for _, k := range sortedKeys(per) {
 		c := per[k]
 		sc.PerCode = append(sc.PerCode, CodeScore{Code: k.code, System: k.sys, PRF: NewPRF(c[0], c[1], c[2])})
 		g := Chapter(k.sys, k.code)
 		if groups[g] == nil {
-			groups[g] = new([3]int)
+			groups[g] = new([4]int)
 			groupNames = append(groupNames, g)
 		}
 		groups[g][0] += c[0]
 		groups[g][1] += c[1]
 		groups[g][2] += c[2]
-	}
-	codesIn := make(map[string]int)
-	for _, k := range sortedKeys(per) {
-		codesIn[Chapter(k.sys, k.code)]++
+		groups[g][3]++
 	}
 	slices.SortFunc(groupNames, chapterOrder)
 	for _, g := range groupNames {
 		c := groups[g]
-		sc.PerChapter = append(sc.PerChapter, GroupScore{Group: g, Codes: codesIn[g], PRF: NewPRF(c[0], c[1], c[2])})
+		sc.PerChapter = append(sc.PerChapter, GroupScore{Group: g, Codes: c[3], PRF: NewPRF(c[0], c[1], c[2])})
 	}
 	if opt.Bootstrap > 0 && len(docs) > 0 {
 		sc.CI = bootstrapCI(stats, &s, opt)
@@ -226,7 +214,7 @@ func chapterOrder(a, b string) int {
 	if na != nb {
 		return na - nb
 	}
-	return cmpString(a, b)
+	return strings.Compare(a, b)
 }
 
 func chapterNum(g string) int {
