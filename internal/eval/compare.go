@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
@@ -43,6 +44,9 @@ func Compare(a, b *Report, iterations int, seed uint64) (*Comparison, error) {
 	}
 	if a.Meta.Dataset != b.Meta.Dataset || a.Meta.Split != b.Meta.Split {
 		return nil, fmt.Errorf("compare runs: A is %s %s, B is %s %s", a.Meta.Dataset, a.Meta.Split, b.Meta.Dataset, b.Meta.Split)
+	}
+	if !slices.Equal(a.Meta.Systems, b.Meta.Systems) {
+		return nil, fmt.Errorf("compare runs: A scores %v, B scores %v", a.Meta.Systems, b.Meta.Systems)
 	}
 	byID := make(map[string]int, len(b.Documents))
 	for i, d := range b.Documents {

@@ -153,6 +153,13 @@ func TestCodeMetrics(t *testing.T) {
 	if c := byCode["E11.9"]; c.TP != 1 || c.FP != 1 || c.FN != 1 {
 		t.Errorf("per-code E11.9 = %+v", c)
 	}
+	byCat := map[string]CodeScore{}
+	for _, c := range s.PerCategory {
+		byCat[c.Code] = c
+	}
+	if c := byCat["E11"]; c.TP != 2 || c.FP != 0 || c.FN != 1 {
+		t.Errorf("per-category E11 = %+v, want TP 2 FN 1", c)
+	}
 	if len(s.PerChapter) != 4 { // chapters 4, 9, 10 and 14
 		t.Errorf("PerChapter = %+v, want 4 chapters", s.PerChapter)
 	}

@@ -84,8 +84,8 @@ func ms(sec float64) string { return fmt.Sprintf("%.2fms", sec*1000) }
 
 // MarkdownOptions control the Markdown report.
 type MarkdownOptions struct {
-	// TopCodes limits the per-code table of each system to the codes with
-	// the most gold occurrences; 0 means 50.
+	// TopCodes limits the per-code and per-category tables of each system
+	// to the rows with the most gold occurrences; 0 means 50.
 	TopCodes int
 }
 
@@ -160,21 +160,27 @@ func (r *Report) WriteMarkdown(w io.Writer, opt MarkdownOptions) error {
 		for _, g := range s.PerChapter {
 			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %.3f | %.3f | %.3f |\n", g.Group, g.Codes, g.TP, g.FP, g.FN, g.Precision, g.Recall, g.F1)
 		}
-		codes := slices.Clone(s.PerCode)
-		slices.SortStableFunc(codes, func(a, b CodeScore) int { return (b.TP + b.FN) - (a.TP + a.FN) })
-		if len(codes) > top {
-			codes = codes[:top]
-		}
-		fmt.Fprintf(&b, "\n## %s: the %d most frequent gold codes\n\n| code | gold | TP | FP | FN | P | R | F1 |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", s.System, len(codes))
-		for _, c := range codes {
-			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %.3f | %.3f | %.3f |\n", c.Code, c.TP+c.FN, c.TP, c.FP, c.FN, c.Precision, c.Recall, c.F1)
-		}
+		writeTop(&b, s.System+": the %d most frequent gold codes", "code", s.PerCode, top)
+		writeTop(&b, s.System+": the %d most frequent gold categories", "category", s.PerCategory, top)
 		if s.Release != nil && len(s.Release.UnknownCodes) > 0 {
 			fmt.Fprintf(&b, "\nGold codes not in %s: %s\n", orDefault(m.Release, "the active release"), strings.Join(s.Release.UnknownCodes, ", "))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeTop writes the rows with the most gold occurrences as a table.
+func writeTop(b *strings.Builder, title, what string, rows []CodeScore, top int) {
+	rows = slices.Clone(rows)
+	slices.SortStableFunc(rows, func(x, y CodeScore) int { return (y.TP + y.FN) - (x.TP + x.FN) })
+	if len(rows) > top {
+		rows = rows[:top]
+	}
+	fmt.Fprintf(b, "\n## "+title+"\n\n| %s | gold | TP | FP | FN | P | R | F1 |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", len(rows), what)
+	for _, c := range rows {
+		fmt.Fprintf(b, "| %s | %d | %d | %d | %d | %.3f | %.3f | %.3f |\n", c.Code, c.TP+c.FN, c.TP, c.FP, c.FN, c.Precision, c.Recall, c.F1)
+	}
 }
 
 func orDefault(s, d string) string {

@@ -47,9 +47,11 @@ type Scores struct {
 	Release *ReleaseCheck `json:"release,omitempty"`
 	// CI holds bootstrap confidence intervals by metric name.
 	CI map[string]Interval `json:"ci,omitempty"`
-	// PerChapter and PerCode break the micro scores down.
-	PerChapter []GroupScore `json:"perChapter"`
-	PerCode    []CodeScore  `json:"perCode"`
+	// PerChapter, PerCode and PerCategory break the micro scores down by
+	// chapter (or PCS section), code and three-character category.
+	PerChapter  []GroupScore `json:"perChapter"`
+	PerCode     []CodeScore  `json:"perCode"`
+	PerCategory []CodeScore  `json:"perCategory"`
 }
 
 // EvidenceScores are span-level scores over the correctly predicted codes
@@ -195,6 +197,11 @@ func scoreSelection(docs []DocResult, name string, sel []codesys.System, opt Sco
 		groups[g][1] += c[1]
 		groups[g][2] += c[2]
 		groups[g][3]++
+	}
+	cats := counts(stats, idx, true)
+	for _, k := range sortedKeys(cats) {
+		c := cats[k]
+		sc.PerCategory = append(sc.PerCategory, CodeScore{Code: k.code, System: k.sys, PRF: NewPRF(c[0], c[1], c[2])})
 	}
 	slices.SortFunc(groupNames, chapterOrder)
 	for _, g := range groupNames {
