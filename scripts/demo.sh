@@ -24,7 +24,11 @@ step lookup E11.36
 step lookup S52.521A
 step validate E11.9 S52.521A T36.0X1A S52.521 E11.99 0DTJ4ZZ || true
 step lookup 0DTJ4ZZ
-step search "type 2 diabetes with cataract"
-step search "fall from ladder"
-step search "malignant neoplasm of upper lobe of lung"
-step search "acetaminophen poisoning"
+step search -n 5 --release 2021 "type 2 diabetes with cataract"
+step search -n 5 --release 2021 "acute on chronic systolic heart failure"
+step search -n 5 --release 2026 "fall from ladder"
+step search -n 5 --release 2026 "malignant neoplasm of upper lobe of lung"
+step search -n 5 --release 2026 "acetaminophen poisoning"
+step search -n 5 --system icd10pcs "laparoscopic appendectomy"
+printf "\n\033[1m$ medcode diff icd10pcs 2025 2026\033[0m (first lines)\n"
+"$bin" diff icd10pcs 2025 2026 | sed -n 1,12p

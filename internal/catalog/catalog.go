@@ -205,7 +205,7 @@ func Stat(dir, system, version string) (*Info, error) {
 			}
 		}
 		if latest == nil {
-			return nil, fmt.Errorf("no %s release installed in %s (install one with: medcode import %s PATH, or medcode fetch %s)", sys.Title(), dir, sys, sys)
+			return nil, fmt.Errorf("no %s release installed in %s (install one with \"medcode fetch %s\" or \"medcode import --system %s --from PATH\")", sys.Title(), dir, sys, sys)
 		}
 		return latest, nil
 	}

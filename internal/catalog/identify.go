@@ -140,7 +140,7 @@ func identifyText(head []byte) identity {
 		}
 		m := orderLine.FindStringSubmatch(line)
 		if m == nil {
-			return identity{what: "text that is not an order file"}
+			return identity{what: "text"}
 		}
 		if code := m[1]; code[0] >= 'A' && code[0] <= 'Z' && code[1] >= '0' && code[1] <= '9' {
 			cm++

@@ -67,6 +67,18 @@ func Import(ctx context.Context, dir, system string, from []string, opts ImportO
 	if err != nil {
 		return nil, err
 	}
+	srcs := make([]source, len(from))
+	for i, p := range from {
+		srcs[i] = source{p, p}
+	}
+	return importSources(ctx, dir, sys, srcs, opts)
+}
+
+// source is a path to import from and the name it goes by in messages and
+// the manifest.
+type source struct{ path, name string }
+
+func importSources(ctx context.Context, dir string, sys codesys.System, from []source, opts ImportOptions) (*Info, error) {
 	in, r, err := read(ctx, sys, from, opts)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", sys.Title(), err)
@@ -81,16 +93,18 @@ func Import(ctx context.Context, dir, system string, from []string, opts ImportO
 }
 
 // read identifies and reads the release files in from.
-func read(ctx context.Context, sys codesys.System, from []string, opts ImportOptions) (*Info, *codesys.Release, error) {
+func read(ctx context.Context, sys codesys.System, from []source, opts ImportOptions) (*Info, *codesys.Release, error) {
 	if len(from) == 0 {
 		return nil, nil, errors.New("no files given")
 	}
 	var ss sourceSet
 	defer ss.Close()
-	for _, p := range from {
-		if err := ss.add(ctx, p); err != nil {
+	names := make([]string, len(from))
+	for i, src := range from {
+		if err := ss.add(ctx, src.path, src.name); err != nil {
 			return nil, nil, err
 		}
+		names[i] = src.name
 	}
 
 	var (
@@ -122,7 +136,7 @@ func read(ctx context.Context, sys codesys.System, from []string, opts ImportOpt
 	}
 	if len(files) == 0 {
 		return nil, nil, fmt.Errorf("no %s release files found in %s; expected one of: %s",
-			sys.Title(), strings.Join(from, ", "), describeParts(sys))
+			sys.Title(), strings.Join(names, ", "), describeParts(sys))
 	}
 
 	version, err := agreeVersion(files, opts.Version)
@@ -141,8 +155,8 @@ func read(ctx context.Context, sys codesys.System, from []string, opts ImportOpt
 	if opts.Source != "" {
 		r.Source = opts.Source
 	} else {
-		abs := make([]string, len(from))
-		for i, p := range from {
+		abs := make([]string, len(names))
+		for i, p := range names {
 			if a, err := filepath.Abs(p); err == nil {
 				p = a
 			}

@@ -44,14 +44,15 @@ func (s *sourceSet) Close() {
 }
 
 // add lists the files of the import source at p: a folder (walked
-// recursively), a .zip, a .gz or a plain file.
-func (s *sourceSet) add(ctx context.Context, p string) error {
+// recursively), a .zip, a .gz or a plain file. name stands for p in
+// messages and the manifest.
+func (s *sourceSet) add(ctx context.Context, p, name string) error {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return err
 	}
 	if !fi.IsDir() {
-		return s.addFile(p, p)
+		return s.addFile(p, name)
 	}
 	return filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
 		if err != nil {

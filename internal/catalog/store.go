@@ -63,9 +63,7 @@ func decodeRelease(b []byte, name string) (*codesys.Release, error) {
 // prepare rebuilds what the compiled form does not store (the lookup maps
 // of the codesys model). It is the single place every decoded release goes
 // through.
-func prepare(r *codesys.Release) {
-	r.Prepare()
-}
+func prepare(r *codesys.Release) { r.Prepare() }
 
 // Open decodes an installed release. An empty version opens the latest
 // installed release of system.
@@ -128,6 +126,11 @@ func install(dir string, r *codesys.Release, in *Info) (err error) {
 			os.RemoveAll(tmp)
 		}
 	}()
+	// MkdirTemp makes the directory private; an installed release is as
+	// readable as the rest of the data directory.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 
 	size, err := writeFileSync(filepath.Join(tmp, releaseFile), func(w io.Writer) error {
 		return encodeRelease(w, r)

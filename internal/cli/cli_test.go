@@ -1,8 +1,15 @@
 package cli
 
 import (
+	"archive/zip"
+	"compress/gzip"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -30,5 +37,50 @@ func TestScripts(t *testing.T) {
 			env.Setenv("MEDCODE_DATA", env.WorkDir+"/data")
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"zipfiles":  zipFiles,
+			"httpserve": httpServe,
+		},
 	})
+}
+
+// zipFiles builds a zip archive: zipfiles OUT FILE... stores each FILE
+// under its base name, gunzipping files that end in .gz as the publisher's
+// archives hold plain XML.
+func zipFiles(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: zipfiles OUT FILE...")
+	}
+	out, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	zw := zip.NewWriter(out)
+	for _, name := range args[1:] {
+		f, err := os.Open(ts.MkAbs(name))
+		ts.Check(err)
+		var r io.Reader = f
+		base := filepath.Base(name)
+		if strings.HasSuffix(base, ".gz") {
+			zr, err := gzip.NewReader(f)
+			ts.Check(err)
+			r, base = zr, strings.TrimSuffix(base, ".gz")
+		}
+		w, err := zw.Create(base)
+		ts.Check(err)
+		_, err = io.Copy(w, r)
+		ts.Check(err)
+		f.Close()
+	}
+	ts.Check(zw.Close())
+	ts.Check(out.Close())
+}
+
+// httpServe serves a directory of the script's work tree on loopback for
+// the rest of the script and sets $HTTPBASE to its URL: httpserve DIR.
+func httpServe(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: httpserve DIR")
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(ts.MkAbs(args[0]))))
+	ts.Defer(srv.Close)
+	ts.Setenv("HTTPBASE", srv.URL+"/")
 }

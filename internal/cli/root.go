@@ -88,6 +88,8 @@ $XDG_DATA_HOME/medcode, else ~/.local/share/medcode.`,
 		newValidateCmd(a),
 		newReleasesCmd(a),
 		newImportCmd(a),
+		newFetchCmd(a),
+		newDiffCmd(a),
 		newSearchCmd(a),
 		newEvalCmd(a),
 	)
