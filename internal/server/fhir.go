@@ -135,7 +135,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) *apiError {
 
 type codeableConcept struct {
 	Coding []fhirCoding `json:"coding"`
-	Text   string    `json:"text,omitempty"`
+	Text   string       `json:"text,omitempty"`
 }
 
 type fhirCoding struct {
@@ -178,8 +178,8 @@ func fhirBundle(d *store.Document, codes []*store.Code) map[string]any {
 			res = map[string]any{"resourceType": "Condition", "id": c.ID,
 				"clinicalStatus":     codeableConcept{Coding: []fhirCoding{{System: "http://terminology.hl7.org/CodeSystem/condition-clinical", Code: "active"}}},
 				"verificationStatus": codeableConcept{Coding: []fhirCoding{{System: "http://terminology.hl7.org/CodeSystem/condition-ver-status", Code: "confirmed"}}},
-				"category": []codeableConcept{{Coding: []fhirCoding{{System: "http://terminology.hl7.org/CodeSystem/condition-category", Code: "encounter-diagnosis"}}}},
-				"code":     concept(c), "subject": subjectRef(d)}
+				"category":           []codeableConcept{{Coding: []fhirCoding{{System: "http://terminology.hl7.org/CodeSystem/condition-category", Code: "encounter-diagnosis"}}}},
+				"code":               concept(c), "subject": subjectRef(d)}
 		}
 		if n := evidenceNote(c); n != nil {
 			res["note"] = n

@@ -73,11 +73,11 @@ type metrics struct {
 type access int
 
 const (
-	public access = iota // no token
-	anyRole              // any valid token: read
-	write                // coder, admin: submit, code, decide
-	audit                // auditor, admin: the tenant's audit log
-	admin                // admin: tokens
+	public  access = iota // no token
+	anyRole               // any valid token: read
+	write                 // coder, admin: submit, code, decide
+	audit                 // auditor, admin: the tenant's audit log
+	admin                 // admin: tokens
 )
 
 func (a access) allows(r store.Role) bool {

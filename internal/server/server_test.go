@@ -109,7 +109,9 @@ func TestReviewFlow(t *testing.T) {
 		Entry        []struct {
 			Resource struct {
 				ResourceType string
-				Code         struct{ Coding []struct{ System, Code string } }
+				Code         struct {
+					Coding []struct{ System, Code string }
+				}
 			}
 		}
 	}
