@@ -92,6 +92,8 @@ $XDG_DATA_HOME/medcode, else ~/.local/share/medcode.`,
 		newDiffCmd(a),
 		newSearchCmd(a),
 		newEvalCmd(a),
+		newServeCmd(a),
+		newTokenCmd(a),
 	)
 	return root
 }

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/medcode-dev/medcode/internal/baseline"
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
+	"github.com/medcode-dev/medcode/internal/eval"
+	"github.com/medcode-dev/medcode/internal/server"
+)
+
+func newServeCmd(a *app) *cobra.Command {
+	var (
+		addr, dsn, reasonerName, logFormat string
+		maxBody                            int64
+		timeout, grace                     time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the coding service: JSON API under /v1, review UI, metrics",
+		Long: `Serve runs the coding service on --addr: the JSON API under /v1 (see
+/openapi.json), the review UI at /, Prometheus metrics at /metrics and health
+at /healthz and /readyz. Documents, decisions and the audit log are kept in
+SQLite in the data directory, or in PostgreSQL with --db postgres://...
+Create API tokens with "medcode token create --role coder".
+
+On SIGINT or SIGTERM the server stops accepting connections and waits up to
+--grace for requests in flight, coding included, to finish.`,
+		Example: "  medcode token create --role coder --name alice\n  medcode serve --addr :8080",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			var h slog.Handler = slog.NewJSONHandler(a.stderr, nil)
+			if logFormat == "text" {
+				h = slog.NewTextHandler(a.stderr, nil)
+			}
+			log := slog.New(h)
+
+			cm, err := a.openRelease(ctx, codesys.ICD10CM, "", codesys.PartTabular)
+			if err != nil {
+				return err
+			}
+			rels := []*codesys.Release{cm}
+			if pcs, err := a.openRelease(ctx, codesys.ICD10PCS, "", codesys.PartPCSTables); err == nil {
+				rels = append(rels, pcs)
+			} else {
+				log.Warn("no ICD-10-PCS release: procedure codes cannot be validated", "err", err.Error())
+			}
+			codes, err := server.NewReleases(rels...)
+			if err != nil {
+				return err
+			}
+			reasoner, err := newReasoner(reasonerName, cm)
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			srv, err := server.New(server.Config{Store: st, Reasoner: reasoner, Codes: codes, Logger: log, MaxBody: maxBody, Timeout: timeout})
+			if err != nil {
+				return err
+			}
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			log.Info("serving", "addr", l.Addr().String(), "store", string(st.Backend()), "reasoner", reasonerName, "releases", codes.Releases())
+			fmt.Fprintf(a.stderr, "medcode: review UI at http://%s/\n", l.Addr())
+			err = srv.Serve(ctx, l, grace)
+			if errors.Is(err, context.Canceled) {
+				err = nil
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().StringVar(&dsn, "db", "", "database: a PostgreSQL URL or a SQLite file (default $MEDCODE_DB, else medcode.db in the data directory)")
+	cmd.Flags().StringVar(&reasonerName, "reasoner", "baseline", "reasoner that codes notes: baseline")
+	cmd.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "maximum request body in bytes")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "maximum time to handle one request, coding included")
+	cmd.Flags().DurationVar(&grace, "grace", 60*time.Second, "on shutdown, how long to wait for requests in flight")
+	return cmd
+}
+
+// newReasoner returns the named reasoner over the ICD-10-CM release.
+func newReasoner(name string, cm *codesys.Release) (coding.Reasoner, error) {
+	switch name {
+	case "baseline":
+		return &baselineReasoner{coder: baseline.New(baseline.TabularTerms(cm.Tabular)), rel: cm}, nil
+	}
+	return nil, fmt.Errorf("unknown reasoner %q (available: baseline)", name)
+}
+
+// baselineReasoner serves the baseline coder (codes whose title or
+// inclusion term the note contains word for word) through
+// coding.Reasoner.
+type baselineReasoner struct {
+	coder *baseline.Coder
+	rel   *codesys.Release
+}
+
+func (b *baselineReasoner) Code(ctx context.Context, req coding.Request) (*coding.Result, error) {
+	start := time.Now()
+	res, err := b.coder.Code(ctx, eval.Document{ID: req.ID, Text: req.Text})
+	if err != nil {
+		return nil, err
+	}
+	out := &coding.Result{ID: req.ID, Reasoner: "baseline", Releases: []string{b.rel.ID()}, Setting: req.Setting, Codes: []coding.Code{}}
+	for _, p := range res.Predictions {
+		c := coding.Code{Code: p.Code, System: p.System, Kind: coding.Diagnosis,
+			Trail: []coding.Step{{Kind: coding.StepMention, Detail: "the note names the code's title or inclusion term"}}}
+		if v, err := b.rel.Validate(p.Code); err == nil && v.Title != "" {
+			c.Title = v.Title
+			c.Trail = append(c.Trail, coding.Step{Kind: coding.StepTabular, Detail: "Tabular: " + v.Code + " " + v.Title, Ref: v.Code})
+		}
+		for _, s := range p.Evidence {
+			c.Evidence = append(c.Evidence, coding.Evidence{Start: s.Start, End: s.End, Text: req.Text[s.Start:s.End]})
+		}
+		out.Codes = append(out.Codes, c)
+	}
+	out.Usage.Duration = time.Since(start)
+	return out, nil
+}

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/medcode-dev/medcode/internal/store"
+)
+
+// EnvDB names the environment variable with the service's database: a
+// PostgreSQL URL, or a SQLite file path.
+const envDB = "MEDCODE_DB"
+
+// openStore opens the service's store: dsn when given, else $MEDCODE_DB,
+// else medcode.db (SQLite) in the data directory.
+func (a *app) openStore(ctx context.Context, dsn string) (*store.Store, error) {
+	if dsn == "" {
+		dsn = os.Getenv(envDB)
+	}
+	if dsn == "" {
+		dsn = filepath.Join(a.dataDir, "medcode.db")
+	}
+	return store.Open(ctx, dsn)
+}
+
+func newTokenCmd(a *app) *cobra.Command {
+	var dsn string
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Create, list and revoke API tokens of the coding service",
+		Long: `Tokens authenticate calls to the coding service ("medcode serve"). Each
+token belongs to a tenant and has a role: coder (submits notes, records
+decisions), auditor (reads documents and the audit log, changes nothing) or
+admin (everything, and manages the tenant's tokens). Only a hash of the
+token is stored: the secret is printed once, at creation.`,
+	}
+	cmd.PersistentFlags().StringVar(&dsn, "db", "", "database: a PostgreSQL URL or a SQLite file (default $MEDCODE_DB, else medcode.db in the data directory)")
+
+	var role, tenant, name string
+	create := &cobra.Command{
+		Use:     "create",
+		Short:   "Create a token and print its secret",
+		Example: "  medcode token create --role coder --name alice\n  medcode token create --role admin --tenant north --name ops",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := store.ParseRole(role)
+			if err != nil {
+				return err
+			}
+			if name == "" {
+				name = role
+			}
+			st, err := a.openStore(cmd.Context(), dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			secret, t, err := st.CreateToken(cmd.Context(), tenant, name, r)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, secret)
+			fmt.Fprintf(a.stderr, "created %s token %s (%s) for tenant %s; the secret above is shown only once\n", t.Role, t.ID, t.Name, t.Tenant)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&role, "role", "", "coder, auditor or admin (required)")
+	create.Flags().StringVar(&tenant, "tenant", "default", "tenant the token belongs to")
+	create.Flags().StringVar(&name, "name", "", "who uses the token, shown in the audit log (default: the role)")
+	create.MarkFlagRequired("role")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List tokens (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := a.openStore(cmd.Context(), dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			toks, err := st.ListTokens(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tTENANT\tNAME\tROLE\tCREATED\tREVOKED")
+			for _, t := range toks {
+				rev := "-"
+				if !t.Revoked.IsZero() {
+					rev = t.Revoked.Format("2006-01-02 15:04")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Tenant, t.Name, t.Role, t.Created.Format("2006-01-02 15:04"), rev)
+			}
+			return tw.Flush()
+		},
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke a token",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := a.openStore(cmd.Context(), dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return st.RevokeToken(cmd.Context(), store.Actor{Name: "medcode token revoke"}, "", args[0])
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}

@@ -1,0 +1,461 @@
+// medcode review UI: plain JavaScript, no build step. Evidence offsets from
+// the API are UTF-8 byte offsets; the note is rendered once per change as
+// text segments, each covered segment a <mark> listing its codes.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const PALETTE = [
+  ["#1f77b4", "#dbe9f6"], ["#b35806", "#fde4cc"], ["#2c7d2c", "#dcf0d5"], ["#b2182b", "#f9dcdc"],
+  ["#6a3d9a", "#e8def3"], ["#7f5a1e", "#efe3cf"], ["#c51b7d", "#f8dcec"], ["#3d5a6c", "#dde6ec"],
+  ["#8c6d00", "#f5ecc4"], ["#00727a", "#d3eef0"],
+];
+const SHOWN = new Set(["pending", "accepted"]); // statuses whose evidence is highlighted
+
+const state = { token: sessionStorage.getItem("medcode-token") || "", me: null, doc: null, sel: -1, emphCursor: {}, selection: null };
+
+function status(msg, isError) {
+  const s = $("status");
+  s.textContent = msg;
+  s.classList.toggle("error", !!isError);
+}
+
+async function api(method, path, body) {
+  const opts = { method, headers: { Authorization: "Bearer " + state.token } };
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, opts);
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) {
+    const e = (data && data.error) || { code: "http_" + res.status, message: res.statusText };
+    if (res.status === 401) signOut();
+    throw Object.assign(new Error(e.message), { code: e.code, status: res.status });
+  }
+  return data;
+}
+
+// utf8Len returns the UTF-8 length of a string.
+function utf8Len(s) {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) { n += 4; i++; }
+    else n += 3;
+  }
+  return n;
+}
+
+// byteIndex maps sorted UTF-8 byte offsets to UTF-16 indexes of text in
+// one pass.
+function byteIndex(text, offsets) {
+  const out = new Map();
+  let b = 0, i = 0, k = 0;
+  while (k < offsets.length) {
+    while (k < offsets.length && offsets[k] <= b) out.set(offsets[k++], i);
+    if (i >= text.length) break;
+    const c = text.charCodeAt(i);
+    if (c < 0x80) { b += 1; i += 1; }
+    else if (c < 0x800) { b += 2; i += 1; }
+    else if (c >= 0xd800 && c <= 0xdbff) { b += 4; i += 2; }
+    else { b += 3; i += 1; }
+  }
+  while (k < offsets.length) out.set(offsets[k++], text.length);
+  return out;
+}
+
+function colour(i) { return PALETTE[i % PALETTE.length]; }
+
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== false && v != null) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of kids) if (c != null) e.append(c);
+  return e;
+}
+
+// renderNote draws the note with a <mark> per stretch of text covered by
+// the same set of codes.
+function renderNote() {
+  const doc = state.doc, note = $("note");
+  const text = doc.text;
+  const events = [];
+  doc.codes.forEach((c, ci) => {
+    if (!SHOWN.has(c.status)) return;
+    for (const e of c.evidence || []) { events.push([e.start, ci, 1], [e.end, ci, -1]); }
+  });
+  const offsets = [...new Set([0, utf8Len(text), ...events.map((e) => e[0])])].sort((a, b) => a - b);
+  const idx = byteIndex(text, offsets);
+  events.sort((a, b) => a[0] - b[0]);
+  const frag = document.createDocumentFragment();
+  const active = new Map();
+  let ev = 0;
+  for (let k = 0; k + 1 < offsets.length; k++) {
+    const at = offsets[k];
+    for (; ev < events.length && events[ev][0] === at; ev++) {
+      const [, ci, d] = events[ev];
+      const n = (active.get(ci) || 0) + d;
+      if (n > 0) active.set(ci, n); else active.delete(ci);
+    }
+    const seg = text.slice(idx.get(at), idx.get(offsets[k + 1]));
+    if (active.size === 0) { frag.append(seg); continue; }
+    const cis = [...active.keys()].sort((a, b) => a - b);
+    const [c, cb] = colour(cis[0]);
+    const m = el("mark", { class: "hl" + (cis.length > 1 ? " multi" : ""), "data-codes": cis.join(" "),
+      "data-start": at, "data-end": offsets[k + 1], style: `--c:${c};--cb:${cb}` }, seg);
+    frag.append(m);
+  }
+  note.replaceChildren(frag);
+  state.emphCursor = {};
+}
+
+function codeLabel(c) { return `${c.code} ${c.title || ""}`.trim(); }
+
+function renderCodes() {
+  const list = $("codes"), doc = state.doc;
+  list.replaceChildren();
+  doc.codes.forEach((c, ci) => {
+    const [col] = colour(ci);
+    const li = el("li", { class: `code ${c.status}`, id: "code-" + c.id, "data-index": ci, style: `--c:${col}`, tabindex: "-1",
+      "aria-label": `${c.code}, ${c.status}` });
+    const head = el("div", { class: "head" },
+      el("button", { class: "cd", type: "button", title: "Show evidence", onclick: () => { select(ci); showEvidence(ci); } }, c.code),
+      el("span", { class: "badge " + c.status, text: c.status + (c.origin !== "engine" ? " · " + c.origin : "") }),
+      el("span", { class: "title", text: c.title || "" }));
+    li.append(head);
+    for (const w of c.warnings || []) li.append(el("p", { class: "warn", text: "⚠ " + w }));
+    if (c.reason) li.append(el("p", { class: "warn", text: "Reason: " + c.reason }));
+    const idxSteps = (c.trail || []).filter((s) => s.kind === "index");
+    const gl = (c.trail || []).filter((s) => s.kind === "guideline");
+    if (idxSteps.length) li.append(el("p", { class: "meta", text: "Index: " + idxSteps.map((s) => s.ref || s.detail).join(" · ") }));
+    if (gl.length) li.append(el("p", { class: "meta", text: "Guidelines: " + gl.map((s) => s.ref || s.detail).join(", ") }));
+    if ((c.trail || []).length) {
+      const ol = el("ol");
+      for (const s of c.trail) ol.append(el("li", { text: `${s.kind}: ${s.detail}${s.ref ? " [" + s.ref + "]" : ""}` }));
+      li.append(el("details", {}, el("summary", { text: "Trail" }), ol));
+    }
+    const ev = (c.evidence || []).length;
+    li.append(el("p", { class: "meta", text: `${ev} evidence span${ev === 1 ? "" : "s"}` + (c.decidedBy ? ` · decided by ${c.decidedBy}` : "") }));
+    if (c.status !== "replaced" && canWrite()) {
+      li.append(el("div", { class: "actions" },
+        el("button", { type: "button", class: "accept", onclick: () => decide(ci, "accept"), disabled: c.status === "accepted", "aria-keyshortcuts": "a" }, "Accept"),
+        el("button", { type: "button", class: "reject", onclick: () => openInline(ci, "reject"), disabled: c.status === "rejected", "aria-keyshortcuts": "r" }, "Reject…"),
+        el("button", { type: "button", class: "replace", onclick: () => openInline(ci, "replace"), "aria-keyshortcuts": "e" }, "Replace…")));
+    }
+    li.addEventListener("mouseenter", () => linkMarks(ci, true));
+    li.addEventListener("mouseleave", () => linkMarks(ci, false));
+    list.append(li);
+  });
+  if (state.sel >= doc.codes.length) state.sel = doc.codes.length - 1;
+  if (state.sel >= 0) $("codes").children[state.sel].classList.add("sel");
+}
+
+function canWrite() { return state.me && state.me.role !== "auditor"; }
+
+function marksOf(ci) {
+  return [...$("note").querySelectorAll("mark")].filter((m) => m.dataset.codes.split(" ").includes(String(ci)));
+}
+
+function linkMarks(ci, on) { for (const m of marksOf(ci)) m.classList.toggle("linked", on); }
+
+function select(ci) {
+  const items = $("codes").children;
+  if (!items.length) return;
+  ci = Math.max(0, Math.min(items.length - 1, ci));
+  if (state.sel >= 0 && items[state.sel]) items[state.sel].classList.remove("sel");
+  state.sel = ci;
+  items[ci].classList.add("sel");
+  items[ci].scrollIntoView({ block: "nearest" });
+  items[ci].focus({ preventScroll: true });
+}
+
+// showEvidence emphasises a code's spans and scrolls to the next one.
+function showEvidence(ci) {
+  for (const m of $("note").querySelectorAll("mark.emph")) m.classList.remove("emph");
+  const ms = marksOf(ci);
+  if (!ms.length) { status(`${state.doc.codes[ci].code} has no highlighted evidence`); return; }
+  for (const m of ms) m.classList.add("emph");
+  // Spans may be split into several marks: step through span starts.
+  const starts = ms.filter((m, i) => i === 0 || ms[i - 1].dataset.end !== m.dataset.start);
+  const k = (state.emphCursor[ci] || 0) % starts.length;
+  state.emphCursor[ci] = k + 1;
+  starts[k].scrollIntoView({ block: "center" });
+  status(`${state.doc.codes[ci].code}: evidence ${k + 1} of ${starts.length}`);
+}
+
+function openInline(ci, action) {
+  select(ci);
+  const li = $("codes").children[ci];
+  li.querySelector(".inline")?.remove();
+  const input = el("input", { id: `inline-${action}`, autocomplete: "off" });
+  const lab = el("label", { for: input.id, text: action === "reject" ? "Reason for rejecting" : "Replacement code" });
+  const form = el("form", { class: "inline" }, lab, el("div", { class: "row" }, input,
+    el("button", { type: "submit", class: "primary" }, action === "reject" ? "Reject" : "Replace"),
+    el("button", { type: "button", onclick: () => form.remove() }, "Cancel")));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const v = input.value.trim();
+    if (!v) { status(action === "reject" ? "A rejection needs a reason" : "Type a code", true); input.focus(); return; }
+    decide(ci, action, action === "reject" ? { reason: v } : { code: v });
+  });
+  form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") { form.remove(); li.focus(); } });
+  li.append(form);
+  input.focus();
+}
+
+async function decide(ci, action, extra) {
+  const c = state.doc.codes[ci];
+  try {
+    await api("POST", `/v1/documents/${state.doc.id}/codes/${c.id}/decision`, { action, ...extra });
+    status(`${c.code} ${action === "replace" ? "replaced by " + extra.code.toUpperCase() : action + "ed"}`);
+    await openDoc(state.doc.id, true);
+    select(ci);
+  } catch (e) { status(`${c.code}: ${e.message} (${e.code})`, true); }
+}
+
+async function openDoc(id, keepSel) {
+  try {
+    const doc = await api("GET", "/v1/documents/" + encodeURIComponent(id));
+    state.doc = doc;
+    if (!keepSel) state.sel = doc.codes.length ? 0 : -1;
+    if (location.hash !== "#doc=" + id) history.replaceState(null, "", "#doc=" + id);
+    const run = doc.runs[doc.runs.length - 1];
+    $("doc-meta").textContent = `${doc.id} · ${doc.setting} · ${doc.status} · ${utf8Len(doc.text).toLocaleString()} bytes · by ${doc.coder}` +
+      (run ? ` · ${run.reasoner} (${(run.releases || []).join(", ")}) in ${(run.duration / 1e6).toFixed(1)} ms` : "");
+    renderNote();
+    renderCodes();
+    $("recode-btn").disabled = !canWrite();
+    const exp = $("export-link");
+    exp.hidden = doc.status !== "reviewed";
+    exp.href = `/v1/documents/${doc.id}/export?format=fhir`;
+    exp.onclick = (ev) => { ev.preventDefault(); download(doc.id); };
+    await Promise.all([loadAudit(), loadDocs()]);
+  } catch (e) { status(`Open ${id}: ${e.message}`, true); }
+}
+
+async function download(id) {
+  try {
+    const data = await api("GET", `/v1/documents/${id}/export?format=fhir`);
+    const a = el("a", { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/fhir+json" })), download: id + ".fhir.json" });
+    a.click();
+  } catch (e) { status(e.message, true); }
+}
+
+async function loadAudit() {
+  const rows = $("audit-rows");
+  const { entries } = await api("GET", `/v1/documents/${state.doc.id}/audit`);
+  const byId = new Map(state.doc.codes.map((c) => [c.id, c.code]));
+  rows.replaceChildren(...entries.map((e) => {
+    let detail = "";
+    const a = e.after || {};
+    if (e.action === "coding.run") detail = `${a.reasoner}: ${(a.codes || []).join(", ") || "no codes"}`;
+    else if (e.before && a.status) detail = `${e.before.status} → ${a.status}${a.reason ? " (" + a.reason + ")" : ""}`;
+    else if (a.code && a.replacement) detail = `${e.before.status} → replaced by ${a.replacement.code}${a.code.reason ? " (" + a.code.reason + ")" : ""}`;
+    else if (a.code) detail = `added ${a.code}`;
+    return el("tr", { class: "audit-row" },
+      el("td", {}, el("time", { datetime: e.at, text: new Date(e.at).toLocaleString() })),
+      el("td", { text: e.actor }), el("td", { class: "action", text: e.action }),
+      el("td", { text: byId.get(e.codeId) || "" }), el("td", { text: detail }));
+  }));
+}
+
+async function loadDocs() {
+  const st = $("filter-status").value;
+  const { documents } = await api("GET", "/v1/documents?limit=100" + (st ? "&status=" + st : ""));
+  $("docs").replaceChildren(...documents.map((d) => el("li", {},
+    el("button", { type: "button", "aria-current": state.doc && state.doc.id === d.id ? "true" : "false", onclick: () => openDoc(d.id) },
+      d.externalId || d.id, el("small", { text: `${d.status} · ${new Date(d.created).toLocaleString()} · ${d.coder}` })))));
+}
+
+async function submitNote(ev) {
+  ev.preventDefault();
+  const text = $("new-text").value;
+  if (!text.trim()) { status("Paste or upload a note first", true); return; }
+  $("code-btn").disabled = true;
+  status("Coding…");
+  try {
+    const doc = await api("POST", "/v1/documents", { text, setting: $("new-setting").value });
+    status(`Coded ${doc.id}: ${doc.codes.length} codes`);
+    $("new-text").value = "";
+    await openDoc(doc.id);
+  } catch (e) { status(`Coding failed: ${e.message} (${e.code})`, true); }
+  $("code-btn").disabled = false;
+}
+
+// Selection → evidence span in bytes.
+function noteSelection() {
+  const sel = window.getSelection();
+  const note = $("note");
+  if (!sel.rangeCount || sel.isCollapsed || !state.doc) return null;
+  const r = sel.getRangeAt(0);
+  if (!note.contains(r.startContainer) || !note.contains(r.endContainer)) return null;
+  const pre = document.createRange();
+  pre.setStart(note, 0);
+  pre.setEnd(r.startContainer, r.startOffset);
+  let s = pre.toString().length, e = s + r.toString().length;
+  const text = state.doc.text;
+  while (s < e && /\s/.test(text[s])) s++;
+  while (e > s && /\s/.test(text[e - 1])) e--;
+  if (s === e) return null;
+  const start = utf8Len(text.slice(0, s));
+  return { start, end: start + utf8Len(text.slice(s, e)), text: text.slice(s, e) };
+}
+
+function openAdd() {
+  const sp = noteSelection() || state.selection;
+  if (!sp) { status("Select the evidence in the note first", true); return; }
+  state.selection = sp;
+  $("add-panel").hidden = false;
+  $("add-quote").textContent = sp.text;
+  $("search-q").value = sp.text.slice(0, 200);
+  $("hits").replaceChildren();
+  $("search-q").focus();
+  search();
+}
+
+async function search(ev) {
+  if (ev) ev.preventDefault();
+  const q = $("search-q").value.trim();
+  if (!q) return;
+  try {
+    const { hits } = await api("GET", `/v1/search?limit=15&system=${$("search-system").value}&q=${encodeURIComponent(q)}`);
+    $("hits").replaceChildren(...hits.filter((h) => h.code).map((h) => el("li", {},
+      el("span", { class: "path" }, `${h.code} — ${(h.path || []).join(" › ")}${h.column ? " [" + h.column + "]" : ""}`,
+        el("small", { text: `${h.source}${h.title ? " · " + h.title : ""}` })),
+      el("button", { type: "button", onclick: () => addCode(h.code) }, "Add " + h.code))));
+    if (!hits.length) status("No match in the index");
+  } catch (e) { status(e.message, true); }
+}
+
+async function addCode(code) {
+  const sp = state.selection;
+  if (!sp || !code) return;
+  try {
+    await api("POST", `/v1/documents/${state.doc.id}/codes`, { code, system: $("search-system").value, evidence: [{ start: sp.start, end: sp.end, text: sp.text }] });
+    status(`Added ${code.toUpperCase()}`);
+    closeAdd();
+    await openDoc(state.doc.id, true);
+    select(state.doc.codes.length - 1);
+  } catch (e) { status(`${code}: ${e.message} (${e.code})`, true); }
+}
+
+function closeAdd() { $("add-panel").hidden = true; state.selection = null; }
+
+function showTip(ev) {
+  const m = ev.target.closest("mark");
+  const tip = $("tip");
+  for (const x of document.querySelectorAll(".code.linked")) x.classList.remove("linked");
+  if (!m) { tip.hidden = true; return; }
+  const cis = m.dataset.codes.split(" ").map(Number);
+  tip.textContent = cis.map((ci) => codeLabel(state.doc.codes[ci])).join(" · ");
+  for (const ci of cis) $("codes").children[ci]?.classList.add("linked");
+  const r = m.getBoundingClientRect();
+  tip.style.left = Math.max(4, r.left) + "px";
+  tip.style.top = r.bottom + 6 + "px";
+  tip.hidden = false;
+}
+
+function onKey(ev) {
+  const t = ev.target;
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (t.closest && t.closest("input, textarea, select")) { if (ev.key === "Escape") { t.blur(); closeAdd(); } return; }
+  if (!state.doc && ev.key !== "?") return;
+  const k = ev.key;
+  const act = {
+    j: () => select(state.sel + 1), ArrowDown: () => select(state.sel + 1),
+    k: () => select(state.sel - 1), ArrowUp: () => select(state.sel - 1),
+    Enter: () => state.sel >= 0 && showEvidence(state.sel),
+    a: () => state.sel >= 0 && canWrite() && decide(state.sel, "accept"),
+    r: () => state.sel >= 0 && canWrite() && openInline(state.sel, "reject"),
+    e: () => state.sel >= 0 && canWrite() && openInline(state.sel, "replace"),
+    n: () => canWrite() && openAdd(),
+    "/": () => { if (!$("add-panel").hidden) $("search-q").focus(); else openAdd(); },
+    "?": () => toggleHelp(),
+    Escape: () => closeAdd(),
+  }[k];
+  if (!act) return;
+  if ((k === "ArrowDown" || k === "ArrowUp" || k === "Enter") && !t.closest?.("#codes")) return;
+  ev.preventDefault();
+  act();
+}
+
+function toggleHelp() {
+  const h = $("help");
+  h.hidden = !h.hidden;
+  $("help-btn").setAttribute("aria-expanded", String(!h.hidden));
+}
+
+async function signIn(ev) {
+  if (ev) ev.preventDefault();
+  const input = $("token");
+  if (input.value) state.token = input.value.trim();
+  try {
+    state.me = await api("GET", "/v1/me");
+  } catch (e) {
+    status(e.status === 401 ? "Unknown or revoked token" : e.message, true);
+    return;
+  }
+  sessionStorage.setItem("medcode-token", state.token);
+  input.value = "";
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  $("who").hidden = false;
+  $("who-name").textContent = `${state.me.name} (${state.me.role}, ${state.me.tenant})`;
+  $("new-form").hidden = !canWrite();
+  $("add-btn").hidden = !canWrite();
+  status("");
+  const m = location.hash.match(/^#doc=(.+)$/);
+  if (m) await openDoc(decodeURIComponent(m[1]));
+  else await loadDocs();
+}
+
+function signOut() {
+  sessionStorage.removeItem("medcode-token");
+  state.token = "";
+  state.me = state.doc = null;
+  $("app").hidden = true;
+  $("who").hidden = true;
+  $("signin").hidden = false;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("signin-form").addEventListener("submit", signIn);
+  $("signout").addEventListener("click", signOut);
+  $("help-btn").addEventListener("click", toggleHelp);
+  $("new-form").addEventListener("submit", submitNote);
+  $("new-file").addEventListener("change", async (ev) => {
+    const f = ev.target.files[0];
+    if (f) $("new-text").value = await f.text();
+  });
+  $("filter-status").addEventListener("change", () => loadDocs().catch((e) => status(e.message, true)));
+  $("add-btn").addEventListener("click", openAdd);
+  $("add-cancel").addEventListener("click", closeAdd);
+  $("add-direct").addEventListener("click", () => addCode($("add-code").value.trim()));
+  $("search-form").addEventListener("submit", search);
+  $("recode-btn").addEventListener("click", async () => {
+    try { await api("POST", `/v1/documents/${state.doc.id}/code`); await openDoc(state.doc.id); status("Coded again"); }
+    catch (e) { status(e.message, true); }
+  });
+  const note = $("note");
+  note.addEventListener("mouseover", showTip);
+  note.addEventListener("mouseleave", () => { $("tip").hidden = true; });
+  const remember = () => {
+    const sp = noteSelection();
+    if (sp) state.selection = sp;
+    $("add-btn").disabled = !sp;
+  };
+  note.addEventListener("mouseup", remember);
+  note.addEventListener("keyup", remember);
+  note.addEventListener("click", (ev) => {
+    const m = ev.target.closest("mark");
+    if (m && window.getSelection().isCollapsed) select(Number(m.dataset.codes.split(" ")[0]));
+  });
+  document.addEventListener("keydown", onKey);
+  if (state.token) signIn();
+});
