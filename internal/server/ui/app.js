@@ -4,11 +4,9 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const PALETTE = [
-  ["#1f77b4", "#dbe9f6"], ["#b35806", "#fde4cc"], ["#2c7d2c", "#dcf0d5"], ["#b2182b", "#f9dcdc"],
-  ["#6a3d9a", "#e8def3"], ["#7f5a1e", "#efe3cf"], ["#c51b7d", "#f8dcec"], ["#3d5a6c", "#dde6ec"],
-  ["#8c6d00", "#f5ecc4"], ["#00727a", "#d3eef0"],
-];
+// Colours per code are the classes p0 ... p9 of app.css (the page's
+// content security policy allows no inline styles).
+const PALETTE = { length: 10 };
 const SHOWN = new Set(["pending", "accepted"]); // statuses whose evidence is highlighted
 
 const state = { token: sessionStorage.getItem("medcode-token") || "", me: null, doc: null, sel: -1, emphCursor: {}, selection: null };
@@ -66,7 +64,6 @@ function byteIndex(text, offsets) {
   return out;
 }
 
-function colour(i) { return PALETTE[i % PALETTE.length]; }
 
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
@@ -106,9 +103,14 @@ function renderNote() {
     const seg = text.slice(idx.get(at), idx.get(offsets[k + 1]));
     if (active.size === 0) { frag.append(seg); continue; }
     const cis = [...active.keys()].sort((a, b) => a - b);
-    const [c, cb] = colour(cis[0]);
-    const m = el("mark", { class: "hl" + (cis.length > 1 ? " multi" : ""), "data-codes": cis.join(" "),
-      "data-start": at, "data-end": offsets[k + 1], style: `--c:${c};--cb:${cb}` }, seg);
+    // Plain DOM calls: this loop runs once per highlight, thousands of
+    // times on a long note.
+    const m = document.createElement("mark");
+    m.className = "hl p" + (cis[0] % PALETTE.length) + (cis.length > 1 ? " multi" : "");
+    m.dataset.codes = cis.join(" ");
+    m.dataset.start = at;
+    m.dataset.end = offsets[k + 1];
+    m.textContent = seg;
     frag.append(m);
   }
   note.replaceChildren(frag);
@@ -121,8 +123,7 @@ function renderCodes() {
   const list = $("codes"), doc = state.doc;
   list.replaceChildren();
   doc.codes.forEach((c, ci) => {
-    const [col] = colour(ci);
-    const li = el("li", { class: `code ${c.status}`, id: "code-" + c.id, "data-index": ci, style: `--c:${col}`, tabindex: "-1",
+    const li = el("li", { class: `code ${c.status} p${ci % PALETTE.length}`, id: "code-" + c.id, "data-index": ci, tabindex: "-1",
       "aria-label": `${c.code}, ${c.status}` });
     const head = el("div", { class: "head" },
       el("button", { class: "cd", type: "button", title: "Show evidence", onclick: () => { select(ci); showEvidence(ci); } }, c.code),
@@ -130,7 +131,7 @@ function renderCodes() {
       el("span", { class: "title", text: c.title || "" }));
     li.append(head);
     for (const w of c.warnings || []) li.append(el("p", { class: "warn", text: "⚠ " + w }));
-    if (c.reason) li.append(el("p", { class: "warn", text: "Reason: " + c.reason }));
+    if (c.reason) li.append(el("p", { class: "reason", text: "Reason: " + c.reason }));
     const idxSteps = (c.trail || []).filter((s) => s.kind === "index");
     const gl = (c.trail || []).filter((s) => s.kind === "guideline");
     if (idxSteps.length) li.append(el("p", { class: "meta", text: "Index: " + idxSteps.map((s) => s.ref || s.detail).join(" · ") }));
