@@ -305,7 +305,7 @@ func (c *Coder) complete(b *built, prefix string, sc *sentCtx) {
 			}
 			break
 		}
-		v, ok := c.choose(b, chk.Pos, chk.NextTitle, chk.Next, sc)
+		v, ok := c.choose(b, code, chk.Pos, chk.NextTitle, chk.Next, sc)
 		if !ok {
 			b.code, b.missingTitle, b.missingNext = code, chk.NextTitle, chk.Next
 			return
@@ -324,7 +324,7 @@ func (c *Coder) complete(b *built, prefix string, sc *sentCtx) {
 
 // choose picks the value of the axis at pos among next, from what the
 // sentence documents, or from the defaults the guidelines allow.
-func (c *Coder) choose(b *built, pos int, title string, next []codesys.PCSValue, sc *sentCtx) (byte, bool) {
+func (c *Coder) choose(b *built, code string, pos int, title string, next []codesys.PCSValue, sc *sentCtx) (byte, bool) {
 	if len(next) == 1 {
 		b.step(coding.StepSpecify, "", "character %d (%s): %c %s, the only value the table allows here", pos, title, next[0].Code, next[0].Label)
 		return next[0].Code, true
@@ -377,6 +377,21 @@ func (c *Coder) choose(b *built, pos int, title string, next []codesys.PCSValue,
 			b.addEvidence(bspans...)
 			b.step(coding.StepSpecify, "", "character %d (%s): %c %s, documented by %s", pos, title, bv.Code, bv.Label, quoteSpans(bspans))
 			return bv.Code, true
+		}
+	}
+	// Nothing documented: the default the term table gives for this axis
+	// of this root operation or type ("no contrast" for ultrasound).
+	if len(code) >= 3 {
+		op := c.tables.Validate(code[:3])
+		if len(op.Axes) == 3 {
+			if lbl, ok := c.defaults[strings.ToLower(op.Axes[2].Label+"\x00"+title)]; ok {
+				for _, v := range next {
+					if strings.EqualFold(v.Label, lbl) {
+						b.step(coding.StepGuideline, "", "character %d (%s): none documented; %c %s is the default for %s", pos, title, v.Code, v.Label, op.Axes[2].Label)
+						return v.Code, true
+					}
+				}
+			}
 		}
 	}
 	// Nothing documented: a device is coded only when one remains after

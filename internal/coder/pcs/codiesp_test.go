@@ -161,11 +161,26 @@ func runCodiesp(t testing.TB, split string) codiespReport {
 		for _, c := range partH {
 			if !slices.Contains(g, c) {
 				rep.fpCount[c]++
+				if debugCode := os.Getenv("CODIESP_DEBUG"); debugCode != "" && strings.HasPrefix(c, debugCode) {
+					for _, cd := range rh.Codes {
+						if cd.Code == c {
+							t.Logf("FP %s %s: %q", id, c, cd.Evidence[0].Text)
+						}
+					}
+					for _, q := range rh.Queries {
+						if strings.HasPrefix(q.Partial, c) {
+							t.Logf("FP %s %s: %q", id, c, q.Evidence[0].Text)
+						}
+					}
+				}
 			}
 		}
 		for _, c := range g {
 			if !slices.Contains(partH, c) {
 				rep.fnCount[c]++
+				if debugCode := os.Getenv("CODIESP_DEBUG"); debugCode != "" && strings.HasPrefix(c, debugCode) {
+					t.Logf("FN %s %s; predicted %v", id, c, partH)
+				}
 			}
 		}
 	}
@@ -210,7 +225,7 @@ func TestCodiEspDevProcedures(t *testing.T) {
 	t.Logf("with historical, partial codes as 4 characters:     %v", rep.partHist)
 	t.Logf("top false positives: %s", top(rep.fpCount, 40))
 	t.Logf("top false negatives: %s", top(rep.fnCount, 40))
-	if split == "dev" && rep.partHist.f1() < 0.0 {
-		t.Errorf("F1 %.3f below the floor", rep.partHist.f1())
+	if split == "dev" && rep.partial.f1() < 0.36 {
+		t.Errorf("F1 %.3f below the floor 0.36 (measured 0.389)", rep.partial.f1())
 	}
 }

@@ -25,11 +25,18 @@ const (
 	kindPrefer                // a root operation to prefer among alternatives
 	kindBlock                 // an Index main term not matched alone
 	kindUse                   // an Index "use" term: a body part or device value
+	kindDefault               // a default value of an axis for a root operation or type
+	kindSuffix                // a word ending that marks an Index main term as a procedure name
+	kindAllow                 // an Index main term matched though it has no procedure ending
+	kindPlanned               // a procedure planned or considered, not done
+	kindRefused               // a procedure refused or not done
 )
 
 var kindNames = map[string]kind{
 	"proc": kindProc, "approach": kindApproach, "device": kindDevice, "contrast": kindContrast,
 	"qualifier": kindQualifier, "anat": kindAnat, "prefer": kindPrefer, "block": kindBlock,
+	"default": kindDefault, "suffix": kindSuffix, "allow": kindAllow,
+	"planned": kindPlanned, "refused": kindRefused,
 }
 
 // entry is one meaning of a phrase.
@@ -73,7 +80,7 @@ func parseTerms(data string) ([]lexEntry, error) {
 		if !ok {
 			return nil, fmt.Errorf("term table line %d: unknown kind %q", i+1, f[0])
 		}
-		if len(f) < 2 || (k != kindBlock && len(f) < 3) {
+		if len(f) < 2 || (k != kindBlock && k != kindSuffix && k != kindAllow && k != kindPlanned && k != kindRefused && len(f) < 3) || (k == kindDefault && len(f) != 4) {
 			return nil, fmt.Errorf("term table line %d: want kind, phrases and target", i+1)
 		}
 		e := lexEntry{kind: k, line: i + 1}
@@ -88,7 +95,9 @@ func parseTerms(data string) ([]lexEntry, error) {
 		if len(f) > 2 {
 			e.target = strings.TrimSpace(f[2])
 		}
-		if len(f) > 3 {
+		if k == kindDefault {
+			e.flags = []string{strings.TrimSpace(f[3])}
+		} else if len(f) > 3 {
 			for fl := range strings.SplitSeq(f[3], ",") {
 				switch fl = strings.TrimSpace(fl); fl {
 				case "diagnostic":

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
@@ -46,6 +47,27 @@ type Coder struct {
 	trie   *trie
 	// release is the ID of the release codes are checked against.
 	release string
+	// suffixes are the word endings of procedure names ("-ectomy").
+	suffixes []string
+	// defaults maps a root operation or type label and an axis title
+	// (lower case, joined by NUL) to the value label coded when the note
+	// documents none.
+	defaults map[string]string
+}
+
+// procedureName reports whether an Index main term (lower case) names a
+// procedure by its form: a word with a procedure ending such as "-ectomy"
+// or "-scopy". Other main terms (anatomical terms, devices, words such as
+// "Isolation" or "Study") are too often something else in a note.
+func (c *Coder) procedureName(title string) bool {
+	for _, w := range strings.FieldsFunc(title, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		for _, s := range c.suffixes {
+			if strings.HasSuffix(w, s) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Result is what the coder found in one note.
@@ -73,10 +95,25 @@ func New(rel *codesys.Release, opts Options) (*Coder, error) {
 		return nil, fmt.Errorf("pcs coder: %w", err)
 	}
 	blocked := make(map[string]bool)
+	allowed := make(map[string]bool)
+	c.defaults = make(map[string]string)
 	for _, e := range lex {
-		if e.kind == kindBlock {
+		switch e.kind {
+		case kindBlock, kindAllow:
 			for _, p := range e.phrases {
-				blocked[strings.ToLower(p)] = true
+				if e.kind == kindBlock {
+					blocked[strings.ToLower(p)] = true
+				} else {
+					allowed[strings.ToLower(p)] = true
+				}
+			}
+			continue
+		case kindSuffix:
+			c.suffixes = append(c.suffixes, e.phrases...)
+			continue
+		case kindDefault:
+			for _, p := range e.phrases {
+				c.defaults[strings.ToLower(p+"\x00"+e.target)] = e.flags[0]
 			}
 			continue
 		}
@@ -97,7 +134,7 @@ func New(rel *codesys.Release, opts Options) (*Coder, error) {
 		}
 	}
 	if c.index != nil {
-		c.addIndex(blocked)
+		c.addIndex(blocked, allowed)
 	}
 	return c, nil
 }
@@ -105,14 +142,14 @@ func New(rel *codesys.Release, opts Options) (*Coder, error) {
 // addIndex adds the Index main terms: procedure terms as procedure
 // mentions, "use" terms (anatomical terms, device names) as the body part
 // or device value they are coded to.
-func (c *Coder) addIndex(blocked map[string]bool) {
+func (c *Coder) addIndex(blocked, allowed map[string]bool) {
 	for _, t := range c.index.Terms {
 		title := strings.TrimSpace(t.Title)
 		if len(title) < 3 {
 			continue
 		}
 		phrases := []string{stripParens(title)}
-		if alt := parenText(title); alt != "" && len(strings.Fields(alt)) <= 3 {
+		if alt := parenText(title); alt != "" && len(strings.Fields(alt)) <= 3 && (abbreviation(alt) || c.procedureName(strings.ToLower(alt))) {
 			phrases = append(phrases, alt)
 		}
 		uses := useLabels(t)
@@ -124,7 +161,11 @@ func (c *Coder) addIndex(blocked map[string]bool) {
 			}
 			continue
 		}
-		if blocked[strings.ToLower(title)] || blocked[strings.ToLower(stripParens(title))] {
+		low := strings.ToLower(title)
+		if blocked[low] || blocked[strings.ToLower(stripParens(title))] {
+			continue
+		}
+		if !allowed[low] && !c.procedureName(low) {
 			continue
 		}
 		for _, p := range phrases {
@@ -169,6 +210,23 @@ func stripLaterality(s string) string {
 		keep = append(keep, strings.TrimSpace(p))
 	}
 	return strings.Join(keep, ", ")
+}
+
+// abbreviation reports whether s holds a word of two or more capitals,
+// as the Index's alternative names in parentheses do ("CT Scan", "EEG").
+func abbreviation(s string) bool {
+	for _, w := range strings.Fields(s) {
+		n := 0
+		for _, r := range w {
+			if unicode.IsUpper(r) {
+				n++
+			}
+		}
+		if n >= 2 {
+			return true
+		}
+	}
+	return false
 }
 
 func stripParens(s string) string {
@@ -238,6 +296,7 @@ func (c *Coder) Code(ctx context.Context, n *note.Note, an *assert.Analysis) (*R
 			}
 			section := sectionName(n, m.Start)
 			as := an.Classify(m.Span)
+			sc.context(&as, m.Span)
 			b := c.build(e, m, sc)
 			if b == nil {
 				continue
@@ -304,10 +363,40 @@ func newSentCtx(src string, toks []note.Token, ms []match) *sentCtx {
 				sc.vals[e.kind] = append(sc.vals[e.kind], docValue{e.target, m.Span})
 			case kindPrefer:
 				sc.prefer = append(sc.prefer, docValue{e.target, m.Span})
+			case kindPlanned, kindRefused:
+				sc.vals[e.kind] = append(sc.vals[e.kind], docValue{e.target, m.Span})
 			}
 		}
 	}
 	return sc
+}
+
+// contextWindow is how far, in bytes, a planned or refused cue reaches
+// from a procedure mention in the same sentence.
+const contextWindow = 80
+
+// context applies the procedure cues of the term table that the general
+// assertion triggers lack ("candidate for", "refused"): a cue within
+// contextWindow bytes of the mention makes it hypothetical or negated.
+func (sc *sentCtx) context(as *assert.Assertion, m note.Span) {
+	if as.Negation != assert.Affirmed || as.Temporality == assert.Hypothetical {
+		return
+	}
+	for _, k := range []kind{kindRefused, kindPlanned} {
+		for _, v := range sc.vals[k] {
+			if distance(v.span, m) > contextWindow || v.span.Overlaps(m) {
+				continue
+			}
+			cue := assert.Cue{Span: v.span}
+			if k == kindRefused {
+				as.Negation, cue.Kind = assert.Negated, assert.KindNegated
+			} else {
+				as.Temporality, cue.Kind = assert.Hypothetical, assert.KindHypothetical
+			}
+			as.Cues = append(as.Cues, cue)
+			return
+		}
+	}
 }
 
 // stopWords are words of Index subterm titles and table labels that the
