@@ -22,10 +22,17 @@ type aggregate struct {
 	dropKey map[string]bool
 	queries []coding.Query
 	qKey    map[string]int
+	// seen holds the evidence already attached, per code or query key.
+	seen map[evKey]bool
+}
+
+type evKey struct {
+	key        string
+	start, end int
 }
 
 func newAggregate(c *Coder) *aggregate {
-	return &aggregate{c: c, byCode: make(map[string]int), dropKey: make(map[string]bool), qKey: make(map[string]int)}
+	return &aggregate{c: c, byCode: make(map[string]int), dropKey: make(map[string]bool), qKey: make(map[string]int), seen: make(map[evKey]bool)}
 }
 
 func evidence(spans []note.Span, section string) []coding.Evidence {
@@ -84,7 +91,8 @@ func (a *aggregate) add(b *built, as assert.Assertion, sentence int) {
 	if i, ok := a.byCode[b.code]; ok {
 		have := &a.codes[i]
 		for _, e := range ev {
-			if !slices.Contains(have.Evidence, e) {
+			if k := (evKey{b.code, e.Start, e.End}); !a.seen[k] {
+				a.seen[k] = true
 				have.Evidence = append(have.Evidence, e)
 			}
 		}
@@ -93,6 +101,9 @@ func (a *aggregate) add(b *built, as assert.Assertion, sentence int) {
 			a.sents[i] = append(a.sents[i], sentence)
 		}
 		return
+	}
+	for _, e := range ev {
+		a.seen[evKey{b.code, e.Start, e.End}] = true
 	}
 	a.byCode[b.code] = len(a.codes)
 	a.codes = append(a.codes, code)
@@ -114,11 +125,15 @@ func (a *aggregate) query(b *built, ev []coding.Evidence) {
 	key := b.code + "\x00" + about
 	if i, ok := a.qKey[key]; ok {
 		for _, e := range ev {
-			if !slices.Contains(a.queries[i].Evidence, e) {
+			if k := (evKey{"?" + key, e.Start, e.End}); !a.seen[k] {
+				a.seen[k] = true
 				a.queries[i].Evidence = append(a.queries[i].Evidence, e)
 			}
 		}
 		return
+	}
+	for _, e := range ev {
+		a.seen[evKey{"?" + key, e.Start, e.End}] = true
 	}
 	a.qKey[key] = len(a.queries)
 	a.queries = append(a.queries, coding.Query{About: about, Question: question, Partial: b.code, Evidence: ev})

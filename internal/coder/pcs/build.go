@@ -52,13 +52,10 @@ func (c *Coder) build(e entry, m *match, sc *sentCtx) *built {
 		prefix = e.target
 		b.step(coding.StepMention, e.target, "procedure %q: term table gives %s", m.Text, e.target)
 	} else {
-		if c.index == nil {
+		if c.index == nil || len(e.path) == 0 {
 			return nil
 		}
-		path, _, err := c.index.Resolve(e.target)
-		if err != nil {
-			return nil
-		}
+		path := e.path
 		if e.term.ok {
 			b.step(coding.StepMention, "", "procedure %q: Index main term %q", m.Text, e.term.title)
 		} else {
@@ -117,8 +114,8 @@ func (w *walker) walk(path []*codesys.Term, depth int) string {
 			w.b.step(coding.StepIndex, t.SeeTab, "Index: %s → see %s, table %s", ref, t.See, t.SeeTab)
 			return t.SeeTab
 		}
-		p, _, err := w.c.index.Resolve(t.See)
-		if err != nil {
+		p, ok := w.c.resolve(t.See)
+		if !ok {
 			return ""
 		}
 		w.b.step(coding.StepIndex, "", "Index: %s → see %s", ref, t.See)

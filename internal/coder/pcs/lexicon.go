@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/medcode-dev/medcode/internal/codesys"
+
 	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/textnorm"
 )
@@ -47,7 +49,9 @@ type entry struct {
 	// (anat) or a root operation (prefer).
 	target string
 	// term is the Index main term a proc entry came from, if any.
-	term     indexTerm
+	term indexTerm
+	// path is the Index path a proc entry's target resolves to.
+	path     []*codesys.Term
 	diagnose bool // proc: the qualifier is Diagnostic
 	source   string
 }

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
@@ -49,6 +50,12 @@ type Coder struct {
 	release string
 	// suffixes are the word endings of procedure names ("-ectomy").
 	suffixes []string
+	// see caches the Index terms see references resolve to (string →
+	// []*codesys.Term), filled as references are first followed.
+	see sync.Map
+	// stems caches the content-word stems of Index titles and table
+	// labels (string → []string).
+	stems sync.Map
 	// defaults maps a root operation or type label and an axis title
 	// (lower case, joined by NUL) to the value label coded when the note
 	// documents none.
@@ -123,13 +130,19 @@ func New(rel *codesys.Release, opts Options) (*Coder, error) {
 				return nil, fmt.Errorf("pcs coder: term table line %d: %s: %s", e.line, e.target, chk.Reason)
 			}
 		}
+		var path []*codesys.Term
 		if e.kind == kindProc && !isCode(e.target) && c.index != nil {
-			if _, _, err := c.index.Resolve(e.target); err != nil {
+			p, rest, err := c.index.Resolve(e.target)
+			if err != nil {
 				return nil, fmt.Errorf("pcs coder: term table line %d: %w", e.line, err)
 			}
+			if rest != "" {
+				return nil, fmt.Errorf("pcs coder: term table line %d: Index has no %q under %q", e.line, rest, codesys.PathString(p))
+			}
+			path = p
 		}
 		for _, p := range e.phrases {
-			en := entry{kind: e.kind, target: e.target, diagnose: slices.Contains(e.flags, "diagnostic"), source: "term table"}
+			en := entry{kind: e.kind, target: e.target, path: path, diagnose: slices.Contains(e.flags, "diagnostic"), source: "term table"}
 			c.trie.add(phraseKey(p), en)
 		}
 	}
@@ -173,7 +186,7 @@ func (c *Coder) addIndex(blocked, allowed map[string]bool) {
 			if len(key) == 0 {
 				continue
 			}
-			c.trie.add(key, entry{kind: kindProc, target: title, term: indexTerm{title: title, ok: true}, source: "index"})
+			c.trie.add(key, entry{kind: kindProc, target: title, path: []*codesys.Term{t}, term: indexTerm{title: title, ok: true}, source: "index"})
 		}
 	}
 }
@@ -210,6 +223,19 @@ func stripLaterality(s string) string {
 		keep = append(keep, strings.TrimSpace(p))
 	}
 	return strings.Join(keep, ", ")
+}
+
+// resolve follows a see reference of the Index, once per reference.
+func (c *Coder) resolve(ref string) ([]*codesys.Term, bool) {
+	if p, ok := c.see.Load(ref); ok {
+		return p.([]*codesys.Term), p != nil
+	}
+	p, _, err := c.index.Resolve(ref)
+	if err != nil {
+		p = nil
+	}
+	c.see.Store(ref, p)
+	return p, p != nil
 }
 
 // abbreviation reports whether s holds a word of two or more capitals,
@@ -287,7 +313,7 @@ func (c *Coder) Code(ctx context.Context, n *note.Note, an *assert.Analysis) (*R
 		if len(matches) == 0 {
 			continue
 		}
-		sc := newSentCtx(src, toks, matches)
+		sc := c.newSentCtx(toks, matches)
 		for mi := range matches {
 			m := &matches[mi]
 			e, ok := procEntry(m.entries)
@@ -328,6 +354,7 @@ func sectionName(n *note.Note, off int) string {
 // anatomical terms imply) with where they are, and the values of the
 // approach, device, contrast and qualifier axes its phrases name.
 type sentCtx struct {
+	c     *Coder
 	words map[string][]note.Span
 	vals  map[kind][]docValue
 	// prefer holds the root operations the sentence's words choose.
@@ -340,8 +367,8 @@ type docValue struct {
 	span  note.Span
 }
 
-func newSentCtx(src string, toks []note.Token, ms []match) *sentCtx {
-	sc := &sentCtx{words: make(map[string][]note.Span, len(toks)), vals: make(map[kind][]docValue)}
+func (c *Coder) newSentCtx(toks []note.Token, ms []match) *sentCtx {
+	sc := &sentCtx{c: c, words: make(map[string][]note.Span, len(toks)), vals: make(map[kind][]docValue)}
 	for i := range toks {
 		t := &toks[i]
 		if t.Kind != note.Word {
@@ -399,6 +426,21 @@ func (sc *sentCtx) context(as *assert.Assertion, m note.Span) {
 	}
 }
 
+// titleStems returns the stems of the content words of title.
+func (c *Coder) titleStems(title string) []string {
+	if v, ok := c.stems.Load(title); ok {
+		return v.([]string)
+	}
+	var out []string
+	for _, w := range textnorm.Stems(title) {
+		if !stopWords[w] {
+			out = append(out, w)
+		}
+	}
+	c.stems.Store(title, out)
+	return out
+}
+
 // stopWords are words of Index subterm titles and table labels that the
 // note need not repeat for the title to match.
 var stopWords = map[string]bool{"and": true, "of": true, "the": true, "with": true, "or": true, "in": true, "to": true, "on": true, "a": true}
@@ -407,10 +449,7 @@ var stopWords = map[string]bool{"and": true, "of": true, "the": true, "with": tr
 // sentence, returning the spans of the nearest mention of each word to
 // near, the number of words and their total distance from near.
 func (sc *sentCtx) cover(title string, near note.Span) (spans []note.Span, words, dist int, ok bool) {
-	for _, w := range textnorm.Stems(title) {
-		if stopWords[w] {
-			continue
-		}
+	for _, w := range sc.c.titleStems(title) {
 		ss := sc.words[w]
 		if len(ss) == 0 {
 			return nil, 0, 0, false
