@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,6 +49,11 @@ type Store struct {
 	db      *sql.DB
 	backend Backend
 	now     func() time.Time
+	// writeMu serializes this process's SQLite write transactions. SQLite
+	// allows one writer at a time; queueing here rather than in SQLite's
+	// busy handler, which sleeps and retries, keeps latency even under many
+	// concurrent writers. Other processes still wait on busy_timeout.
+	writeMu sync.Mutex
 }
 
 // Open opens the database named by dsn: a PostgreSQL URL or keyword/value
@@ -185,6 +191,10 @@ func (s *Store) q(query string) string {
 // tx runs fn in a transaction, retrying when the database reports a
 // serialization failure or a busy lock.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.backend == SQLite {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
 	for attempt := 0; ; attempt++ {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
