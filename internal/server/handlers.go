@@ -533,7 +533,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) *apiError {
 		return invalid("name", "invalid_name", err.Error())
 	}
 	// An admin creates tokens in its own tenant only.
-	secret, t, err := s.cfg.Store.CreateToken(r.Context(), token(r).Tenant, body.Name, role)
+	secret, t, err := s.cfg.Store.CreateTokenAs(r.Context(), token(r).Actor(), body.Name, role)
 	if err != nil {
 		return s.internal(r, "create token", err)
 	}

@@ -256,6 +256,10 @@ func TestRoleBoundaries(t *testing.T) {
 		t.Fatalf("create token: %d %+v", code, created.Token)
 	}
 	e.tokens["south/carol"] = created.Secret
+	e.do("south/auditor", "GET", "/v1/audit", nil, &log)
+	if last := log.Entries[len(log.Entries)-1]; last.Action != "token.create" || last.Actor != "south-admin" {
+		t.Fatalf("token creation audited as %s by %s", last.Action, last.Actor)
+	}
 	if code := e.do("south/carol", "GET", doc, nil, nil); code != 404 {
 		t.Fatalf("new south token reads north: %d", code)
 	}

@@ -78,8 +78,16 @@ func hashSecret(secret string) string {
 }
 
 // CreateToken creates a token for tenant with a name and role and returns
-// the secret, which is shown once and never stored.
+// the secret, which is shown once and never stored. The audit log records
+// the command line as its creator.
 func (s *Store) CreateToken(ctx context.Context, tenant, name string, role Role) (string, *Token, error) {
+	return s.CreateTokenAs(ctx, Actor{Tenant: tenant, Name: "medcode token create"}, name, role)
+}
+
+// CreateTokenAs creates a token in the tenant of by, recording by as its
+// creator in the audit log.
+func (s *Store) CreateTokenAs(ctx context.Context, by Actor, name string, role Role) (string, *Token, error) {
+	tenant := by.Tenant
 	if err := CheckName("tenant", tenant); err != nil {
 		return "", nil, err
 	}
@@ -99,7 +107,7 @@ func (s *Store) CreateToken(ctx context.Context, tenant, name string, role Role)
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Actor{Tenant: tenant, Name: "medcode"}, "", "token.create", "", nil, t)
+		return s.audit(ctx, tx, by, "", "token.create", "", nil, t)
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("create token %s: %w", name, err)
