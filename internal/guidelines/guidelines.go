@@ -72,13 +72,13 @@ func (d *Document) Section(id string) *Section {
 
 // level numbers the outline levels of the guidelines.
 const (
-	lvSection = iota // Section I.
-	lvUpper          // A.
-	lvNumber         // 1.
-	lvLower          // a.
-	lvParenNum       // 1)
-	lvParenLower     // (a)
-	lvRoman          // (i)
+	lvSection    = iota // Section I.
+	lvUpper             // A.
+	lvNumber            // 1.
+	lvLower             // a.
+	lvParenNum          // 1)
+	lvParenLower        // (a)
+	lvRoman             // (i)
 	numLevels
 )
 
