@@ -114,7 +114,11 @@ func New(cfg Config, res Resources) (*Agent, error) {
 		if res.HTTPClient != nil {
 			opts = append(opts, anthropicHTTPClient(res.HTTPClient))
 		}
-		client = newAnthropicClient(endpoint, os.Getenv("ANTHROPIC_API_KEY"), opts...)
+		key := os.Getenv("ANTHROPIC_API_KEY")
+		if key == "" && os.Getenv("ANTHROPIC_AUTH_TOKEN") == "" && IsLoopback(endpoint) {
+			key = "unused"
+		}
+		client = newAnthropicClient(endpoint, key, opts...)
 	default:
 		return nil, fmt.Errorf("llm agent: unknown provider %q (want openai or anthropic)", cfg.Provider)
 	}
