@@ -51,6 +51,10 @@ type Resources struct {
 	Offline coding.Reasoner
 	// HTTPClient replaces the SDKs' HTTP client (tests, proxies).
 	HTTPClient *http.Client
+	// Searchers are searchers already built over Releases, one per
+	// release in the same order; nil builds them (which takes a moment
+	// per release).
+	Searchers []*search.Searcher
 }
 
 // Agent is the LLM reasoner. It is safe for concurrent use.
@@ -94,8 +98,15 @@ func New(cfg Config, res Resources) (*Agent, error) {
 		parser: note.NewParser(), context: assert.New(), tools: allTools(),
 		sem: make(chan struct{}, cfg.Concurrency),
 	}
-	for _, r := range res.Releases {
-		a.searchers = append(a.searchers, search.New(r))
+	if res.Searchers != nil {
+		if len(res.Searchers) != len(res.Releases) {
+			return nil, fmt.Errorf("llm agent: %d searchers for %d releases", len(res.Searchers), len(res.Releases))
+		}
+		a.searchers = res.Searchers
+	} else {
+		for _, r := range res.Releases {
+			a.searchers = append(a.searchers, search.New(r))
+		}
 	}
 	var client chatClient
 	switch cfg.Provider {

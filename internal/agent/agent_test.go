@@ -99,7 +99,7 @@ func newAgent(t *testing.T, f *fakeServer, mod func(*Config)) (*Agent, *sleeps) 
 	if mod != nil {
 		mod(&cfg)
 	}
-	a, err := New(cfg, Resources{Releases: testReleases(t)})
+	a, err := New(cfg, testResources(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +477,7 @@ func TestHybridGivesOfflineCandidates(t *testing.T) {
 		i := strings.Index(req.Text, "Hypertension")
 		return &coding.Result{Codes: []coding.Code{{Code: "I10", Title: "Essential (primary) hypertension", Evidence: []coding.Evidence{{Start: i, End: i + 12, Text: "Hypertension"}}}}}, nil
 	})
-	a, err := New(Config{Provider: OpenAI, Model: "fake-model", BaseURL: f.baseURL(), Hybrid: true}, Resources{Releases: testReleases(t), Offline: offline})
+	a, err := New(Config{Provider: OpenAI, Model: "fake-model", BaseURL: f.baseURL(), Hybrid: true}, withOffline(testResources(t), offline))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,12 +489,12 @@ func TestHybridGivesOfflineCandidates(t *testing.T) {
 }
 
 func TestPrivacy(t *testing.T) {
-	rs := testReleases(t)
-	_, err := New(Config{Provider: OpenAI, Model: "m", BaseURL: "https://api.example.com/v1"}, Resources{Releases: rs})
+	rs := testResources(t)
+	_, err := New(Config{Provider: OpenAI, Model: "m", BaseURL: "https://api.example.com/v1"}, rs)
 	if err == nil || !strings.Contains(err.Error(), "--allow-remote") {
 		t.Fatalf("remote endpoint without permission: err = %v", err)
 	}
-	if _, err := New(Config{Provider: OpenAI, Model: "m", BaseURL: "https://api.example.com/v1", AllowRemote: true}, Resources{Releases: rs}); err != nil {
+	if _, err := New(Config{Provider: OpenAI, Model: "m", BaseURL: "https://api.example.com/v1", AllowRemote: true}, rs); err != nil {
 		t.Fatalf("remote endpoint with permission: %v", err)
 	}
 	for _, tc := range []struct {
@@ -542,4 +542,9 @@ func TestParseRetryAfter(t *testing.T) {
 			t.Errorf("parseRetryAfter(%q) = %v, %v", tc.in, got, ok)
 		}
 	}
+}
+
+func withOffline(r Resources, off coding.Reasoner) Resources {
+	r.Offline = off
+	return r
 }

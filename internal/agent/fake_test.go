@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/search"
 	"github.com/medcode-dev/medcode/internal/shareddata"
 )
 
@@ -198,8 +199,9 @@ func (f *fakeServer) lastMessages(i int) string {
 // Cause Index in another, as a user with split downloads would have them,
 // and the FY2025 ICD-10-PCS tables and index.
 var (
-	relOnce sync.Once
-	rels    []*codesys.Release
+	relOnce   sync.Once
+	rels      []*codesys.Release
+	searchers []*search.Searcher
 )
 
 func readGz[T any](tb testing.TB, rel string, read func(io.Reader, string) (T, error)) T {
@@ -209,6 +211,11 @@ func readGz[T any](tb testing.TB, rel string, read func(io.Reader, string) (T, e
 		tb.Fatalf("read %s: %v", rel, err)
 	}
 	return v
+}
+
+func testResources(tb testing.TB) Resources {
+	rs := testReleases(tb)
+	return Resources{Releases: rs, Searchers: searchers}
 }
 
 func testReleases(tb testing.TB) []*codesys.Release {
@@ -230,6 +237,9 @@ func testReleases(tb testing.TB) []*codesys.Release {
 			{System: codesys.ICD10CM, Version: "2021", Tabular: readGz(tb, files[0], codesys.ReadTabular)},
 			{System: codesys.ICD10CM, Version: "2026", External: readGz(tb, files[1], ix), Neoplasm: readGz(tb, files[2], ix), Drug: readGz(tb, files[3], ix)},
 			{System: codesys.ICD10PCS, Version: "2025", PCS: readGz(tb, files[4], codesys.ReadPCSTables), PCSIndex: readGz(tb, files[5], ix)},
+		}
+		for _, r := range rels {
+			searchers = append(searchers, search.New(r))
 		}
 	})
 	if rels == nil {
