@@ -79,7 +79,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 	clear(present)
 	for k := lo; k < hi; k++ {
 		t := &n.Tokens[k]
-		if t.Kind == note.Punct || t.Kind == note.Placeholder {
+		if t.Kind == note.Punct || t.Kind == note.Placeholder || listMarker(n, k, lo, hi) {
 			continue
 		}
 		if id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false); ok {
@@ -147,6 +147,18 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 		m.via = slices.Compact(m.via)
 	}
 	return out
+}
+
+// listMarker reports whether token k is the number of a list item ("1.",
+// "2)") at the start of a line or sentence, which is no word of the
+// condition ("1. Type 2 diabetes" is not type 1 diabetes).
+func listMarker(n *note.Note, k, lo, hi int) bool {
+	t := &n.Tokens[k]
+	if t.Kind != note.Number || (k != lo && t.Newlines == 0) || k+1 >= hi {
+		return false
+	}
+	next := n.Tokens[k+1].Norm
+	return next == "." || next == ")"
 }
 
 // matchPhrase reports whether phrase p starts at token k, and where it ends.
@@ -218,25 +230,31 @@ func dist(a, b unit) int32 {
 	return 0
 }
 
-// keepMaximal keeps, among the mentions of one sentence, those whose
-// matched tokens are not a strict subset of another's (the longer entry is
-// the more specific code: "chronic kidney disease, stage 3" over "kidney
-// disease"), and of mentions with the same tokens the best entry.
+// keepMaximal keeps, among the mentions of one sentence, the most
+// specific: a mention is dropped when another covers its tokens and names
+// all its words and more ("chronic kidney disease, stage 3" over "kidney
+// disease"; "type 2 diabetes mellitus with diabetic chronic kidney disease"
+// over "diabetes mellitus with diabetic chronic kidney disease"), and of
+// mentions naming the same words on the same tokens the best entry is
+// kept.
 func keepMaximal(ms []mention) []mention {
 	slices.SortFunc(ms, func(a, b mention) int {
+		if c := cmp.Compare(len(b.entry.words), len(a.entry.words)); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(len(b.tokens), len(a.tokens)); c != 0 {
 			return c
 		}
-		if c := slices.Compare(a.tokens, b.tokens); c != 0 {
+		if c := compareEntries(a.entry, b.entry); c != 0 {
 			return c
 		}
-		return compareEntries(a.entry, b.entry)
+		return slices.Compare(a.tokens, b.tokens)
 	})
 	out := ms[:0]
 	for _, m := range ms {
 		keep := true
 		for _, k := range out {
-			if subset(m.tokens, k.tokens) {
+			if subsumes(k, m) {
 				keep = false
 				break
 			}
@@ -245,7 +263,31 @@ func keepMaximal(ms []mention) []mention {
 			out = append(out, m)
 		}
 	}
+	slices.SortFunc(out, func(a, b mention) int { return cmp.Compare(a.first, b.first) })
 	return out
+}
+
+// subsumes reports whether mention k makes m redundant: m's tokens are
+// k's, or lie within k's span and m's words are all k's words.
+func subsumes(k, m mention) bool {
+	if subset(m.tokens, k.tokens) {
+		return true
+	}
+	return k.first <= m.first && m.last <= k.last && subset32(m.entry.words, k.entry.words)
+}
+
+func subset32(a, b []uint32) bool {
+	j := 0
+	for _, x := range a {
+		for j < len(b) && b[j] < x {
+			j++
+		}
+		if j == len(b) || b[j] != x {
+			return false
+		}
+		j++
+	}
+	return true
 }
 
 // compareEntries orders entries matching the same words, best first: by

@@ -135,6 +135,9 @@ func stemOf(norm, stem string) string {
 	switch {
 	case strings.HasSuffix(norm, "itis"):
 		return norm
+	case strings.HasSuffix(norm, "ible"), strings.HasSuffix(norm, "able"):
+		// "depressible", "palpable": not the condition of their root
+		return norm
 	case strings.HasSuffix(norm, "itides"):
 		return strings.TrimSuffix(norm, "itides") + "itis"
 	}
@@ -182,7 +185,10 @@ func (lx *lexicon) add(code string, stems []string, o origin, text, release stri
 	if !slices.ContainsFunc(ids, func(id uint32) bool { return !lx.vague[id] }) {
 		return
 	}
-	if o == fromVariant && len(ids) < 2 {
+	if (o == fromVariant || code[0] == 'S' || code[0] == 'T') && len(ids) < 2 {
+		// A variant of one word is rarely what the title means; an
+		// injury named by one word is a body part ("Axis", "Trachea")
+		// listed under a fracture, not an injury.
 		return
 	}
 	lower := strings.ToLower(text)

@@ -259,7 +259,7 @@ func (c *Coder) integralSymptoms(codes []merged, drop func(coding.Code, string))
 				continue
 			}
 			for _, o := range codes {
-				if o.code.Code != m.code.Code && o.code.Assertion != "possible" && anyPrefix(o.code.Code, r.diagnoses) {
+				if o.code.Code != m.code.Code && anyPrefix(o.code.Code, r.diagnoses) {
 					by, what = o.code.Code, r.what
 					break
 				}
