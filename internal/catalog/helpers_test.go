@@ -3,8 +3,6 @@ package catalog
 import (
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,23 +32,10 @@ const (
 // gunzipShared returns the uncompressed content of a shared .gz file.
 func gunzipShared(tb testing.TB, rel string) []byte {
 	tb.Helper()
-	f, err := os.Open(shareddata.Path(tb, rel))
-	if err != nil {
-		tb.Fatal(err)
+	if strings.HasSuffix(rel, ".gz") {
+		return shareddata.ReadGz(tb, rel)
 	}
-	defer f.Close()
-	if !strings.HasSuffix(rel, ".gz") {
-		b, err := io.ReadAll(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return b
-	}
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
+	b, err := os.ReadFile(shareddata.Path(tb, rel))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package codesys
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/gob"
 	"errors"
 	"io"
@@ -39,31 +38,13 @@ func officialIndex(tb testing.TB, rel string) *Index {
 	if ix, ok := indexCache.Load(rel); ok {
 		return ix.(*Index)
 	}
-	data := gunzipShared(tb, rel)
+	data := shareddata.ReadGz(tb, rel)
 	ix, err := ReadIndex(bytes.NewReader(data), rel)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	indexCache.Store(rel, ix)
 	return ix
-}
-
-func gunzipShared(tb testing.TB, rel string) []byte {
-	tb.Helper()
-	f, err := os.Open(shareddata.Path(tb, rel))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatalf("%s: %v", rel, err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		tb.Fatalf("%s: %v", rel, err)
-	}
-	return data
 }
 
 func fixtureIndex(t *testing.T, name string) *Index {
@@ -712,7 +693,7 @@ func TestReadIndexErrors(t *testing.T) {
 // TestReadIndexTruncatedOfficial cuts an official file short at several
 // places: every cut is an error, never a shorter index.
 func TestReadIndexTruncatedOfficial(t *testing.T) {
-	data := gunzipShared(t, eindex2026)
+	data := shareddata.ReadGz(t, eindex2026)
 	for _, n := range []int{100, len(data) / 3, len(data) / 2, len(data) - 20} {
 		if _, err := ReadIndex(bytes.NewReader(data[:n]), "cut.xml"); err == nil {
 			t.Errorf("file cut at byte %d of %d read without error", n, len(data))
@@ -740,7 +721,7 @@ func TestTermText(t *testing.T) {
 
 func BenchmarkReadIndex(b *testing.B) {
 	for _, rel := range []string{eindex2026, drug2026, pcsIndex2025} {
-		data := gunzipShared(b, rel)
+		data := shareddata.ReadGz(b, rel)
 		b.Run(filepath.Base(rel), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()

@@ -138,7 +138,7 @@ func ReadPCSTables(r io.Reader, name string) (*PCSTables, error) {
 		}
 		return fmt.Errorf("read PCS tables %s: line %d: %w", name, line, xmlEOF(err, "ICD10PCS.tabular"))
 	}
-	if err := xmlRoot(d, "ICD10PCS.tabular"); err != nil {
+	if _, err := xmlRoot(d, "ICD10PCS.tabular"); err != nil {
 		return nil, fail(0, err)
 	}
 	t := &PCSTables{}
@@ -195,24 +195,24 @@ func ReadPCSTables(r io.Reader, name string) (*PCSTables, error) {
 }
 
 // xmlRoot reads up to the root element and checks its name.
-func xmlRoot(d *xml.Decoder, want string) error {
+func xmlRoot(d *xml.Decoder, want string) (xml.StartElement, error) {
 	for {
 		tok, err := d.Token()
 		if err != nil {
 			if err == io.EOF {
-				return fmt.Errorf("no <%s> root element", want)
+				return xml.StartElement{}, fmt.Errorf("no <%s> root element (empty or not XML)", want)
 			}
-			return err
+			return xml.StartElement{}, err
 		}
 		switch tok := tok.(type) {
 		case xml.StartElement:
 			if tok.Name.Local != want {
-				return fmt.Errorf("root element is <%s>, want <%s>", tok.Name.Local, want)
+				return xml.StartElement{}, fmt.Errorf("root element is <%s>, want <%s>", tok.Name.Local, want)
 			}
-			return nil
+			return tok, nil
 		case xml.CharData:
 			if len(strings.TrimSpace(string(tok))) > 0 {
-				return fmt.Errorf("text %q before the root element", clip(string(tok)))
+				return xml.StartElement{}, fmt.Errorf("text %q before the root element", clip(string(tok)))
 			}
 		}
 	}

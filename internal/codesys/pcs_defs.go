@@ -73,7 +73,7 @@ func ReadPCSDefinitions(r io.Reader, name string) (*PCSDefinitions, error) {
 		}
 		return fmt.Errorf("read PCS definitions %s: line %d: %w", name, line, xmlEOF(err, "ICD10PCS.definitions"))
 	}
-	if err := xmlRoot(d, "ICD10PCS.definitions"); err != nil {
+	if _, err := xmlRoot(d, "ICD10PCS.definitions"); err != nil {
 		return nil, fail(0, err)
 	}
 	defs := &PCSDefinitions{}

@@ -2,7 +2,6 @@ package codesys
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/gob"
 	"os"
 	"slices"
@@ -13,25 +12,6 @@ import (
 
 	"github.com/medcode-dev/medcode/internal/shareddata"
 )
-
-// readGz returns the uncompressed content of a shared data file.
-func readGz(tb testing.TB, rel string) []byte {
-	tb.Helper()
-	f, err := os.Open(shareddata.Path(tb, rel))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatalf("%s: %v", rel, err)
-	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		tb.Fatalf("%s: %v", rel, err)
-	}
-	return buf.Bytes()
-}
 
 const (
 	pcsTables2025 = "icd10pcs/fy2025/icd10pcs_tables_2025.xml.gz"
@@ -49,7 +29,7 @@ var (
 
 func realPCSTables(tb testing.TB, rel string) *PCSTables {
 	tb.Helper()
-	data := readGz(tb, rel)
+	data := shareddata.ReadGz(tb, rel)
 	f, _ := pcsTablesCache.LoadOrStore(rel, sync.OnceValues(func() (*PCSTables, error) {
 		return ReadPCSTables(bytes.NewReader(data), rel)
 	}))
@@ -62,7 +42,7 @@ func realPCSTables(tb testing.TB, rel string) *PCSTables {
 
 func realPCSDefs(tb testing.TB, rel string) *PCSDefinitions {
 	tb.Helper()
-	data := readGz(tb, rel)
+	data := shareddata.ReadGz(tb, rel)
 	f, _ := pcsDefsCache.LoadOrStore(rel, sync.OnceValues(func() (*PCSDefinitions, error) {
 		return ReadPCSDefinitions(bytes.NewReader(data), rel)
 	}))
@@ -612,7 +592,7 @@ func BenchmarkPCSIsValid(b *testing.B) {
 }
 
 func BenchmarkReadPCSTables(b *testing.B) {
-	data := readGz(b, pcsTables2025)
+	data := shareddata.ReadGz(b, pcsTables2025)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		if _, err := ReadPCSTables(bytes.NewReader(data), "tables"); err != nil {
@@ -622,7 +602,7 @@ func BenchmarkReadPCSTables(b *testing.B) {
 }
 
 func BenchmarkReadPCSDefinitions(b *testing.B) {
-	data := readGz(b, pcsDefs2025)
+	data := shareddata.ReadGz(b, pcsDefs2025)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		if _, err := ReadPCSDefinitions(bytes.NewReader(data), "definitions"); err != nil {

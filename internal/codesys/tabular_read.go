@@ -3,7 +3,6 @@ package codesys
 import (
 	"bufio"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -90,9 +89,10 @@ type xmlDiag struct {
 // messages.
 func ReadTabular(r io.Reader, name string) (*Tabular, error) {
 	dec := xml.NewDecoder(bufio.NewReaderSize(r, 64<<10))
-	root, err := rootElement(dec, "ICD10CM.tabular")
+	root, err := xmlRoot(dec, "ICD10CM.tabular")
 	if err != nil {
-		return nil, fmt.Errorf("read tabular %s: %w", name, err)
+		line, _ := dec.InputPos()
+		return nil, fmt.Errorf("read tabular %s: line %d: %w", name, line, err)
 	}
 	var doc xmlTabular
 	if err := dec.DecodeElement(&doc, &root); err != nil {
@@ -118,29 +118,6 @@ func ReadTabular(r io.Reader, name string) (*Tabular, error) {
 	}
 	t.Prepare()
 	return t, nil
-}
-
-// rootElement reads up to the first start element and checks its name, so
-// that a file of the wrong kind fails with a message saying what it is. The
-// caller decodes the rest with DecodeElement on the returned element.
-func rootElement(dec *xml.Decoder, want string) (xml.StartElement, error) {
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			line, _ := dec.InputPos()
-			if errors.Is(err, io.EOF) {
-				return xml.StartElement{}, fmt.Errorf("line %d: no <%s> root element (empty or not XML)", line, want)
-			}
-			return xml.StartElement{}, fmt.Errorf("line %d: expected <%s> root element: %w", line, want, err)
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			if se.Name.Local != want {
-				line, _ := dec.InputPos()
-				return xml.StartElement{}, fmt.Errorf("line %d: root element is <%s>, expected <%s>", line, se.Name.Local, want)
-			}
-			return se, nil
-		}
-	}
 }
 
 func (t *Tabular) add(n Node) int32 {

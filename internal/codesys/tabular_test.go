@@ -1,8 +1,7 @@
 package codesys
 
 import (
-	"compress/gzip"
-	"os"
+	"bytes"
 	"strings"
 	"sync"
 	"testing"
@@ -22,33 +21,16 @@ var fy2021 = struct {
 	err   error
 }{}
 
-func openGz(tb testing.TB, rel string) (*os.File, *gzip.Reader) {
-	tb.Helper()
-	f, err := os.Open(shareddata.Path(tb, rel))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return f, zr
-}
-
 func loadFY2021(tb testing.TB) (*Tabular, *Order) {
 	tb.Helper()
 	const tabPath = "icd10cm/fy2021-jan2021/icd10cm_tabular_2021.xml.gz"
 	const orderPath = "icd10cm/fy2021-jan2021/icd10cm-order-Jan-2021.txt.gz"
-	f1, z1 := openGz(tb, tabPath)
-	f2, z2 := openGz(tb, orderPath)
 	fy2021.once.Do(func() {
-		defer f1.Close()
-		defer f2.Close()
-		fy2021.tab, fy2021.err = ReadTabular(z1, tabPath)
+		fy2021.tab, fy2021.err = ReadTabular(bytes.NewReader(shareddata.ReadGz(tb, tabPath)), tabPath)
 		if fy2021.err != nil {
 			return
 		}
-		fy2021.order, fy2021.err = ReadOrder(z2, orderPath)
+		fy2021.order, fy2021.err = ReadOrder(bytes.NewReader(shareddata.ReadGz(tb, orderPath)), orderPath)
 	})
 	if fy2021.err != nil {
 		tb.Fatal(fy2021.err)

@@ -1,8 +1,8 @@
 package search
 
 import (
-	"compress/gzip"
-	"os"
+	"bytes"
+	"io"
 	"sync"
 	"testing"
 
@@ -21,18 +21,9 @@ const (
 	realPCSIndex = "icd10pcs/fy2025/icd10pcs_index_2025.xml.gz"
 )
 
-func readGz[T any](tb testing.TB, rel string, read func(*gzip.Reader, string) (T, error)) T {
+func readGz[T any](tb testing.TB, rel string, read func(io.Reader, string) (T, error)) T {
 	tb.Helper()
-	f, err := os.Open(shareddata.Path(tb, rel))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatalf("%s: %v", rel, err)
-	}
-	v, err := read(zr, rel)
+	v, err := read(bytes.NewReader(shareddata.ReadGz(tb, rel)), rel)
 	if err != nil {
 		tb.Fatalf("read %s: %v", rel, err)
 	}
@@ -55,11 +46,9 @@ func realReleases(tb testing.TB) (cm, pcs *codesys.Release) {
 		shareddata.Path(tb, p)
 	}
 	realOnce.Do(func() {
-		readIx := func(r *gzip.Reader, name string) (*codesys.Index, error) { return codesys.ReadIndex(r, name) }
+		readIx := codesys.ReadIndex
 		realCM = &codesys.Release{System: codesys.ICD10CM, Version: "test",
-			Tabular: readGz(tb, realTabular, func(r *gzip.Reader, name string) (*codesys.Tabular, error) {
-				return codesys.ReadTabular(r, name)
-			}),
+			Tabular:  readGz(tb, realTabular, codesys.ReadTabular),
 			External: readGz(tb, realExternal, readIx),
 			Neoplasm: readGz(tb, realNeoplasm, readIx),
 			Drug:     readGz(tb, realDrug, readIx),

@@ -5,8 +5,10 @@
 package shareddata
 
 import (
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,4 +62,25 @@ func Path(tb testing.TB, rel string) string {
 		tb.Fatalf("shared data file is required for this test: %v", err)
 	}
 	return p
+}
+
+// ReadGz returns the uncompressed content of a gzip-compressed file of the
+// shared data folder (the release files are stored as .xml.gz and .txt.gz),
+// failing the test at once when it is missing or unreadable.
+func ReadGz(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	f, err := os.Open(Path(tb, rel))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatalf("shared data file %s: %v", rel, err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		tb.Fatalf("shared data file %s: %v", rel, err)
+	}
+	return data
 }

@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/medcode-dev/medcode/internal/baseline"
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/eval"
+	"github.com/medcode-dev/medcode/internal/eval/codiesp"
+	"github.com/medcode-dev/medcode/internal/eval/jsonl"
+	"github.com/medcode-dev/medcode/internal/eval/mdace"
+	"github.com/medcode-dev/medcode/internal/note/assert"
+)
+
+func newEvalCmd(a *app) *cobra.Command {
+	var (
+		path, split, lang, notes, setting string
+		coderName, version, out, report   string
+		systems                           []string
+		categories                        []string
+		bootstrap                         int
+		seed                              uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "eval DATASET",
+		Short: "Score a coder on a benchmark (codiesp, mdace) or your own JSONL data",
+		Long: `Eval runs a coder over an evaluation set and scores it with the metrics
+the field uses: micro and macro precision, recall and F1 at code and category
+level, exact match, MAP, evidence span overlap and CodiEsp-X, with bootstrap
+confidence intervals, cost per note, and the gold codes the active release
+lacks. It writes every prediction, gold code and metric to a JSON run file
+and prints a summary; "medcode eval compare" compares two run files.
+
+Datasets: codiesp (--path to final_dataset_v4_to_publish, --lang es|en),
+mdace (--path to the MDACE folder, --notes to your MIMIC-III NOTEEVENTS.csv),
+jsonl (--path to a file in the format of docs/eval.md).
+
+Tune only on train and dev splits; the split scored is printed.`,
+		Example: `  medcode eval codiesp --path ../shared/data/eval/codiesp/final_dataset_v4_to_publish --split dev --lang en
+  medcode eval mdace --path MDACE --notes NOTEEVENTS.csv.gz --split dev
+  medcode eval jsonl --path mine.jsonl --out mine.json --report md
+  medcode eval compare base.json new.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			dataset := args[0]
+			if path == "" {
+				return fmt.Errorf("eval %s: --path is required", dataset)
+			}
+			var docs []eval.Document
+			var err error
+			switch dataset {
+			case "codiesp":
+				docs, err = codiesp.Load(path, split, lang)
+			case "mdace":
+				docs, err = mdace.Load(ctx, path, notes, mdace.Options{Setting: setting, Split: split, DocOptions: mdace.DocOptions{Categories: categories}})
+				lang = "en"
+			case "jsonl":
+				docs, err = jsonl.Open(path)
+				if !cmd.Flags().Changed("split") {
+					split = "all"
+				}
+				if !cmd.Flags().Changed("lang") {
+					lang = ""
+				}
+			default:
+				return fmt.Errorf("eval: unknown dataset %q (want codiesp, mdace or jsonl)", dataset)
+			}
+			if err != nil {
+				return err
+			}
+			var sys []codesys.System
+			for _, s := range systems {
+				p, err := codesys.ParseSystem(s)
+				if err != nil {
+					return err
+				}
+				sys = append(sys, p)
+			}
+			rel, err := a.openRelease(ctx, codesys.ICD10CM, version, codesys.PartTabular)
+			if err != nil {
+				return err
+			}
+			var coder eval.Coder
+			switch coderName {
+			case "baseline":
+				coder = baseline.New(baseline.TabularTerms(rel.Tabular))
+			default:
+				return fmt.Errorf("eval: unknown coder %q (available: baseline)", coderName)
+			}
+			if split == "test" {
+				fmt.Fprintln(a.stderr, "note: scoring the test split; never tune on it")
+			}
+			opt := eval.Options{
+				Dataset: dataset, Split: split, Language: lang, Coder: coderName,
+				Systems: sys, Catalog: releaseCatalog(rel), ReleaseName: "ICD-10-CM " + rel.Version,
+				ReleaseSystems: []codesys.System{codesys.ICD10CM},
+				Bootstrap:      bootstrap, Seed: seed,
+			}
+			if f, ok := a.stderr.(*os.File); ok {
+				opt.Progress = eval.NewProgressBar(f, "eval "+dataset+" "+split).Update
+			}
+			rep, err := eval.Run(ctx, coder, docs, opt)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = fmt.Sprintf("eval-%s-%s.json", dataset, split)
+			}
+			return writeRun(rep, out, report, a)
+		},
+	}
+	cmd.Flags().StringVar(&path, "path", "", "dataset folder (codiesp, mdace) or file (jsonl)")
+	cmd.Flags().StringVar(&split, "split", "dev", "split to score: train, dev or test")
+	cmd.Flags().StringVar(&lang, "lang", "en", "codiesp text language: es (original, with evidence spans) or en (machine translation)")
+	cmd.Flags().StringVar(&notes, "notes", "", "mdace: MIMIC-III NOTEEVENTS.csv or .csv.gz")
+	cmd.Flags().StringVar(&setting, "setting", "Inpatient", "mdace: Inpatient or Profee")
+	cmd.Flags().StringSliceVar(&categories, "note-category", nil, "mdace: only notes of these categories (e.g. \"Discharge summary\")")
+	cmd.Flags().StringVar(&coderName, "coder", "baseline", "coder to evaluate: baseline")
+	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release version (default: newest installed with a Tabular List)")
+	cmd.Flags().StringSliceVar(&systems, "systems", nil, "systems to score (icd10cm, icd10pcs); default: all in the gold")
+	cmd.Flags().StringVar(&out, "out", "", "run file to write (default eval-DATASET-SPLIT.json)")
+	cmd.Flags().StringVar(&report, "report", "", "also write a report: md")
+	cmd.Flags().IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples for confidence intervals (0: none)")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
+	cmd.AddCommand(newEvalCompareCmd(a), newEvalAssertionsCmd(a))
+	return cmd
+}
+
+// releaseCatalog reports ICD-10-CM codes as known when the release has them
+// as valid (reportable) codes.
+func releaseCatalog(rel *codesys.Release) eval.Catalog {
+	return eval.CatalogFunc(func(_ codesys.System, code string) bool {
+		return rel.Tabular.Validate(code).Status == codesys.Valid
+	})
+}
+
+func writeRun(rep *eval.Report, out, report string, a *app) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	if err := rep.WriteTable(a.stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "run file: %s\n", out)
+	switch report {
+	case "":
+	case "md":
+		md := strings.TrimSuffix(out, filepath.Ext(out)) + ".md"
+		f, err := os.Create(md)
+		if err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		if err := rep.WriteMarkdown(f, eval.MarkdownOptions{}); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		fmt.Fprintf(a.stdout, "report: %s\n", md)
+	default:
+		return fmt.Errorf("eval: unknown report format %q (want md)", report)
+	}
+	return nil
+}
+
+func newEvalCompareCmd(a *app) *cobra.Command {
+	var (
+		bootstrap int
+		seed      uint64
+	)
+	cmd := &cobra.Command{
+		Use:               "compare RUN_A RUN_B",
+		Short:             "Compare two eval runs: differences (B - A) with paired bootstrap p-values",
+		Args:              cobra.ExactArgs(2),
+		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ra, err := eval.OpenReport(args[0])
+			if err != nil {
+				return err
+			}
+			rb, err := eval.OpenReport(args[1])
+			if err != nil {
+				return err
+			}
+			c, err := eval.Compare(ra, rb, bootstrap, seed)
+			if err != nil {
+				return err
+			}
+			return c.WriteTable(a.stdout)
+		},
+	}
+	cmd.Flags().IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
+	return cmd
+}
+
+func newEvalAssertionsCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "assertions PATH",
+		Short: "Score the assertion classifier (negation, temporality, experiencer) on a NegEx/ConText annotation set",
+		Long: `Assertions classifies every row of an annotation set in the NegEx/ConText
+test-set layout (a header line, then tab-separated: row number, target phrase,
+sentence, negation, temporality, experiencer) and prints precision, recall and
+F1 per class.`,
+		Example:           `  medcode eval assertions ../shared/data/eval/context/annotations-dev.tsv`,
+		Args:              cobra.ExactArgs(1),
+		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, err := assert.EvaluateFile(cmd.Context(), assert.New(), args[0])
+			if err != nil {
+				return err
+			}
+			return rep.WriteText(a.stdout)
+		},
+	}
+}

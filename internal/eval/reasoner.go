@@ -1,0 +1,34 @@
+package eval
+
+import (
+	"context"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
+)
+
+// FromReasoner adapts a coding.Reasoner (the offline coder, the LLM agent)
+// to the Coder the harness runs. Each document becomes a request in the
+// given setting and systems (nil: every system the reasoner has); each code
+// becomes a prediction in reporting order, with its confidence as score and
+// its evidence spans.
+func FromReasoner(r coding.Reasoner, setting coding.Setting, systems []codesys.System) Coder {
+	return CoderFunc(func(ctx context.Context, doc Document) (Result, error) {
+		res, err := r.Code(ctx, coding.Request{ID: doc.ID, Text: doc.Text, Setting: setting, Systems: systems})
+		if err != nil || res == nil {
+			return Result{}, err
+		}
+		out := Result{
+			Predictions: make([]Prediction, 0, len(res.Codes)),
+			Usage:       Usage{Calls: res.Usage.Calls, InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens},
+		}
+		for _, c := range res.Codes {
+			p := Prediction{Code: c.Code, System: c.System, Score: c.Confidence}
+			for _, e := range c.Evidence {
+				p.Evidence = append(p.Evidence, Span{Start: e.Start, End: e.End})
+			}
+			out.Predictions = append(out.Predictions, p)
+		}
+		return out, nil
+	})
+}

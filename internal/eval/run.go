@@ -1,0 +1,255 @@
+package eval
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+)
+
+// FormatVersion is the version of the run file format written by
+// Report.WriteJSON.
+const FormatVersion = 1
+
+// DocResult is one document of a run: its gold codes, the coder's
+// predictions and what they cost. It holds no document text, so that run
+// files of credentialed data (MIMIC-III) can be kept and compared without
+// the notes.
+type DocResult struct {
+	ID          string       `json:"id"`
+	Gold        []GoldCode   `json:"gold"`
+	Predictions []Prediction `json:"predictions"`
+	Seconds     float64      `json:"seconds"`
+	Usage       Usage        `json:"usage"`
+	// Evidence holds the evidence-level counts per system, computed from
+	// the text when the run was made.
+	Evidence map[codesys.System]EvidenceCounts `json:"evidence,omitempty"`
+	// ReleaseChecked lists the systems whose gold codes were checked
+	// against an active release; Unknown lists the codes it lacks, in
+	// canonical form.
+	ReleaseChecked []codesys.System `json:"releaseChecked,omitempty"`
+	Unknown        []string         `json:"unknownGold,omitempty"`
+}
+
+// Meta describes a run.
+type Meta struct {
+	Format   int    `json:"format"`
+	Dataset  string `json:"dataset"`
+	Split    string `json:"split"`
+	Language string `json:"language,omitempty"`
+	Coder    string `json:"coder"`
+	// Release names the active release the gold codes were checked
+	// against, if any.
+	Release   string           `json:"release,omitempty"`
+	Systems   []codesys.System `json:"systems"`
+	Documents int              `json:"documents"`
+	Bootstrap int              `json:"bootstrap"`
+	Seed      uint64           `json:"seed"`
+	Started   time.Time        `json:"started"`
+}
+
+// Cost is what a run cost: speed, memory and language model use.
+type Cost struct {
+	// Seconds is the wall time of the whole run.
+	Seconds float64 `json:"seconds"`
+	// NotesPerSecond is documents per second of coder time.
+	NotesPerSecond float64 `json:"notesPerSecond"`
+	// P50 and P95 are percentiles of the time per document, in seconds.
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	// PeakMemory is the process's peak resident set size in bytes, or,
+	// where the platform does not report it, the peak of memory obtained
+	// from the OS by the Go runtime.
+	PeakMemory int64 `json:"peakMemory"`
+	// Per-document language model use.
+	CallsPerNote        float64 `json:"callsPerNote,omitempty"`
+	InputTokensPerNote  float64 `json:"inputTokensPerNote,omitempty"`
+	OutputTokensPerNote float64 `json:"outputTokensPerNote,omitempty"`
+}
+
+// Report is a scored run: what the run file holds.
+type Report struct {
+	Meta      Meta        `json:"meta"`
+	Scores    []Scores    `json:"scores"`
+	Cost      Cost        `json:"cost"`
+	Documents []DocResult `json:"documents"`
+}
+
+// Options describe and control a run.
+type Options struct {
+	Dataset  string
+	Split    string
+	Language string
+	Coder    string
+	// Systems to score; nil scores every system in the gold. Predictions
+	// of other systems are kept in the run file but not scored.
+	Systems []codesys.System
+	// Catalog, when set, is the active release the gold codes are
+	// checked against; ReleaseName names it in the report.
+	// ReleaseSystems lists the systems the catalog covers; nil means
+	// every system.
+	Catalog        Catalog
+	ReleaseName    string
+	ReleaseSystems []codesys.System
+	// Bootstrap resamples and Seed for confidence intervals.
+	Bootstrap int
+	Seed      uint64
+	// Progress, when set, is called after each document.
+	Progress func(done, total int)
+}
+
+// Run codes every document with c, scores the predictions and measures
+// what it cost. Documents are coded one at a time, in order, so that times
+// per document are honest and a deterministic coder gives identical
+// predictions and scores on every run. A coder error stops the run.
+func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, error) {
+	rep := &Report{Meta: Meta{
+		Format: FormatVersion, Dataset: opt.Dataset, Split: opt.Split,
+		Language: opt.Language, Coder: opt.Coder, Release: opt.ReleaseName,
+		Systems: opt.Systems, Documents: len(docs),
+		Bootstrap: opt.Bootstrap, Seed: opt.Seed, Started: time.Now().UTC(),
+	}}
+	var peak peakMemory
+	start := time.Now()
+	for i, d := range docs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("eval %s: %w", opt.Dataset, err)
+		}
+		t0 := time.Now()
+		res, err := c.Code(ctx, d)
+		elapsed := time.Since(t0)
+		if err != nil {
+			return nil, fmt.Errorf("eval %s: code document %s: %w", opt.Dataset, d.ID, err)
+		}
+		if err := checkSpans(d, res.Predictions); err != nil {
+			return nil, fmt.Errorf("eval %s: %w", opt.Dataset, err)
+		}
+		peak.sample()
+		dr := DocResult{
+			ID: d.ID, Gold: d.Gold, Predictions: res.Predictions,
+			Seconds: elapsed.Seconds(), Usage: res.Usage,
+			Evidence: Evidence(d.Text, d.Gold, res.Predictions),
+		}
+		if dr.Predictions == nil {
+			dr.Predictions = []Prediction{}
+		}
+		if opt.Catalog != nil {
+			dr.ReleaseChecked = opt.ReleaseSystems
+			if dr.ReleaseChecked == nil {
+				dr.ReleaseChecked = goldSystems([]DocResult{{Gold: d.Gold}})
+			}
+			for _, k := range goldKeys(d.Gold, dr.ReleaseChecked) {
+				if !opt.Catalog.Known(k.sys, k.code) && !slices.Contains(dr.Unknown, k.code) {
+					dr.Unknown = append(dr.Unknown, k.code)
+				}
+			}
+		}
+		rep.Documents = append(rep.Documents, dr)
+		if opt.Progress != nil {
+			opt.Progress(i+1, len(docs))
+		}
+	}
+	rep.Cost = cost(rep.Documents, time.Since(start), peak.max())
+	rep.Scores = Score(rep.Documents, ScoreOptions{Systems: opt.Systems, Bootstrap: opt.Bootstrap, Seed: opt.Seed})
+	if len(rep.Meta.Systems) == 0 {
+		rep.Meta.Systems = goldSystems(rep.Documents)
+	}
+	return rep, nil
+}
+
+// checkSpans rejects evidence outside the text: a coder bug that would
+// otherwise skew the evidence metrics silently.
+func checkSpans(d Document, preds []Prediction) error {
+	for _, p := range preds {
+		for _, s := range p.Evidence {
+			if s.Start < 0 || s.End > len(d.Text) || s.Start >= s.End {
+				return fmt.Errorf("document %s: code %s: evidence span [%d, %d) is empty or outside the text (%d bytes)", d.ID, p.Code, s.Start, s.End, len(d.Text))
+			}
+		}
+	}
+	return nil
+}
+
+func cost(docs []DocResult, wall time.Duration, peak int64) Cost {
+	c := Cost{Seconds: wall.Seconds(), PeakMemory: peak}
+	if len(docs) == 0 {
+		return c
+	}
+	times := make([]float64, len(docs))
+	var total float64
+	var u Usage
+	for i, d := range docs {
+		times[i] = d.Seconds
+		total += d.Seconds
+		u.Calls += d.Usage.Calls
+		u.InputTokens += d.Usage.InputTokens
+		u.OutputTokens += d.Usage.OutputTokens
+	}
+	slices.Sort(times)
+	if total > 0 {
+		c.NotesPerSecond = float64(len(docs)) / total
+	}
+	c.P50 = quantile(times, 0.50)
+	c.P95 = quantile(times, 0.95)
+	n := float64(len(docs))
+	c.CallsPerNote = float64(u.Calls) / n
+	c.InputTokensPerNote = float64(u.InputTokens) / n
+	c.OutputTokensPerNote = float64(u.OutputTokens) / n
+	return c
+}
+
+// peakMemory tracks the Go runtime's memory obtained from the OS, the
+// fallback where the OS does not report peak resident set size.
+type peakMemory struct{ sys uint64 }
+
+func (p *peakMemory) sample() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	p.sys = max(p.sys, ms.Sys)
+}
+
+func (p *peakMemory) max() int64 {
+	if rss := peakRSS(); rss > 0 {
+		return rss
+	}
+	return int64(p.sys)
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write run report: %w", err)
+	}
+	return nil
+}
+
+// ReadReport reads a run file written by WriteJSON.
+func ReadReport(r io.Reader, name string) (*Report, error) {
+	var rep Report
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("read run %s: %w", name, err)
+	}
+	if rep.Meta.Format != FormatVersion {
+		return nil, fmt.Errorf("read run %s: format %d, want %d", name, rep.Meta.Format, FormatVersion)
+	}
+	return &rep, nil
+}
+
+// OpenReport reads the run file at path.
+func OpenReport(path string) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open run: %w", err)
+	}
+	defer f.Close()
+	return ReadReport(f, path)
+}
