@@ -10,6 +10,7 @@ import (
 
 	"github.com/medcode-dev/medcode/internal/baseline"
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/eval"
 	"github.com/medcode-dev/medcode/internal/eval/codiesp"
 	"github.com/medcode-dev/medcode/internal/eval/jsonl"
@@ -88,10 +89,20 @@ Tune only on train and dev splits; the split scored is printed.`,
 			}
 			var coder eval.Coder
 			switch coderName {
+			case "offline":
+				c, err := a.offlineCoder(ctx, rel.Version)
+				if err != nil {
+					return err
+				}
+				st := coding.Inpatient
+				if strings.EqualFold(setting, "Profee") {
+					st = coding.Outpatient
+				}
+				coder = eval.FromReasoner(c, st, nil)
 			case "baseline":
 				coder = baseline.New(baseline.TabularTerms(rel.Tabular))
 			default:
-				return fmt.Errorf("eval: unknown coder %q (available: baseline)", coderName)
+				return fmt.Errorf("eval: unknown coder %q (available: offline, baseline)", coderName)
 			}
 			if split == "test" {
 				fmt.Fprintln(a.stderr, "note: scoring the test split; never tune on it")
@@ -121,7 +132,8 @@ Tune only on train and dev splits; the split scored is printed.`,
 	cmd.Flags().StringVar(&notes, "notes", "", "mdace: MIMIC-III NOTEEVENTS.csv or .csv.gz")
 	cmd.Flags().StringVar(&setting, "setting", "Inpatient", "mdace: Inpatient or Profee")
 	cmd.Flags().StringSliceVar(&categories, "note-category", nil, "mdace: only notes of these categories (e.g. \"Discharge summary\")")
-	cmd.Flags().StringVar(&coderName, "coder", "baseline", "coder to evaluate: baseline")
+	cmd.Flags().StringVar(&coderName, "coder", "offline", "coder to evaluate: offline (the default reasoner) or baseline")
+	cmd.Flags().StringVar(&coderName, "reasoner", "offline", "the same as --coder")
 	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release version (default: newest installed with a Tabular List)")
 	cmd.Flags().StringSliceVar(&systems, "systems", nil, "systems to score (icd10cm, icd10pcs); default: all in the gold")
 	cmd.Flags().StringVar(&out, "out", "", "run file to write (default eval-DATASET-SPLIT.json)")
