@@ -82,6 +82,11 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 		if t.Kind == note.Punct || t.Kind == note.Placeholder || listMarker(n, k, lo, hi) {
 			continue
 		}
+		if t.Norm == "non" && k+2 < hi && n.Tokens[k+1].Norm == "-" {
+			// "non-perforated": the word after "non-" is denied.
+			k += 2
+			continue
+		}
 		if id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false); ok {
 			units = append(units, unit{word: id, first: int32(k), last: int32(k)})
 		}
@@ -134,6 +139,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 	}
 	found := out[start:]
 	found = keepMaximal(found)
+	found = oneCodePerCategory(found)
 	out = out[:start+len(found)]
 	for i := range found {
 		m := &found[i]
@@ -264,6 +270,32 @@ func keepMaximal(ms []mention) []mention {
 		}
 	}
 	slices.SortFunc(out, func(a, b mention) int { return cmp.Compare(a.first, b.first) })
+	return out
+}
+
+// oneCodePerCategory keeps, of overlapping mentions whose codes share a
+// category ("fracture of ankle" and "displaced fracture of lateral
+// malleolus of right fibula"), the one naming more words: one condition
+// described twice in a sentence is coded once, as specifically as the
+// sentence allows.
+func oneCodePerCategory(ms []mention) []mention {
+	out := ms[:0]
+	for i, m := range ms {
+		keep := true
+		for j, k := range ms {
+			if i == j || k.first > m.last || m.first > k.last || len(k.entry.code) < 3 || len(m.entry.code) < 3 ||
+				k.entry.code[:3] != m.entry.code[:3] {
+				continue
+			}
+			if len(k.entry.words) > len(m.entry.words) || (len(k.entry.words) == len(m.entry.words) && j < i) {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			out = append(out, m)
+		}
+	}
 	return out
 }
 

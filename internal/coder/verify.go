@@ -46,11 +46,13 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	codes = c.applyLinks(codes, drop)
 	// 4. Symptoms integral to a confirmed diagnosis.
 	codes = c.integralSymptoms(codes, drop)
-	// 5. Excludes1: the two conditions cannot be reported together.
+	// 5. The unspecified code of a category when a specific one is coded.
+	codes = unspecifiedBeside(codes, drop)
+	// 6. Excludes1: the two conditions cannot be reported together.
 	codes = c.excludes1(codes, drop)
-	// 6. Manifestation codes never alone.
+	// 7. Manifestation codes never alone.
 	codes = c.manifestations(codes, drop)
-	// 7. Code first / use additional code: sequencing.
+	// 8. Code first / use additional code: sequencing.
 	codes = c.sequence(codes)
 	out := make([]coding.Code, len(codes))
 	for i, m := range codes {
@@ -277,6 +279,32 @@ func (c *Coder) integralSymptoms(codes []merged, drop func(coding.Code, string))
 	return out
 }
 
+// unspecifiedBeside drops a code whose title says "unspecified" when a
+// code of the same category that does not is coded: the documentation
+// supports the specific code, and the unspecified one is for when it does
+// not (guideline I.B.18 and the conventions on "unspecified" codes).
+func unspecifiedBeside(codes []merged, drop func(coding.Code, string)) []merged {
+	out := codes[:0:0]
+	for _, m := range codes {
+		by := ""
+		if strings.Contains(strings.ToLower(m.code.Title), "unspecified") {
+			for _, o := range codes {
+				if o.code.Code != m.code.Code && o.code.Code[:3] == m.code.Code[:3] &&
+					!strings.Contains(strings.ToLower(o.code.Title), "unspecified") {
+					by = o.code.Code
+					break
+				}
+			}
+		}
+		if by != "" {
+			drop(m.code, fmt.Sprintf("unspecified code beside the more specific %s of the same category", by))
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // codeRef matches the codes and code ranges cited in instructional notes:
 // "(E10.-)", "(I10-I16)", "E11.9", "(N18.1-N18.6)".
 var codeRef = regexp.MustCompile(`\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?(?:\s*-\s*([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?)?`)
@@ -373,12 +401,21 @@ func (c *Coder) excludes1(codes []merged, drop func(coding.Code, string)) []merg
 	return out
 }
 
+// stronger reports whether a should be kept over b: a diagnosis over a
+// symptom, then the code matched on
+// more words (the combination code, "acute appendicitis with localized
+// peritonitis", over the code of one of its parts), then the more
+// confident, then the earlier.
 func stronger(a, b merged) bool {
-	if a.code.Confidence != b.code.Confidence {
-		return a.code.Confidence > b.code.Confidence
+	if ar, br := a.code.Code[0] == 'R', b.code.Code[0] == 'R'; ar != br {
+		// A diagnosis over a sign or symptom (chapter 18).
+		return br
 	}
 	if a.words != b.words {
 		return a.words > b.words
+	}
+	if a.code.Confidence != b.code.Confidence {
+		return a.code.Confidence > b.code.Confidence
 	}
 	return a.pos < b.pos
 }
@@ -412,6 +449,14 @@ func (c *Coder) manifestations(codes []merged, drop func(coding.Code, string)) [
 		}
 		texts, _ := c.notesOf(m.code.Code, codeFirst)
 		refs := parseRefs(texts)
+		for _, t := range texts {
+			if strings.Contains(t, "such as") || strings.Contains(t, "underlying") {
+				// The note's codes are examples: any underlying
+				// condition coded will do.
+				refs = nil
+				break
+			}
+		}
 		found := ""
 		for j, o := range codes {
 			if j == i || c.isManifestation(o.code.Code) {
