@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/medcode-dev/medcode/internal/agent"
 	"github.com/medcode-dev/medcode/internal/baseline"
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
@@ -26,6 +27,7 @@ func newEvalCmd(a *app) *cobra.Command {
 		categories                        []string
 		bootstrap                         int
 		seed                              uint64
+		llmFlags                          *agent.Flags
 	)
 	cmd := &cobra.Command{
 		Use:   "eval DATASET",
@@ -101,8 +103,15 @@ Tune only on train and dev splits; the split scored is printed.`,
 				coder = eval.FromReasoner(c, st, nil)
 			case "baseline":
 				coder = baseline.New(baseline.TabularTerms(rel.Tabular))
+			case "llm":
+				ag, err := a.newLLMReasoner(ctx, llmFlags, rel, nil)
+				if err != nil {
+					return fmt.Errorf("eval: %w", err)
+				}
+				coder = eval.FromReasoner(ag, coding.Inpatient, sys)
+				coderName = "llm:" + ag.Config().Provider + ":" + ag.Config().Model + ":" + agent.PromptVersion
 			default:
-				return fmt.Errorf("eval: unknown coder %q (available: offline, baseline)", coderName)
+				return fmt.Errorf("eval: unknown coder %q (available: offline, baseline, llm)", coderName)
 			}
 			if split == "test" {
 				fmt.Fprintln(a.stderr, "note: scoring the test split; never tune on it")
@@ -132,8 +141,9 @@ Tune only on train and dev splits; the split scored is printed.`,
 	cmd.Flags().StringVar(&notes, "notes", "", "mdace: MIMIC-III NOTEEVENTS.csv or .csv.gz")
 	cmd.Flags().StringVar(&setting, "setting", "Inpatient", "mdace: Inpatient or Profee")
 	cmd.Flags().StringSliceVar(&categories, "note-category", nil, "mdace: only notes of these categories (e.g. \"Discharge summary\")")
-	cmd.Flags().StringVar(&coderName, "coder", "offline", "coder to evaluate: offline (the default reasoner) or baseline")
-	cmd.Flags().StringVar(&coderName, "reasoner", "offline", "the same as --coder")
+	cmd.Flags().StringVar(&coderName, "coder", "offline", "coder to evaluate: offline (the default reasoner), baseline or llm")
+	cmd.Flags().StringVar(&coderName, "reasoner", "offline", "same as --coder")
+	llmFlags = agent.RegisterFlags(cmd.Flags())
 	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release version (default: newest installed with a Tabular List)")
 	cmd.Flags().StringSliceVar(&systems, "systems", nil, "systems to score (icd10cm, icd10pcs); default: all in the gold")
 	cmd.Flags().StringVar(&out, "out", "", "run file to write (default eval-DATASET-SPLIT.json)")

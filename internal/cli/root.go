@@ -91,6 +91,7 @@ $XDG_DATA_HOME/medcode, else ~/.local/share/medcode.`,
 		newFetchCmd(a),
 		newDiffCmd(a),
 		newSearchCmd(a),
+		newGuidelinesCmd(a),
 		newEvalCmd(a),
 		newCodeCmd(a),
 	)

@@ -7,6 +7,7 @@ package coding
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -68,6 +69,9 @@ type Result struct {
 	// behind it, if any.
 	Reasoner string `json:"reasoner"`
 	Model    string `json:"model,omitempty"`
+	// PromptVersion names the wording of the prompts an LLM reasoner
+	// used, so that results of different prompts are not compared as one.
+	PromptVersion string `json:"promptVersion,omitempty"`
 	// Releases are the IDs of the releases the codes were checked against
 	// (e.g. "icd10cm-2021").
 	Releases []string `json:"releases"`
@@ -82,6 +86,11 @@ type Result struct {
 	Queries  []Query  `json:"queries,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 	Usage    Usage    `json:"usage"`
+	// Transcript is the reasoner's full record of how it reached the
+	// result, in its own format: for the LLM agent every message, tool
+	// call and tool result of every stage, with per-call accounting. It
+	// is what an auditor reads; reasoners without one leave it empty.
+	Transcript json.RawMessage `json:"transcript,omitempty"`
 }
 
 // Code is one code with everything that supports it.

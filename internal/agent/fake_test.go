@@ -1,0 +1,249 @@
+package agent
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/search"
+	"github.com/medcode-dev/medcode/internal/shareddata"
+)
+
+// The fake endpoints below speak just enough of the OpenAI Chat
+// Completions and Anthropic Messages wire formats for the official SDKs,
+// and answer from a script, one step per HTTP request.
+
+type fcall struct{ name, args string }
+
+// step is one scripted answer: a model turn, or a fault.
+type step struct {
+	calls  []fcall
+	text   string
+	stop   string        // "" (derived), "length", "refusal"
+	status int           // an HTTP error status instead of a turn
+	after  string        // Retry-After of the error
+	delay  time.Duration // wait this long (or until the client gives up) first
+	cut    bool          // send half of the body, then drop the connection
+}
+
+type fakeServer struct {
+	t        *testing.T
+	provider string
+	mu       sync.Mutex
+	steps    []step
+	bodies   []map[string]any // every request body received
+	srv      *httptest.Server
+}
+
+func newFake(t *testing.T, provider string, steps ...step) *fakeServer {
+	f := &fakeServer{t: t, provider: provider, steps: steps}
+	f.srv = httptest.NewServer(f)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeServer) baseURL() string {
+	if f.provider == Anthropic {
+		return f.srv.URL + "/"
+	}
+	return f.srv.URL + "/v1/"
+}
+
+func (f *fakeServer) requests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.bodies)
+}
+
+func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	want := "/v1/chat/completions"
+	if f.provider == Anthropic {
+		want = "/v1/messages"
+	}
+	if r.URL.Path != want {
+		http.Error(w, "unexpected path "+r.URL.Path, http.StatusNotFound)
+		return
+	}
+	b, _ := io.ReadAll(r.Body)
+	var body map[string]any
+	json.Unmarshal(b, &body)
+	f.mu.Lock()
+	f.bodies = append(f.bodies, body)
+	if len(f.steps) == 0 {
+		f.mu.Unlock()
+		f.t.Errorf("fake %s: request %d beyond the script", f.provider, len(f.bodies))
+		http.Error(w, `{"error":{"message":"script exhausted"}}`, http.StatusBadRequest)
+		return
+	}
+	st := f.steps[0]
+	f.steps = f.steps[1:]
+	n := len(f.bodies)
+	f.mu.Unlock()
+
+	if st.delay > 0 {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(st.delay):
+		}
+	}
+	if st.status != 0 {
+		if st.after != "" {
+			w.Header().Set("Retry-After", st.after)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(st.status)
+		if f.provider == Anthropic {
+			fmt.Fprint(w, `{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}`)
+		} else {
+			fmt.Fprint(w, `{"error":{"message":"slow down","type":"rate_limit","code":"rate_limit"}}`)
+		}
+		return
+	}
+	var out []byte
+	if f.provider == Anthropic {
+		out = anthropicTurn(n, st)
+	} else {
+		out = openaiTurn(n, st)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if st.cut {
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(out[:len(out)/2])
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}
+	w.Write(out)
+}
+
+func openaiTurn(n int, st step) []byte {
+	msg := map[string]any{"role": "assistant", "content": st.text}
+	if st.stop == "refusal" {
+		msg["refusal"] = st.text
+		msg["content"] = nil
+	}
+	var calls []map[string]any
+	for i, c := range st.calls {
+		calls = append(calls, map[string]any{"id": fmt.Sprintf("call_%d_%d", n, i), "type": "function",
+			"function": map[string]any{"name": c.name, "arguments": c.args}})
+	}
+	finish := "stop"
+	if len(calls) > 0 {
+		msg["tool_calls"] = calls
+		finish = "tool_calls"
+	}
+	if st.stop == "length" {
+		finish = "length"
+	}
+	b, _ := json.Marshal(map[string]any{
+		"id": fmt.Sprintf("chatcmpl-%d", n), "object": "chat.completion", "created": 1, "model": "fake-model",
+		"choices": []any{map[string]any{"index": 0, "finish_reason": finish, "message": msg}},
+		"usage":   map[string]any{"prompt_tokens": 110, "completion_tokens": 20, "total_tokens": 130, "prompt_tokens_details": map[string]any{"cached_tokens": 10}},
+	})
+	return b
+}
+
+func anthropicTurn(n int, st step) []byte {
+	var content []any
+	if st.text != "" {
+		content = append(content, map[string]any{"type": "text", "text": st.text})
+	}
+	for i, c := range st.calls {
+		var input any = json.RawMessage(c.args)
+		if !json.Valid([]byte(c.args)) {
+			input = c.args // arrives as a string: not an object
+		}
+		content = append(content, map[string]any{"type": "tool_use", "id": fmt.Sprintf("toolu_%d_%d", n, i), "name": c.name, "input": input})
+	}
+	stop := "end_turn"
+	if len(st.calls) > 0 {
+		stop = "tool_use"
+	}
+	switch st.stop {
+	case "length":
+		stop = "max_tokens"
+	case "refusal":
+		stop = "refusal"
+	}
+	if content == nil {
+		content = []any{}
+	}
+	b, _ := json.Marshal(map[string]any{
+		"id": fmt.Sprintf("msg_%d", n), "type": "message", "role": "assistant", "model": "fake-model",
+		"content": content, "stop_reason": stop, "stop_sequence": nil,
+		"usage": map[string]any{"input_tokens": 100, "output_tokens": 20, "cache_read_input_tokens": 10, "cache_creation_input_tokens": 0},
+	})
+	return b
+}
+
+// lastToolResults returns the tool results (or user texts) of the last
+// request the fake received, in the provider's wire form, as one string.
+func (f *fakeServer) lastMessages(i int) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, _ := json.Marshal(f.bodies[i]["messages"])
+	return string(b)
+}
+
+// Real releases for the tools: the FY2021 Tabular List (the newest
+// complete one available) in one release, the FY2026 tables and External
+// Cause Index in another, as a user with split downloads would have them,
+// and the FY2025 ICD-10-PCS tables and index.
+var (
+	relOnce   sync.Once
+	rels      []*codesys.Release
+	searchers []*search.Searcher
+)
+
+func readGz[T any](tb testing.TB, rel string, read func(io.Reader, string) (T, error)) T {
+	tb.Helper()
+	v, err := read(bytes.NewReader(shareddata.ReadGz(tb, rel)), rel)
+	if err != nil {
+		tb.Fatalf("read %s: %v", rel, err)
+	}
+	return v
+}
+
+func testResources(tb testing.TB) Resources {
+	rs := testReleases(tb)
+	return Resources{Releases: rs, Searchers: searchers}
+}
+
+func testReleases(tb testing.TB) []*codesys.Release {
+	tb.Helper()
+	files := []string{
+		"icd10cm/fy2021-jan2021/icd10cm_tabular_2021.xml.gz",
+		"icd10cm/fy2026-apr2026/icd10cm_eindex_2026.xml.gz",
+		"icd10cm/fy2026-apr2026/icd10cm_neoplasm_2026.xml.gz",
+		"icd10cm/fy2026-apr2026/icd10cm_drug_2026.xml.gz",
+		"icd10pcs/fy2025/icd10pcs_tables_2025.xml.gz",
+		"icd10pcs/fy2025/icd10pcs_index_2025.xml.gz",
+	}
+	for _, p := range files {
+		shareddata.Path(tb, p)
+	}
+	relOnce.Do(func() {
+		ix := codesys.ReadIndex
+		rels = []*codesys.Release{
+			{System: codesys.ICD10CM, Version: "2021", Tabular: readGz(tb, files[0], codesys.ReadTabular)},
+			{System: codesys.ICD10CM, Version: "2026", External: readGz(tb, files[1], ix), Neoplasm: readGz(tb, files[2], ix), Drug: readGz(tb, files[3], ix)},
+			{System: codesys.ICD10PCS, Version: "2025", PCS: readGz(tb, files[4], codesys.ReadPCSTables), PCSIndex: readGz(tb, files[5], ix)},
+		}
+		for _, r := range rels {
+			searchers = append(searchers, search.New(r))
+		}
+	})
+	if rels == nil {
+		tb.Fatal("shared data failed to load in an earlier test")
+	}
+	return rels
+}

@@ -1,0 +1,631 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
+)
+
+// stageDef is one stage: its prompt, its tools and the tool that ends it.
+type stageDef struct {
+	name   string
+	prompt string
+	tools  []string
+	submit string
+}
+
+var stages = []stageDef{
+	{"analyze", analyzePrompt, []string{"find_in_note", "submit_findings"}, "submit_findings"},
+	{"locate", locatePrompt, []string{"search_index", "get_index_entry", "neoplasm_table", "drug_table", "search_tabular", "lookup_code", "find_in_note", "submit_candidates"}, "submit_candidates"},
+	{"assign", assignPrompt, []string{"lookup_code", "search_tabular", "get_index_entry", "search_index", "find_in_note", "search_guidelines", "submit_codes"}, "submit_codes"},
+	{"verify", verifyPrompt, []string{"lookup_code", "search_guidelines", "find_in_note", "search_tabular", "submit_codes"}, "submit_codes"},
+}
+
+// Transcript is the complete record of one note's coding: every stage's
+// conversation and every model call's accounting.
+type Transcript struct {
+	Provider      string        `json:"provider"`
+	Model         string        `json:"model"`
+	PromptVersion string        `json:"promptVersion"`
+	Hybrid        bool          `json:"hybrid,omitempty"`
+	Stages        []StageRecord `json:"stages"`
+	Calls         []CallRecord  `json:"calls"`
+	ToolCalls     int           `json:"toolCalls"`
+	// Problems are what went wrong and was handled: malformed arguments,
+	// unknown tools, rejected codes and quotes, retries, budgets.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// StageRecord is one stage's conversation (the system prompt is named by
+// the prompt version, not repeated) and how it ended.
+type StageRecord struct {
+	Stage    string    `json:"stage"`
+	Input    string    `json:"input"`
+	Messages []Message `json:"messages"`
+	// Outcome is "submitted", or why the stage ended without a
+	// submission.
+	Outcome string `json:"outcome"`
+}
+
+// finding is an Analyze result.
+type finding struct {
+	ID          string   `json:"id"`
+	Description string   `json:"description"`
+	Kind        string   `json:"kind"`
+	Quotes      []string `json:"quotes"`
+	Assertion   string   `json:"assertion"`
+	Relevant    bool     `json:"relevant"`
+	Integral    bool     `json:"integral,omitempty"`
+	// Set by the agent, not the model:
+	Evidence []coding.Evidence `json:"-"`
+	Context  string            `json:"-"`
+}
+
+// candidate is a Locate result.
+type candidate struct {
+	Finding   string `json:"finding"`
+	Code      string `json:"code"`
+	IndexPath string `json:"index_path"`
+	Note      string `json:"note,omitempty"`
+}
+
+// codeItem is one code of a submit_codes call.
+type codeItem struct {
+	Code       string   `json:"code"`
+	Finding    string   `json:"finding,omitempty"`
+	Evidence   []string `json:"evidence"`
+	Assertion  string   `json:"assertion,omitempty"`
+	IndexPath  string   `json:"index_path,omitempty"`
+	Guidelines []string `json:"guidelines,omitempty"`
+	Rationale  string   `json:"rationale,omitempty"`
+	Confidence *float64 `json:"confidence,omitempty"`
+}
+
+type droppedItem struct {
+	Code      string `json:"code"`
+	Reason    string `json:"reason"`
+	Guideline string `json:"guideline,omitempty"`
+}
+
+type queryItem struct {
+	About    string `json:"about"`
+	Question string `json:"question"`
+	Partial  string `json:"partial,omitempty"`
+}
+
+type codeSubmission struct {
+	Codes   []codeItem    `json:"codes"`
+	Dropped []droppedItem `json:"dropped,omitempty"`
+	Queries []queryItem   `json:"queries,omitempty"`
+}
+
+// acceptedCode is a submitted code that passed validation.
+type acceptedCode struct {
+	item     codeItem
+	v        codesys.Validation
+	sys      codesys.System
+	evidence []coding.Evidence
+}
+
+type codesResult struct {
+	codes   []acceptedCode
+	dropped []droppedItem
+	queries []queryItem
+}
+
+func submitTools() []tool {
+	quotes := arr("verbatim quotes from the note", str(""))
+	return []tool{
+		{ToolSpec{"submit_findings", "Submit the findings of the note (ends the stage).",
+			obj([]string{"findings"}, map[string]any{"findings": arr("every codable finding", obj([]string{"id", "description", "kind", "quotes", "assertion", "relevant"}, map[string]any{
+				"id":          str("F1, F2, ..."),
+				"description": str("the finding in coding terms, with the details that matter for the code (site, laterality, type, acuity, cause)"),
+				"kind":        strEnum("", "condition", "procedure", "status", "history", "external_cause"),
+				"quotes":      quotes,
+				"assertion":   strEnum("", "affirmed", "negated", "possible", "historical", "family", "hypothetical"),
+				"relevant":    map[string]any{"type": "boolean", "description": "codable for this encounter"},
+				"integral":    map[string]any{"type": "boolean", "description": "a sign or symptom explained by a diagnosis in the note"},
+			}))})}, submitFindings},
+		{ToolSpec{"submit_candidates", "Submit candidate codes per finding with the index path used (ends the stage).",
+			obj([]string{"candidates"}, map[string]any{"candidates": arr("candidates", obj([]string{"finding", "code", "index_path"}, map[string]any{
+				"finding":    str("finding id"),
+				"code":       str("code as the index gives it, possibly incomplete (ending in -)"),
+				"index_path": str("e.g. 'Diabetes > type 2 > with > hyperglycemia' or 'Neoplasm table > lung > malignant primary'"),
+				"note":       str("what remains to decide"),
+			}))})}, submitCandidates},
+		{ToolSpec{"submit_codes", "Submit the codes, in reporting order, each with evidence quotes (ends the stage). Codes are validated; rejected ones come back with the reason.",
+			obj([]string{"codes"}, map[string]any{
+				"codes": arr("codes to report", obj([]string{"code", "evidence"}, map[string]any{
+					"code":       str("complete code, e.g. E11.65, S72.001A, 0DTJ4ZZ"),
+					"finding":    str("finding id"),
+					"evidence":   quotes,
+					"assertion":  str("affirmed, possible, historical..."),
+					"index_path": str("index path that led to the code"),
+					"guidelines": arr("guideline sections applied, e.g. I.C.9.a.2", str("")),
+					"rationale":  str("one sentence"),
+					"confidence": map[string]any{"type": "number", "minimum": 0, "maximum": 1},
+				})),
+				"dropped": arr("codes considered and removed", obj([]string{"code", "reason"}, map[string]any{
+					"code": str(""), "reason": str(""), "guideline": str("section cited"),
+				})),
+				"queries": arr("questions for the clinician where documentation is too vague", obj([]string{"about", "question"}, map[string]any{
+					"about": str(""), "question": str(""), "partial": str("partial code"),
+				})),
+			})}, submitCodes},
+	}
+}
+
+func submitFindings(_ context.Context, s *session, raw json.RawMessage) (string, error) {
+	var a struct {
+		Findings []finding `json:"findings"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return "", fmt.Errorf("arguments do not match the schema: %v", err)
+	}
+	var bad []string
+	var ok []finding
+	for _, f := range a.Findings {
+		var unfound []string
+		for _, q := range f.Quotes {
+			ev, err := s.align(q)
+			if err != nil {
+				unfound = append(unfound, q)
+				continue
+			}
+			f.Evidence = append(f.Evidence, ev)
+		}
+		if len(unfound) > 0 {
+			bad = append(bad, fmt.Sprintf("%s: quote(s) not found in the note: %q", f.ID, unfound))
+			s.problem("analyze: %s: quote(s) not in the note: %q", f.ID, unfound)
+		}
+		if len(f.Evidence) == 0 {
+			continue
+		}
+		f.Context = s.assertion(noteSpan(f.Evidence[0]))
+		ok = append(ok, f)
+	}
+	if len(bad) > 0 && s.repairs < s.a.cfg.MaxRepairs {
+		s.repairs++
+		return "", fmt.Errorf("rejected, fix and call submit_findings again with every finding: %s", strings.Join(bad, "; "))
+	}
+	s.findings = ok
+	s.accepted = ok
+	return fmt.Sprintf(`{"accepted":%d}`, len(ok)), nil
+}
+
+func submitCandidates(_ context.Context, s *session, raw json.RawMessage) (string, error) {
+	var a struct {
+		Candidates []candidate `json:"candidates"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return "", fmt.Errorf("arguments do not match the schema: %v", err)
+	}
+	s.candidates = a.Candidates
+	s.accepted = a.Candidates
+	return fmt.Sprintf(`{"accepted":%d}`, len(a.Candidates)), nil
+}
+
+func submitCodes(_ context.Context, s *session, raw json.RawMessage) (string, error) {
+	var a codeSubmission
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return "", fmt.Errorf("arguments do not match the schema: %v", err)
+	}
+	var out codesResult
+	var bad []string
+	seen := map[string]bool{}
+	for _, it := range a.Codes {
+		sys := s.a.systemOf(it.Code)
+		reject := func(reason string) {
+			bad = append(bad, fmt.Sprintf("%s: %s", it.Code, reason))
+			s.rejected[strings.ToUpper(strings.TrimSpace(it.Code))] = reason
+			s.problem("%s: rejected %s: %s", s.stage.name, it.Code, reason)
+		}
+		if !slices.Contains(s.systems, sys) {
+			reject(fmt.Sprintf("%s codes are not requested or no release is installed", sys.Title()))
+			continue
+		}
+		v, err := s.a.validator(sys).Validate(it.Code)
+		if err != nil {
+			reject(err.Error())
+			continue
+		}
+		switch v.Status {
+		case codesys.Invalid:
+			reject(fmt.Sprintf("not a code of %s: %s", s.a.validator(sys).ID(), v.Reason))
+			continue
+		case codesys.Header:
+			reject("not billable: " + v.Reason + "; choose a complete code (lookup_code lists the children and 7th characters)")
+			continue
+		}
+		var evs []coding.Evidence
+		var unfound []string
+		for _, q := range it.Evidence {
+			ev, err := s.align(q)
+			if err != nil {
+				unfound = append(unfound, q)
+				continue
+			}
+			if !slices.ContainsFunc(evs, func(e coding.Evidence) bool { return e.Start == ev.Start && e.End == ev.End }) {
+				evs = append(evs, ev)
+			}
+		}
+		if len(unfound) > 0 {
+			s.problem("%s: %s: quote(s) not in the note: %q", s.stage.name, v.Code, unfound)
+		}
+		if len(evs) == 0 {
+			reject(fmt.Sprintf("no evidence quote was found in the note (%q); quote the note verbatim", unfound))
+			continue
+		}
+		if len(unfound) > 0 {
+			bad = append(bad, fmt.Sprintf("%s: quote(s) not found in the note and removed: %q", v.Code, unfound))
+		}
+		if seen[v.Code] {
+			continue
+		}
+		seen[v.Code] = true
+		out.codes = append(out.codes, acceptedCode{item: it, v: v, sys: sys, evidence: evs})
+	}
+	out.dropped, out.queries = a.Dropped, a.Queries
+	if len(bad) > 0 && s.repairs < s.a.cfg.MaxRepairs {
+		s.repairs++
+		return "", fmt.Errorf("%d problem(s), fix them and call submit_codes again with the complete list: %s", len(bad), strings.Join(bad, "; "))
+	}
+	s.accepted = out
+	return fmt.Sprintf(`{"accepted":%d,"rejected":%d}`, len(out.codes), len(a.Codes)-len(out.codes)), nil
+}
+
+// run runs the stages in order. A stage that ends without a submission
+// (budget, refusal, failed calls) ends the run with what the earlier
+// stages produced.
+func (s *session) run(ctx context.Context) (*codesResult, error) {
+	var assigned, verified *codesResult
+	var hybrid string
+	if s.a.cfg.Hybrid {
+		r, err := s.a.offline.Code(ctx, s.req)
+		if err != nil {
+			s.problem("hybrid: offline coder failed: %v", err)
+		} else {
+			var b strings.Builder
+			for _, c := range r.Codes {
+				q := ""
+				if len(c.Evidence) > 0 {
+					q = c.Evidence[0].Text
+				}
+				fmt.Fprintf(&b, "- %s %s (evidence: %q)\n", c.Code, c.Title, q)
+			}
+			hybrid = b.String()
+		}
+	}
+	for i := range stages {
+		st := &stages[i]
+		input := s.stageInput(st, hybrid, assigned)
+		out, err := s.runStage(ctx, st, input)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			break
+		}
+		switch st.name {
+		case "assign":
+			r := out.(codesResult)
+			assigned = &r
+		case "verify":
+			r := out.(codesResult)
+			verified = &r
+		}
+	}
+	if verified != nil {
+		return verified, nil
+	}
+	if assigned != nil {
+		s.problem("verify stage did not complete: the codes are the assign stage's, unverified")
+		return assigned, nil
+	}
+	return &codesResult{}, nil
+}
+
+func (s *session) stageInput(st *stageDef, hybrid string, assigned *codesResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Setting: %s. Systems to code: %s.\n", s.req.Setting, systemNames(s.systems))
+	if s.a.guidelines == nil && st.name == "verify" {
+		b.WriteString("(No guidelines are installed; search_guidelines will say so.)\n")
+	}
+	switch st.name {
+	case "analyze":
+		b.WriteString("Note:\n<note>\n")
+		b.WriteString(s.req.Text)
+		b.WriteString("\n</note>\n")
+		return b.String()
+	}
+	b.WriteString("Findings (assertion given by the analysis; 'context' is the rule-based hint):\n")
+	for _, f := range s.findings {
+		fmt.Fprintf(&b, "- %s [%s] %s; assertion %s", f.ID, f.Kind, f.Description, f.Assertion)
+		if f.Context != "" && f.Context != f.Assertion {
+			fmt.Fprintf(&b, " (context: %s)", f.Context)
+		}
+		if !f.Relevant {
+			b.WriteString("; not relevant")
+		}
+		if f.Integral {
+			b.WriteString("; integral to another diagnosis")
+		}
+		fmt.Fprintf(&b, "; quotes %q\n", evidenceTexts(f.Evidence))
+	}
+	switch st.name {
+	case "locate":
+		if hybrid != "" {
+			b.WriteString("Codes proposed by the offline coder (a starting point: check each in the index and tabular, they can be wrong or incomplete):\n")
+			b.WriteString(hybrid)
+		}
+	case "assign":
+		b.WriteString("Candidates:\n")
+		for _, c := range s.candidates {
+			fmt.Fprintf(&b, "- %s: %s via %s", c.Finding, c.Code, c.IndexPath)
+			if c.Note != "" {
+				fmt.Fprintf(&b, " (%s)", c.Note)
+			}
+			b.WriteString("\n")
+		}
+	case "verify":
+		b.WriteString("Assigned codes:\n")
+		if assigned != nil {
+			for _, c := range assigned.codes {
+				fmt.Fprintf(&b, "- %s %s (finding %s; evidence %q)\n", c.v.Code, c.v.Title, c.item.Finding, evidenceTexts(c.evidence))
+			}
+		}
+		b.WriteString("Note:\n<note>\n")
+		b.WriteString(s.req.Text)
+		b.WriteString("\n</note>\n")
+	}
+	return b.String()
+}
+
+func systemNames(ss []codesys.System) string {
+	var n []string
+	for _, s := range ss {
+		n = append(n, s.Title())
+	}
+	return strings.Join(n, ", ")
+}
+
+func evidenceTexts(es []coding.Evidence) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Text)
+	}
+	return out
+}
+
+// runStage runs one stage's conversation until its submit tool accepts a
+// submission. It returns nil when the stage ends without one; the error
+// is only for a cancelled context.
+func (s *session) runStage(ctx context.Context, st *stageDef, input string) (any, error) {
+	s.stage, s.repairs, s.accepted = st, 0, nil
+	rec := StageRecord{Stage: st.name, Input: input}
+	defer func() { s.stages = append(s.stages, rec) }()
+	var specs []ToolSpec
+	for _, n := range st.tools {
+		specs = append(specs, s.a.tools[n].spec)
+	}
+	msgs := []Message{{Role: "user", Text: input}}
+	nudges, refusals := 0, 0
+	cfg := s.a.cfg
+	for turn := 0; ; turn++ {
+		if turn >= cfg.MaxTurns {
+			rec.Outcome = fmt.Sprintf("no submission within %d turns", cfg.MaxTurns)
+			s.problem("%s: %s", st.name, rec.Outcome)
+			rec.Messages = msgs
+			return nil, nil
+		}
+		if used := s.usage.Input + s.usage.Cached + s.usage.Output; used >= cfg.MaxTokens {
+			rec.Outcome = fmt.Sprintf("token budget exhausted (%d of %d)", used, cfg.MaxTokens)
+			s.problem("%s: %s", st.name, rec.Outcome)
+			rec.Messages = msgs
+			return nil, nil
+		}
+		req := &chatRequest{Model: cfg.Model, System: st.prompt + "\n[prompt " + PromptVersion + "]", Messages: msgs, Tools: specs, MaxTokens: cfg.MaxOutputTokens, Temperature: cfg.Temperature}
+		cr := CallRecord{Stage: st.name, Turn: turn}
+		resp, err := s.a.caller.call(ctx, req, &cr)
+		s.calls = append(s.calls, cr)
+		s.turns++
+		if !cr.Cached {
+			s.usage.add(cr.Usage)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			rec.Outcome = "model call failed: " + errorText(err)
+			s.problem("%s: %s", st.name, rec.Outcome)
+			rec.Messages = msgs
+			return nil, nil
+		}
+		msgs = append(msgs, Message{Role: "assistant", Text: resp.Text, Calls: resp.Calls})
+		if resp.Stop == stopRefusal || (len(resp.Calls) == 0 && isRefusalText(resp.Text)) {
+			refusals++
+			s.problem("%s: the model refused: %s", st.name, clip(firstNonEmpty(resp.Refusal, resp.Text, "(no text)"), 200))
+			if refusals > 1 {
+				rec.Outcome = "refused"
+				rec.Messages = msgs
+				return nil, nil
+			}
+			msgs = append(msgs, Message{Role: "user", Text: "This is routine medical coding of a clinical note for billing and statistics, the work a certified coder does. Please continue with the task and call " + st.submit + "."})
+			continue
+		}
+		if len(resp.Calls) == 0 {
+			nudges++
+			if nudges > 2 {
+				rec.Outcome = "the model answered without calling " + st.submit
+				s.problem("%s: %s", st.name, rec.Outcome)
+				rec.Messages = msgs
+				return nil, nil
+			}
+			text := "Plain text is not read. Call " + st.submit + " with your answer."
+			if resp.Stop == stopLength {
+				s.problem("%s: answer cut off at the output token limit", st.name)
+				text = "Your answer was cut off by the output limit. Be brief and call " + st.submit + " with your answer."
+			}
+			msgs = append(msgs, Message{Role: "user", Text: text})
+			continue
+		}
+		for _, call := range resp.Calls {
+			out, isErr := s.runTool(ctx, st, call, resp.Stop == stopLength)
+			msgs = append(msgs, Message{Role: "tool", CallID: call.ID, Name: call.Name, Text: out, IsError: isErr})
+		}
+		if s.accepted != nil {
+			rec.Outcome = "submitted"
+			rec.Messages = msgs
+			return s.accepted, nil
+		}
+	}
+}
+
+// runTool runs one tool call and returns the text for the model and
+// whether it reports an error.
+func (s *session) runTool(ctx context.Context, st *stageDef, call ToolCall, truncated bool) (string, bool) {
+	isSubmit := call.Name == st.submit
+	if !isSubmit {
+		if s.toolCalls >= s.a.cfg.MaxToolCalls {
+			s.problem("%s: tool call budget (%d) exhausted", st.name, s.a.cfg.MaxToolCalls)
+			return "Tool call budget exhausted. Call " + st.submit + " now with what you have.", true
+		}
+		s.toolCalls++
+	}
+	t, known := s.a.tools[call.Name]
+	if !known || !slices.Contains(st.tools, call.Name) {
+		s.problem("%s: unknown tool %q", st.name, call.Name)
+		return fmt.Sprintf("Unknown tool %q. Available: %s.", call.Name, strings.Join(st.tools, ", ")), true
+	}
+	args := strings.TrimSpace(call.Args)
+	if args == "" {
+		args = "{}"
+	}
+	if !validJSONObject(args) {
+		why := "are not a valid JSON object"
+		if truncated {
+			why = "were cut off by the output limit; send less at once"
+		}
+		s.problem("%s: malformed arguments for %s: %s", st.name, call.Name, clip(call.Args, 120))
+		return fmt.Sprintf("The arguments of %s %s. Call it again with a JSON object matching its schema.", call.Name, why), true
+	}
+	out, err := t.run(ctx, s, json.RawMessage(args))
+	if err != nil {
+		if !isSubmit {
+			s.problem("%s: %s failed: %v", st.name, call.Name, err)
+		}
+		return err.Error(), true
+	}
+	return out, false
+}
+
+// finish fills res from the final codes, the trail and the accounting.
+func (s *session) finish(res *coding.Result, final *codesResult) {
+	cands := map[string]candidate{}
+	for _, c := range s.candidates {
+		cands[strings.ToUpper(strings.TrimSuffix(c.Code, "-"))] = c
+	}
+	findings := map[string]finding{}
+	for _, f := range s.findings {
+		findings[f.ID] = f
+	}
+	kept := map[string]bool{}
+	for _, c := range final.codes {
+		kept[c.v.Code] = true
+		kind := coding.Diagnosis
+		if c.sys == codesys.ICD10PCS {
+			kind = coding.Procedure
+		}
+		out := coding.Code{Code: c.v.Code, System: c.sys, Kind: kind, Title: c.v.Title, Evidence: c.evidence, Confidence: 0.8}
+		if c.item.Confidence != nil {
+			out.Confidence = math.Max(0, math.Min(1, *c.item.Confidence))
+		}
+		f, hasF := findings[c.item.Finding]
+		out.Assertion = c.item.Assertion
+		if out.Assertion == "" && hasF {
+			out.Assertion = f.Assertion
+		}
+		if out.Assertion == "" {
+			out.Assertion = s.assertion(noteSpan(c.evidence[0]))
+		}
+		out.Trail = append(out.Trail, coding.Step{Kind: coding.StepMention, Detail: fmt.Sprintf("%q", c.evidence[0].Text), Ref: c.item.Finding})
+		path := c.item.IndexPath
+		if path == "" {
+			for k, cd := range cands {
+				if strings.HasPrefix(c.v.Code, k) && (cd.Finding == c.item.Finding || c.item.Finding == "") {
+					path = cd.IndexPath
+					break
+				}
+			}
+		}
+		if path != "" {
+			out.Trail = append(out.Trail, coding.Step{Kind: coding.StepIndex, Detail: path})
+		}
+		out.Trail = append(out.Trail, coding.Step{Kind: coding.StepTabular, Detail: c.v.Code + " " + c.v.Title, Ref: c.v.Code})
+		for _, g := range c.item.Guidelines {
+			step := coding.Step{Kind: coding.StepGuideline, Detail: "guideline " + g, Ref: g}
+			if s.a.guidelines != nil {
+				if sec := s.a.guidelines.Section(g); sec != nil {
+					step.Detail = g + " " + sec.Title
+				}
+			}
+			out.Trail = append(out.Trail, step)
+		}
+		if c.item.Rationale != "" {
+			out.Trail = append(out.Trail, coding.Step{Kind: coding.StepVerify, Detail: c.item.Rationale})
+		}
+		res.Codes = append(res.Codes, out)
+	}
+	for _, d := range final.dropped {
+		dc := coding.Code{Code: d.Code, System: s.a.systemOf(d.Code), Reason: d.Reason}
+		if d.Guideline != "" {
+			dc.Trail = []coding.Step{{Kind: coding.StepGuideline, Detail: "guideline " + d.Guideline, Ref: d.Guideline}}
+		}
+		if kept[strings.ToUpper(d.Code)] {
+			continue
+		}
+		res.Dropped = append(res.Dropped, dc)
+	}
+	for code, reason := range s.rejected {
+		if kept[code] || slices.ContainsFunc(res.Dropped, func(c coding.Code) bool { return strings.EqualFold(c.Code, code) }) {
+			continue
+		}
+		res.Dropped = append(res.Dropped, coding.Code{Code: code, System: s.a.systemOf(code), Reason: "rejected by validation: " + reason})
+	}
+	slices.SortFunc(res.Dropped, func(a, b coding.Code) int { return strings.Compare(a.Code, b.Code) })
+	for _, q := range final.queries {
+		res.Queries = append(res.Queries, coding.Query{About: q.About, Question: q.Question, Partial: q.Partial})
+	}
+	res.Warnings = append(res.Warnings, s.problems...)
+	res.Usage = coding.Usage{Calls: s.turns, InputTokens: s.usage.Input, CachedTokens: s.usage.Cached, OutputTokens: s.usage.Output}
+	if c, ok := s.a.cfg.Prices.cost(s.a.cfg.Model, s.usage); ok {
+		res.Usage.Cost = c
+	}
+	tr := Transcript{Provider: s.a.cfg.Provider, Model: s.a.cfg.Model, PromptVersion: PromptVersion, Hybrid: s.a.cfg.Hybrid,
+		Stages: s.stages, Calls: s.calls, ToolCalls: s.toolCalls, Problems: s.problems}
+	b, err := json.Marshal(tr)
+	if err != nil {
+		res.Warnings = append(res.Warnings, "transcript: "+err.Error())
+		return
+	}
+	res.Transcript = b
+}
+
+// ReadTranscript decodes the transcript of a result the agent produced.
+func ReadTranscript(res *coding.Result) (*Transcript, error) {
+	if len(res.Transcript) == 0 {
+		return nil, errors.New("result has no transcript")
+	}
+	var t Transcript
+	if err := json.Unmarshal(res.Transcript, &t); err != nil {
+		return nil, fmt.Errorf("read transcript: %w", err)
+	}
+	return &t, nil
+}

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/medcode-dev/medcode/internal/guidelines"
+)
+
+func newGuidelinesCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "guidelines",
+		Short: "Install and search the ICD-10-CM Official Guidelines for Coding and Reporting",
+		Long: `The Official Guidelines are published by CMS and CDC each fiscal year as a
+PDF. "medcode guidelines import" reads the PDF (or a text rendering of it,
+e.g. from "pdftotext -layout") into numbered sections (I.C.9.a.2 ...) and
+installs them in the data directory as guidelines/<year>.json, where the LLM
+reasoner's search_guidelines tool finds them.`,
+	}
+	var year string
+	imp := &cobra.Command{
+		Use:     "import PATH",
+		Short:   "Import the guidelines from a PDF or text file",
+		Example: `  medcode guidelines import --year 2026 fy2026-icd-10-cm-coding-guidelines.pdf`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if year == "" {
+				return errors.New("guidelines import: --year is required (the fiscal year, e.g. 2026)")
+			}
+			d, err := guidelines.Import(args[0], year)
+			if err != nil {
+				return err
+			}
+			if err := guidelines.Install(a.dataDir, d); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "installed the FY%s guidelines: %d sections\n", d.Year, len(d.Sections))
+			return nil
+		},
+	}
+	imp.Flags().StringVar(&year, "year", "", "fiscal year of the guidelines, e.g. 2026")
+	var limit int
+	var gyear string
+	search := &cobra.Command{
+		Use:   "search QUERY | show SECTION",
+		Short: "Search the installed guidelines, or show a section by its number",
+		Example: `  medcode guidelines search "hypertension chronic kidney disease"
+  medcode guidelines search I.C.9.a.2`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := guidelines.Load(a.dataDir, gyear)
+			if err != nil {
+				return err
+			}
+			if len(args) == 1 {
+				if s := d.Section(args[0]); s != nil {
+					fmt.Fprintf(a.stdout, "%s %s\n\n%s\n", s.ID, s.Title, s.Text)
+					return nil
+				}
+			}
+			q := ""
+			for i, w := range args {
+				if i > 0 {
+					q += " "
+				}
+				q += w
+			}
+			for _, h := range d.Search(q, limit) {
+				fmt.Fprintf(a.stdout, "%-22s %s\n", h.ID, h.Title)
+			}
+			return nil
+		},
+	}
+	search.Flags().IntVar(&limit, "limit", 10, "sections to list")
+	search.Flags().StringVar(&gyear, "year", "", "fiscal year (default: newest installed)")
+	cmd.AddCommand(imp, search)
+	return cmd
+}
