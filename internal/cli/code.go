@@ -136,6 +136,16 @@ func (a *app) offlineCoder(ctx context.Context, version string) (*coder.Coder, e
 			return nil, err
 		}
 	}
+	if infos, err := catalog.List(a.dataDir); err == nil {
+		for _, in := range infos { // newest first
+			if in.System == codesys.ICD10PCS && slices.Contains(in.Parts, codesys.PartPCSTables) {
+				if ref.PCS, err = catalog.OpenInfo(ctx, in); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+	}
 	c, err := coder.New(ref, coder.Options{})
 	if err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medcode-dev/medcode/internal/coder/pcs"
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/note"
@@ -58,14 +59,15 @@ type Reference struct {
 }
 
 // ProcedureCoder codes the procedures of a parsed note; the ICD-10-PCS
-// coder implements it.
+// coder (internal/coder/pcs) implements it.
 type ProcedureCoder interface {
-	Code(ctx context.Context, n *note.Note, an *assert.Analysis) ([]coding.Code, []coding.Query)
+	Code(ctx context.Context, n *note.Note, an *assert.Analysis) (*pcs.Result, error)
 }
 
 // Options configure a Coder.
 type Options struct {
-	// Procedures, if set, codes procedures in ICD-10-PCS.
+	// Procedures, if set, codes procedures in ICD-10-PCS; when nil and
+	// Reference.PCS has the tables, the built-in ICD-10-PCS coder is used.
 	Procedures ProcedureCoder
 }
 
@@ -102,7 +104,14 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	if tables != nil && tables != ref.CM {
 		c.releases = append(c.releases, tables.ID())
 	}
-	if ref.PCS != nil && opts.Procedures != nil {
+	if c.proc == nil && ref.PCS != nil && ref.PCS.PCS != nil {
+		p, err := pcs.New(ref.PCS, pcs.Options{})
+		if err != nil {
+			return nil, err
+		}
+		c.proc = p
+	}
+	if ref.PCS != nil && c.proc != nil {
 		c.releases = append(c.releases, ref.PCS.ID())
 	}
 	equiv, err := parseEquivalences(wordsTSV)
@@ -251,9 +260,13 @@ func (c *Coder) Code(ctx context.Context, req coding.Request) (*coding.Result, e
 		res.Dropped = append(res.Dropped, dropped...)
 	}
 	if c.proc != nil && wants(req.Systems, codesys.ICD10PCS) {
-		pc, pq := c.proc.Code(ctx, n, an)
-		res.Codes = append(res.Codes, pc...)
-		res.Queries = append(res.Queries, pq...)
+		pr, err := c.proc.Code(ctx, n, an)
+		if err != nil {
+			return nil, fmt.Errorf("offline coder: note %s: procedures: %w", cmp.Or(req.ID, "(unnamed)"), err)
+		}
+		res.Codes = append(res.Codes, pr.Codes...)
+		res.Dropped = append(res.Dropped, pr.Dropped...)
+		res.Queries = append(res.Queries, pr.Queries...)
 	}
 	res.Usage.Duration = time.Since(start)
 	return res, nil

@@ -12,10 +12,13 @@ import (
 
 // The reference set the tests code with: the FY2021 Tabular List (the
 // release the issue scores CodiEsp against) and the FY2025 Table of
-// Neoplasms; the Alphabetic Index is not available offline.
+// Neoplasms, and the FY2025 ICD-10-PCS tables and index; the ICD-10-CM
+// Alphabetic Index is not available offline.
 const (
 	testTabular  = "icd10cm/fy2021-jan2021/icd10cm_tabular_2021.xml.gz"
 	testNeoplasm = "icd10cm/fy2025-apr2025/icd-10-cm-neoplasm-2025.xml.gz"
+	testPCS      = "icd10pcs/fy2025/icd10pcs_tables_2025.xml.gz"
+	testPCSIndex = "icd10pcs/fy2025/icd10pcs_index_2025.xml.gz"
 )
 
 func readGz[T any](tb testing.TB, rel string, read func(*gzip.Reader, string) (T, error)) T {
@@ -45,7 +48,7 @@ var (
 // realCoder builds the coder over the shared data once per test binary.
 func realCoder(tb testing.TB) *Coder {
 	tb.Helper()
-	for _, p := range []string{testTabular, testNeoplasm} {
+	for _, p := range []string{testTabular, testNeoplasm, testPCS, testPCSIndex} {
 		shareddata.Path(tb, p)
 	}
 	testOnce.Do(func() {
@@ -57,7 +60,15 @@ func realCoder(tb testing.TB) *Coder {
 			Neoplasm: readGz(tb, testNeoplasm, func(r *gzip.Reader, name string) (*codesys.Index, error) {
 				return codesys.ReadIndex(r, name)
 			})}
-		testRef = Reference{CM: cm, Tables: tables}
+		pcsRel := &codesys.Release{System: codesys.ICD10PCS, Version: "2025",
+			PCS: readGz(tb, testPCS, func(r *gzip.Reader, name string) (*codesys.PCSTables, error) {
+				return codesys.ReadPCSTables(r, name)
+			}),
+			PCSIndex: readGz(tb, testPCSIndex, func(r *gzip.Reader, name string) (*codesys.Index, error) {
+				return codesys.ReadIndex(r, name)
+			})}
+		pcsRel.Prepare()
+		testRef = Reference{CM: cm, Tables: tables, PCS: pcsRel}
 		c, err := New(testRef, Options{})
 		if err != nil {
 			tb.Fatalf("build coder: %v", err)
