@@ -91,6 +91,16 @@ Tune only on train and dev splits; the split scored is printed.`,
 			}
 			var coder eval.Coder
 			switch coderName {
+			case "offline":
+				c, err := a.offlineCoder(ctx, rel.Version)
+				if err != nil {
+					return err
+				}
+				st := coding.Inpatient
+				if strings.EqualFold(setting, "Profee") {
+					st = coding.Outpatient
+				}
+				coder = eval.FromReasoner(c, st, nil)
 			case "baseline":
 				coder = baseline.New(baseline.TabularTerms(rel.Tabular))
 			case "llm":
@@ -101,7 +111,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 				coder = eval.FromReasoner(ag, coding.Inpatient, sys)
 				coderName = "llm:" + ag.Config().Provider + ":" + ag.Config().Model + ":" + agent.PromptVersion
 			default:
-				return fmt.Errorf("eval: unknown coder %q (available: baseline, llm)", coderName)
+				return fmt.Errorf("eval: unknown coder %q (available: offline, baseline, llm)", coderName)
 			}
 			if split == "test" {
 				fmt.Fprintln(a.stderr, "note: scoring the test split; never tune on it")
@@ -131,8 +141,8 @@ Tune only on train and dev splits; the split scored is printed.`,
 	cmd.Flags().StringVar(&notes, "notes", "", "mdace: MIMIC-III NOTEEVENTS.csv or .csv.gz")
 	cmd.Flags().StringVar(&setting, "setting", "Inpatient", "mdace: Inpatient or Profee")
 	cmd.Flags().StringSliceVar(&categories, "note-category", nil, "mdace: only notes of these categories (e.g. \"Discharge summary\")")
-	cmd.Flags().StringVar(&coderName, "coder", "baseline", "coder to evaluate: baseline or llm")
-	cmd.Flags().StringVar(&coderName, "reasoner", "baseline", "same as --coder")
+	cmd.Flags().StringVar(&coderName, "coder", "offline", "coder to evaluate: offline (the default reasoner), baseline or llm")
+	cmd.Flags().StringVar(&coderName, "reasoner", "offline", "same as --coder")
 	llmFlags = agent.RegisterFlags(cmd.Flags())
 	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release version (default: newest installed with a Tabular List)")
 	cmd.Flags().StringSliceVar(&systems, "systems", nil, "systems to score (icd10cm, icd10pcs); default: all in the gold")

@@ -93,6 +93,7 @@ $XDG_DATA_HOME/medcode, else ~/.local/share/medcode.`,
 		newSearchCmd(a),
 		newGuidelinesCmd(a),
 		newEvalCmd(a),
+		newCodeCmd(a),
 		newServeCmd(a),
 		newTokenCmd(a),
 	)

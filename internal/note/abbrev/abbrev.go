@@ -187,3 +187,7 @@ func standsAlone(src string, start, end int) bool {
 	}
 	return true
 }
+
+// Entries returns the table's entries in table order. The entries are
+// shared: callers must not modify them.
+func (t *Table) Entries() []*Entry { return slices.Clone(t.entries) }

@@ -1,0 +1,331 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/medcode-dev/medcode/internal/catalog"
+	"github.com/medcode-dev/medcode/internal/coder"
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
+)
+
+func newCodeCmd(a *app) *cobra.Command {
+	var (
+		format, version, setting string
+		explain                  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "code FILE|DIR|- ...",
+		Short: "Code clinical notes into ICD-10-CM with the offline coder, with evidence for every code",
+		Long: `Code reads clinical notes and prints their ICD-10-CM codes, each with the
+spans of the note that support it, its assertion and confidence. --explain
+adds the trail: the mention, the table or index path, the Tabular List steps
+and the guideline rules applied, and the codes considered and dropped.
+
+One note (a file, or - for standard input) prints text, JSON or a FHIR R4
+Bundle. Several files or a folder (its .txt files, recursively) are coded
+on all cores and printed as JSON Lines, one result per note; a note that
+cannot be read is reported on standard error and the others are coded.
+
+The Tabular List is that of the installed ICD-10-CM release named by
+--release (default: the newest with a Tabular List); the Table of
+Neoplasms and the Alphabetic Index, if that release lacks them, come from
+the newest installed release that has them.`,
+		Example: `  medcode code discharge.txt
+  medcode code --explain --setting outpatient visit.txt
+  medcode code --format fhir note.txt
+  cat note.txt | medcode code -
+  medcode code notes/ > codes.jsonl`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := coding.ParseSetting(setting)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains([]string{"text", "json", "fhir"}, format) {
+				return fmt.Errorf("unknown format %q (want text, json or fhir)", format)
+			}
+			files, batch, err := noteFiles(args)
+			if err != nil {
+				return err
+			}
+			c, err := a.offlineCoder(ctx, version)
+			if err != nil {
+				return err
+			}
+			if !batch {
+				return a.codeOne(ctx, c, args[0], files[0], st, format, explain)
+			}
+			return a.codeBatch(ctx, c, files, st)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format for one note: text, json or fhir (many notes: JSON Lines)")
+	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release whose Tabular List to code with, e.g. 2021 (default: newest with a Tabular List)")
+	cmd.Flags().StringVar(&setting, "setting", "inpatient", "encounter setting, which decides uncertain diagnoses: inpatient or outpatient")
+	cmd.Flags().BoolVar(&explain, "explain", false, "show the full trail of every code, and the codes dropped")
+	return cmd
+}
+
+// noteFiles expands the arguments into note files: a folder stands for its
+// .txt files. batch is set when there is more than one note or a folder.
+func noteFiles(args []string) (files []string, batch bool, err error) {
+	for _, p := range args {
+		if p == "-" {
+			files = append(files, p)
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, false, err
+		}
+		if !fi.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		batch = true
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".txt") {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, false, fmt.Errorf("list notes in %s: %w", p, err)
+		}
+	}
+	if len(files) == 0 {
+		return nil, false, fmt.Errorf("no notes: %s has no .txt files", strings.Join(args, ", "))
+	}
+	if slices.Contains(files, "-") && len(files) > 1 {
+		return nil, false, errors.New("standard input (-) must be the only note")
+	}
+	return files, batch || len(files) > 1, nil
+}
+
+// offlineCoder opens the releases the coder reads and builds it.
+func (a *app) offlineCoder(ctx context.Context, version string) (*coder.Coder, error) {
+	cm, err := a.openRelease(ctx, codesys.ICD10CM, version, codesys.PartTabular)
+	if err != nil {
+		return nil, err
+	}
+	if cm.Tabular == nil {
+		return nil, fmt.Errorf("ICD-10-CM %s has no Tabular List: install one with \"medcode import --system icd10cm\"", cm.Version)
+	}
+	ref := coder.Reference{CM: cm}
+	if cm.Neoplasm == nil || cm.Index == nil {
+		ref.Tables, err = a.tablesRelease(ctx, cm)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if infos, err := catalog.List(a.dataDir); err == nil {
+		for _, in := range infos { // newest first
+			if in.System == codesys.ICD10PCS && slices.Contains(in.Parts, codesys.PartPCSTables) {
+				if ref.PCS, err = catalog.OpenInfo(ctx, in); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+	}
+	c, err := coder.New(ref, coder.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// tablesRelease returns the newest installed ICD-10-CM release, other than
+// cm, with the Alphabetic Index or the Table of Neoplasms, or nil.
+func (a *app) tablesRelease(ctx context.Context, cm *codesys.Release) (*codesys.Release, error) {
+	infos, err := catalog.List(a.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range infos {
+		if in.System != codesys.ICD10CM || in.Version == cm.Version {
+			continue
+		}
+		if slices.Contains(in.Parts, codesys.PartIndex) || slices.Contains(in.Parts, codesys.PartNeoplasm) {
+			return catalog.OpenInfo(ctx, in)
+		}
+	}
+	return nil, nil
+}
+
+func readNote(path string) (id, text string, err error) {
+	var b []byte
+	if path == "-" {
+		b, err = io.ReadAll(os.Stdin)
+		id = "stdin"
+	} else {
+		b, err = os.ReadFile(path)
+		id = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read note %s: %w", path, err)
+	}
+	return id, string(b), nil
+}
+
+func (a *app) codeOne(ctx context.Context, c *coder.Coder, arg, path string, st coding.Setting, format string, explain bool) error {
+	id, text, err := readNote(path)
+	if err != nil {
+		return err
+	}
+	res, err := c.Code(ctx, coding.Request{ID: id, Text: text, Setting: st})
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		if !explain {
+			res.Dropped = nil
+		}
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	case "fhir":
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(coding.FHIRBundle(res))
+	}
+	writeText(a.stdout, arg, res, explain)
+	return nil
+}
+
+// writeText prints a result for a reader: each code with its title,
+// confidence, assertion and evidence; with explain, its trail, then the
+// codes dropped and the queries.
+func writeText(w io.Writer, name string, res *coding.Result, explain bool) {
+	fmt.Fprintf(w, "%s: %d codes (%s; %s)\n", name, len(res.Codes), strings.Join(res.Releases, ", "), res.Setting)
+	for _, c := range res.Codes {
+		fmt.Fprintf(w, "%-9s %s  [%s, %.2f]\n", c.Code, c.Title, c.Assertion, c.Confidence)
+		for _, e := range c.Evidence {
+			fmt.Fprintf(w, "          %q @%d-%d", e.Text, e.Start, e.End)
+			if e.Section != "" && e.Section != "none" {
+				fmt.Fprintf(w, " (%s)", e.Section)
+			}
+			fmt.Fprintln(w)
+		}
+		if explain {
+			for _, s := range c.Trail {
+				fmt.Fprintf(w, "          - %s: %s\n", s.Kind, s.Detail)
+			}
+		}
+	}
+	if explain && len(res.Dropped) > 0 {
+		fmt.Fprintf(w, "dropped:\n")
+		for _, c := range res.Dropped {
+			ev := ""
+			if len(c.Evidence) > 0 {
+				ev = fmt.Sprintf(" %q", c.Evidence[0].Text)
+			}
+			fmt.Fprintf(w, "%-9s %s%s: %s\n", c.Code, c.Title, ev, c.Reason)
+		}
+	}
+	for _, q := range res.Queries {
+		fmt.Fprintf(w, "query: %s\n", q.Question)
+	}
+}
+
+// codeBatch codes many notes on all cores and writes one JSON line per
+// note, in the order of files.
+func (a *app) codeBatch(ctx context.Context, c *coder.Coder, files []string, st coding.Setting) error {
+	type out struct {
+		line []byte
+		err  error
+	}
+	results := make([]chan out, len(files))
+	for i := range results {
+		results[i] = make(chan out, 1)
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range jobs {
+				id, text, err := readNote(files[i])
+				if err != nil {
+					results[i] <- out{err: err}
+					continue
+				}
+				res, err := c.Code(ctx, coding.Request{ID: id, Text: text, Setting: st})
+				if err != nil {
+					results[i] <- out{err: fmt.Errorf("%s: %w", files[i], err)}
+					continue
+				}
+				res.Dropped = nil
+				b, err := json.Marshal(res)
+				results[i] <- out{line: b, err: err}
+			}
+		})
+	}
+	go func() {
+		defer close(jobs)
+		for i := range files {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	progress := isTerminal(a.stderr)
+	start := time.Now()
+	failed := 0
+	for i := range files {
+		var o out
+		select {
+		case o = <-results[i]:
+		case <-ctx.Done():
+			wg.Wait()
+			return ctx.Err()
+		}
+		if o.err != nil {
+			failed++
+			if progress {
+				fmt.Fprint(a.stderr, "\r\033[K")
+			}
+			fmt.Fprintln(a.stderr, "medcode: code:", o.err)
+		} else {
+			a.stdout.Write(append(o.line, '\n'))
+		}
+		if progress {
+			fmt.Fprintf(a.stderr, "\r%s", progressBar(i+1, len(files), time.Since(start)))
+		}
+	}
+	if progress {
+		fmt.Fprintln(a.stderr)
+	}
+	wg.Wait()
+	if failed > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("medcode: code: %d of %d notes failed", failed, len(files))}
+	}
+	return nil
+}
+
+func progressBar(done, total int, elapsed time.Duration) string {
+	const width = 30
+	fill := done * width / total
+	rate := float64(done) / max(elapsed.Seconds(), 1e-3)
+	return fmt.Sprintf("[%s%s] %d/%d notes  %.0f/s", strings.Repeat("=", fill), strings.Repeat(" ", width-fill), done, total, rate)
+}

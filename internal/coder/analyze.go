@@ -1,0 +1,363 @@
+package coder
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/medcode-dev/medcode/internal/note"
+	"github.com/medcode-dev/medcode/internal/note/assert"
+)
+
+// The Analyze stage: find the codable mentions of a note. Each sentence's
+// words (and the words its abbreviations and lay phrases stand for) are
+// matched against the lexicon: an entry matches when all its words occur
+// near each other in the sentence, in any order, not necessarily
+// contiguous ("fracture of the distal left radius").
+
+// unit is one word of a sentence as the matcher sees it: a token of the
+// note, or a word an abbreviation or phrase of the note stands for, placed
+// on the tokens it came from.
+type unit struct {
+	word uint32
+	// first and last are the note token indexes the unit covers.
+	first, last int32
+}
+
+// mention is a lexicon entry matched in a note.
+type mention struct {
+	entry    *entry
+	sentence int
+	// first and last are the note token indexes of the matched words;
+	// tokens lists every matched token (for subsumption).
+	first, last int32
+	tokens      []int32
+	span        note.Span
+	assertion   assert.Assertion
+	// via names the abbreviations and phrases of the note that were read
+	// as other words ("CHF" as "congestive heart failure").
+	via []string
+}
+
+// phrase is a sequence of note words standing for other words: a lay
+// phrase of synonyms.tsv or an abbreviation.
+type phrase struct {
+	words  []uint32 // the phrase's words, in order
+	stands []uint32 // the words it stands for
+	text   string
+}
+
+// maxGap is how many words a match may spread beyond its own length: an
+// entry of n words matches when its words fall within n+maxGap consecutive
+// tokens of a sentence.
+const maxGap = 4
+
+// analyze finds the mentions of n.
+func (c *Coder) analyze(n *note.Note, an *assert.Analysis) []mention {
+	var out []mention
+	var units []unit
+	present := map[uint32][]int32{} // word -> unit indexes
+	for si := range n.Sentences {
+		s := n.Sentences[si]
+		if s.EndToken-s.FirstToken > 400 {
+			// A "sentence" of hundreds of words is a table or a run of
+			// text without punctuation: read it in windows.
+			for lo := s.FirstToken; lo < s.EndToken; lo += 200 {
+				hi := min(lo+300, s.EndToken)
+				out = c.matchRange(n, an, si, lo, hi, units[:0], present, out)
+			}
+			continue
+		}
+		out = c.matchRange(n, an, si, s.FirstToken, s.EndToken, units[:0], present, out)
+	}
+	return out
+}
+
+// matchRange matches tokens [lo, hi) of sentence si.
+func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, units []unit, present map[uint32][]int32, out []mention) []mention {
+	lx := c.lex
+	clear(present)
+	for k := lo; k < hi; k++ {
+		t := &n.Tokens[k]
+		if t.Kind == note.Punct || t.Kind == note.Placeholder || listMarker(n, k, lo, hi) {
+			continue
+		}
+		if t.Norm == "non" && k+2 < hi && n.Tokens[k+1].Norm == "-" {
+			// "non-perforated": the word after "non-" is denied.
+			k += 2
+			continue
+		}
+		if id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false); ok {
+			units = append(units, unit{word: id, first: int32(k), last: int32(k)})
+		}
+	}
+	// Phrases and abbreviations: each stands for more words.
+	var via map[int32]string
+	for k := lo; k < hi; k++ {
+		t := &n.Tokens[k]
+		if t.Kind != note.Word {
+			continue
+		}
+		id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false)
+		if !ok {
+			continue
+		}
+		for _, p := range c.phrases[id] {
+			end, ok := matchPhrase(n, k, hi, p, lx)
+			if !ok {
+				continue
+			}
+			for _, w := range p.stands {
+				units = append(units, unit{word: w, first: int32(k), last: int32(end - 1)})
+			}
+			if via == nil {
+				via = map[int32]string{}
+			}
+			via[int32(k)] = n.Text.String()[t.Start:n.Tokens[end-1].End] + " = " + p.text
+		}
+	}
+	if len(units) == 0 {
+		return out
+	}
+	for i, u := range units {
+		present[u.word] = append(present[u.word], int32(i))
+	}
+	start := len(out)
+	seen := map[int32]bool{}
+	for w := range present {
+		for _, ei := range lx.byKey[w] {
+			if seen[ei] {
+				continue
+			}
+			seen[ei] = true
+			e := &lx.entries[ei]
+			if m, ok := c.matchEntry(e, units, present); ok {
+				m.sentence = si
+				out = append(out, m)
+			}
+		}
+	}
+	found := out[start:]
+	found = keepMaximal(found)
+	found = oneCodePerCategory(found)
+	out = out[:start+len(found)]
+	for i := range found {
+		m := &found[i]
+		m.span = n.Text.Span(n.Tokens[m.first].Start, n.Tokens[m.last].End)
+		m.assertion = an.Classify(m.span)
+		for _, k := range m.tokens {
+			if v, ok := via[k]; ok {
+				m.via = append(m.via, v)
+			}
+		}
+		m.via = slices.Compact(m.via)
+	}
+	return out
+}
+
+// listMarker reports whether token k is the number of a list item ("1.",
+// "2)") at the start of a line or sentence, which is no word of the
+// condition ("1. Type 2 diabetes" is not type 1 diabetes).
+func listMarker(n *note.Note, k, lo, hi int) bool {
+	t := &n.Tokens[k]
+	if t.Kind != note.Number || (k != lo && t.Newlines == 0) || k+1 >= hi {
+		return false
+	}
+	next := n.Tokens[k+1].Norm
+	return next == "." || next == ")"
+}
+
+// matchPhrase reports whether phrase p starts at token k, and where it ends.
+func matchPhrase(n *note.Note, k, hi int, p *phrase, lx *lexicon) (int, bool) {
+	j := k
+	for _, w := range p.words {
+		for j < hi && n.Tokens[j].Kind == note.Punct && strings.Contains("-/.", n.Tokens[j].Norm) {
+			j++ // "end-stage" reads as "end stage", "s/p" as "s p"
+		}
+		if j >= hi {
+			return 0, false
+		}
+		id, ok := lx.stemID(stemOf(n.Tokens[j].Norm, n.Tokens[j].Stem), false)
+		if !ok || id != w {
+			return 0, false
+		}
+		j++
+	}
+	return j, true
+}
+
+// matchEntry checks that every word of e is in the sentence, choosing for
+// each the occurrence nearest the entry's key word, and that the words lie
+// close together.
+func (c *Coder) matchEntry(e *entry, units []unit, present map[uint32][]int32) (mention, bool) {
+	for _, w := range e.words {
+		if _, ok := present[w]; !ok {
+			return mention{}, false
+		}
+	}
+	best := mention{first: -1}
+	for _, ku := range present[e.key] {
+		anchor := units[ku]
+		first, last := anchor.first, anchor.last
+		toks := make([]int32, 0, len(e.words)+2)
+		for _, w := range e.words {
+			var pick unit
+			bestDist := int32(1 << 30)
+			for _, ui := range present[w] {
+				u := units[ui]
+				d := dist(u, anchor)
+				if d < bestDist {
+					bestDist, pick = d, u
+				}
+			}
+			first, last = min(first, pick.first), max(last, pick.last)
+			for k := pick.first; k <= pick.last; k++ {
+				toks = append(toks, k)
+			}
+		}
+		if int(last-first+1) > len(e.words)+maxGap {
+			continue
+		}
+		if best.first < 0 || last-first < best.last-best.first {
+			slices.Sort(toks)
+			best = mention{entry: e, first: first, last: last, tokens: slices.Compact(toks)}
+		}
+	}
+	return best, best.first >= 0
+}
+
+func dist(a, b unit) int32 {
+	switch {
+	case a.last < b.first:
+		return b.first - a.last
+	case b.last < a.first:
+		return a.first - b.last
+	}
+	return 0
+}
+
+// keepMaximal keeps, among the mentions of one sentence, the most
+// specific: a mention is dropped when another covers its tokens and names
+// all its words and more ("chronic kidney disease, stage 3" over "kidney
+// disease"; "type 2 diabetes mellitus with diabetic chronic kidney disease"
+// over "diabetes mellitus with diabetic chronic kidney disease"), and of
+// mentions naming the same words on the same tokens the best entry is
+// kept.
+func keepMaximal(ms []mention) []mention {
+	slices.SortFunc(ms, func(a, b mention) int {
+		if c := cmp.Compare(len(b.entry.words), len(a.entry.words)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(b.tokens), len(a.tokens)); c != 0 {
+			return c
+		}
+		if c := compareEntries(a.entry, b.entry); c != 0 {
+			return c
+		}
+		return slices.Compare(a.tokens, b.tokens)
+	})
+	out := ms[:0]
+	for _, m := range ms {
+		keep := true
+		for _, k := range out {
+			if subsumes(k, m) {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b mention) int { return cmp.Compare(a.first, b.first) })
+	return out
+}
+
+// oneCodePerCategory keeps, of overlapping mentions whose codes share a
+// category ("fracture of ankle" and "displaced fracture of lateral
+// malleolus of right fibula"), the one naming more words: one condition
+// described twice in a sentence is coded once, as specifically as the
+// sentence allows.
+func oneCodePerCategory(ms []mention) []mention {
+	out := ms[:0]
+	for i, m := range ms {
+		keep := true
+		for j, k := range ms {
+			if i == j || k.first > m.last || m.first > k.last || len(k.entry.code) < 3 || len(m.entry.code) < 3 ||
+				k.entry.code[:3] != m.entry.code[:3] {
+				continue
+			}
+			if len(k.entry.words) > len(m.entry.words) || (len(k.entry.words) == len(m.entry.words) && j < i) {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// subsumes reports whether mention k makes m redundant: m's tokens are
+// k's, or lie within k's span and m's words are all k's words.
+func subsumes(k, m mention) bool {
+	if subset(m.tokens, k.tokens) {
+		return true
+	}
+	return k.first <= m.first && m.last <= k.last && subset32(m.entry.words, k.entry.words)
+}
+
+func subset32(a, b []uint32) bool {
+	j := 0
+	for _, x := range a {
+		for j < len(b) && b[j] < x {
+			j++
+		}
+		if j == len(b) || b[j] != x {
+			return false
+		}
+		j++
+	}
+	return true
+}
+
+// compareEntries orders entries matching the same words, best first: by
+// origin, then plain titles before "other" ones, fewer words (the entry
+// asks for nothing the note did not say), then code, for determinism.
+func compareEntries(a, b *entry) int {
+	if c := cmp.Compare(a.origin, b.origin); c != 0 {
+		return c
+	}
+	if a.other != b.other {
+		if a.other {
+			return 1
+		}
+		return -1
+	}
+	if c := cmp.Compare(len(a.words), len(b.words)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(len(a.code), len(b.code)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.code, b.code)
+}
+
+// subset reports whether sorted a is a subset of sorted b (equal counts).
+func subset(a, b []int32) bool {
+	if len(a) > len(b) {
+		return false
+	}
+	j := 0
+	for _, x := range a {
+		for j < len(b) && b[j] < x {
+			j++
+		}
+		if j == len(b) || b[j] != x {
+			return false
+		}
+		j++
+	}
+	return true
+}

@@ -1,0 +1,277 @@
+// Package coder is medcode's offline coder: the default coding.Reasoner,
+// which codes a clinical note into ICD-10-CM the way a human coder does,
+// deterministically, with no model and no network.
+//
+// Coding runs in four stages, each in its own file:
+//
+//   - Analyze (analyze.go) finds the codable mentions of the note: its
+//     words, and the words its abbreviations and lay phrases stand for, are
+//     matched against a lexicon of the classification's own terms (Tabular
+//     List titles, inclusion terms, includes notes, the Alphabetic Index
+//     when the release has it, the Table of Neoplasms) and the coder's term
+//     tables, word order free, within a window; each mention gets its
+//     assertion (negated, possible, historical, family) and section.
+//   - Locate (locate.go) takes each mention to the entry of the
+//     classification it names, with the path that led there.
+//   - Assign (locate.go) opens the Tabular List at that entry and chooses
+//     the most specific valid code the sentence supports (laterality,
+//     type, 7th character), else the unspecified code.
+//   - Verify (verify.go) applies the conventions and guidelines: assertions
+//     and the encounter setting, excludes1 pairs, manifestation codes,
+//     code-first and use-additional sequencing, symptoms integral to a
+//     confirmed diagnosis, and the presumed links of hypertension and
+//     diabetes.
+//
+// The rules the stages use are data: the tables in data/ (word
+// equivalences, lay phrases, terms, integral symptoms, presumed links),
+// embedded in the binary. docs/coder.md describes the coder in full.
+package coder
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/medcode-dev/medcode/internal/coder/pcs"
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
+	"github.com/medcode-dev/medcode/internal/note"
+	"github.com/medcode-dev/medcode/internal/note/abbrev"
+	"github.com/medcode-dev/medcode/internal/note/assert"
+)
+
+// Name is the reasoner's name in results.
+const Name = "offline"
+
+// Reference is what the coder reads. CM is the ICD-10-CM release whose
+// Tabular List every code is chosen from and validated against. Tables, if
+// set, is another ICD-10-CM release lending the parts CM lacks (Alphabetic
+// Index, Table of Neoplasms): a release that has them but whose Tabular
+// List is not the one to code with. PCS, if set, is the ICD-10-PCS release
+// procedures are coded with.
+type Reference struct {
+	CM     *codesys.Release
+	Tables *codesys.Release
+	PCS    *codesys.Release
+}
+
+// ProcedureCoder codes the procedures of a parsed note; the ICD-10-PCS
+// coder (internal/coder/pcs) implements it.
+type ProcedureCoder interface {
+	Code(ctx context.Context, n *note.Note, an *assert.Analysis) (*pcs.Result, error)
+}
+
+// Options configure a Coder.
+type Options struct {
+	// Procedures, if set, codes procedures in ICD-10-PCS; when nil and
+	// Reference.PCS has the tables, the built-in ICD-10-PCS coder is used.
+	Procedures ProcedureCoder
+}
+
+// Coder is the offline coder. It is built once (New) and is safe for
+// concurrent use.
+type Coder struct {
+	ref      Reference
+	tab      *codesys.Tabular
+	releases []string
+	lex      *lexicon
+	phrases  map[uint32][]*phrase
+	parser   *note.Parser
+	assert   *assert.Classifier
+	rules    *rules
+	proc     ProcedureCoder
+	warnings []string
+}
+
+// New builds a coder over ref: the lexicon, the phrase tables and the
+// rules, once.
+func New(ref Reference, opts Options) (*Coder, error) {
+	if ref.CM == nil || ref.CM.Tabular == nil {
+		return nil, fmt.Errorf("offline coder: an ICD-10-CM release with the Tabular List is required")
+	}
+	c := &Coder{
+		ref:    ref,
+		tab:    ref.CM.Tabular,
+		parser: note.NewParser(),
+		assert: assert.New(),
+		proc:   opts.Procedures,
+	}
+	c.releases = append(c.releases, ref.CM.ID())
+	tables := ref.Tables
+	if tables != nil && tables != ref.CM {
+		c.releases = append(c.releases, tables.ID())
+	}
+	if c.proc == nil && ref.PCS != nil && ref.PCS.PCS != nil {
+		p, err := pcs.New(ref.PCS, pcs.Options{})
+		if err != nil {
+			return nil, err
+		}
+		c.proc = p
+	}
+	if ref.PCS != nil && c.proc != nil {
+		c.releases = append(c.releases, ref.PCS.ID())
+	}
+	equiv, err := parseEquivalences(wordsTSV)
+	if err != nil {
+		return nil, err
+	}
+	c.lex = newLexicon(equiv, strings.Fields(vagueTXT))
+	c.lex.addTabular(c.tab, ref.CM.ID(), c.skipCode)
+	// The Alphabetic Index and the Table of Neoplasms: CM's own when it
+	// has them, else those of the tables release.
+	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Index }); ix != nil {
+		c.lex.addIndex(ix, id)
+	}
+	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Neoplasm }); ix != nil {
+		c.lex.addNeoplasmTable(ix, id)
+	}
+	terms, err := parseTerms(termsTSV)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range terms {
+		if v := c.tab.Validate(t.code); v.Status == codesys.Invalid {
+			c.warnings = append(c.warnings, fmt.Sprintf("term table: %s (%q) is not in %s", t.code, t.text, ref.CM.ID()))
+			continue
+		}
+		c.lex.add(t.code, phraseWords(t.text), fromTerms, t.text, "terms.tsv")
+	}
+	c.lex.finish()
+	if c.phrases, err = c.buildPhrases(); err != nil {
+		return nil, err
+	}
+	if c.rules, err = loadRules(c.tab); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// partOf returns the part get reads from cm, else from tables, with the ID
+// of the release it came from.
+func partOf(cm, tables *codesys.Release, get func(*codesys.Release) *codesys.Index) (*codesys.Index, string) {
+	if ix := get(cm); ix != nil {
+		return ix, cm.ID()
+	}
+	if tables != nil {
+		if ix := get(tables); ix != nil {
+			return ix, tables.ID()
+		}
+	}
+	return nil, ""
+}
+
+// skipCode leaves out of the lexicon the parts of the classification a
+// note's words name only by accident: the external causes (V00-Y99, coded
+// from the External Cause Index, not from words such as "car" or "fall"
+// alone), morphology-free placeholder categories, and the U codes for
+// special purposes.
+func (c *Coder) skipCode(code string) bool {
+	switch code[0] {
+	case 'V', 'W', 'X', 'Y', 'U':
+		return true
+	}
+	return false
+}
+
+// buildPhrases compiles the lay phrases of synonyms.tsv and the
+// unambiguous abbreviations of the clinical abbreviation table.
+func (c *Coder) buildPhrases() (map[uint32][]*phrase, error) {
+	syn, err := parseSynonyms(synonymsTSV)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint32][]*phrase{}
+	add := func(from, to string) {
+		var words []uint32
+		for _, t := range note.Tokenize(from, 0, len(from)) {
+			if t.Kind == note.Punct {
+				continue
+			}
+			id, _ := c.lex.stemID(stemOf(t.Norm, t.Stem), true)
+			words = append(words, id)
+		}
+		var stands []uint32
+		for _, s := range phraseWords(to) {
+			id, _ := c.lex.stemID(s, true)
+			stands = append(stands, id)
+		}
+		if len(words) == 0 || len(stands) == 0 {
+			return
+		}
+		out[words[0]] = append(out[words[0]], &phrase{words: words, stands: stands, text: to})
+	}
+	for _, s := range syn {
+		add(s[0], s[1])
+	}
+	for _, e := range abbrev.Builtin().Entries() {
+		if e.Ambiguous || e.CaseSensitive || len(e.Expansions) == 0 {
+			continue
+		}
+		add(e.Abbr, e.Expansions[0])
+	}
+	for k, ps := range out {
+		// Longest phrase first, then by text, for determinism.
+		slices.SortStableFunc(ps, func(a, b *phrase) int {
+			if c := cmp.Compare(len(b.words), len(a.words)); c != 0 {
+				return c
+			}
+			return strings.Compare(a.text, b.text)
+		})
+		out[k] = ps
+	}
+	return out, nil
+}
+
+// Releases returns the IDs of the releases the coder reads.
+func (c *Coder) Releases() []string { return slices.Clone(c.releases) }
+
+// Warnings returns what building the coder noticed, such as term table
+// codes the release lacks.
+func (c *Coder) Warnings() []string { return slices.Clone(c.warnings) }
+
+// Code codes one note. It implements coding.Reasoner.
+func (c *Coder) Code(ctx context.Context, req coding.Request) (*coding.Result, error) {
+	start := time.Now()
+	setting := req.Setting
+	if setting == "" {
+		setting = coding.Inpatient
+	}
+	res := &coding.Result{ID: req.ID, Reasoner: Name, Releases: c.Releases(), Setting: setting, Codes: []coding.Code{}}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	n, err := c.parser.Parse(req.Text)
+	if err != nil {
+		return nil, fmt.Errorf("offline coder: note %s: %w", cmp.Or(req.ID, "(unnamed)"), err)
+	}
+	an := c.assert.Analyze(n)
+	if wants(req.Systems, codesys.ICD10CM) {
+		ms := c.analyze(n, an)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		cands, queries := c.locate(n, ms)
+		res.Queries = append(res.Queries, queries...)
+		codes, dropped := c.verify(cands, setting)
+		res.Codes = append(res.Codes, codes...)
+		res.Dropped = append(res.Dropped, dropped...)
+	}
+	if c.proc != nil && wants(req.Systems, codesys.ICD10PCS) {
+		pr, err := c.proc.Code(ctx, n, an)
+		if err != nil {
+			return nil, fmt.Errorf("offline coder: note %s: procedures: %w", cmp.Or(req.ID, "(unnamed)"), err)
+		}
+		res.Codes = append(res.Codes, pr.Codes...)
+		res.Dropped = append(res.Dropped, pr.Dropped...)
+		res.Queries = append(res.Queries, pr.Queries...)
+	}
+	res.Usage.Duration = time.Since(start)
+	return res, nil
+}
+
+func wants(systems []codesys.System, s codesys.System) bool {
+	return len(systems) == 0 || slices.Contains(systems, s)
+}

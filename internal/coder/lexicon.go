@@ -1,0 +1,344 @@
+package coder
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/textnorm"
+)
+
+// origin says where a lexicon entry comes from; it decides ties between
+// entries that match the same words and is shown in the trail.
+type origin uint8
+
+// Origins, best first: where two entries cover the same words of a note,
+// the one earlier in this list wins.
+const (
+	fromTerms     origin = iota + 1 // the coder's own term table (terms.tsv)
+	fromIndex                       // the Alphabetic Index, when the release has it
+	fromTitle                       // a Tabular List title
+	fromInclusion                   // an inclusion term or includes note
+	fromNeoplasm                    // a row of the Table of Neoplasms
+	fromDrug                        // a row of the Table of Drugs and Chemicals
+	fromVariant                     // a title with one member of a coordination left out
+)
+
+var originNames = [...]string{
+	fromTerms:     "term table",
+	fromIndex:     "index",
+	fromTitle:     "tabular title",
+	fromInclusion: "inclusion term",
+	fromNeoplasm:  "neoplasm table",
+	fromDrug:      "drug table",
+	fromVariant:   "tabular title",
+}
+
+func (o origin) String() string { return originNames[o] }
+
+// entry is one way of naming a code: the words that must all appear near
+// each other in a sentence for the entry to match.
+type entry struct {
+	code  string // code, possibly a category or subcategory to specify
+	words []uint32
+	// key is the entry's rarest word, under which it is indexed.
+	key    uint32
+	origin origin
+	// text is the entry as published (the title, inclusion term, index
+	// path or table row), for the trail.
+	text string
+	// release is the ID of the release the entry comes from.
+	release string
+	// other marks titles of "other" and "other specified" codes, which
+	// lose ties against the unspecified or plain code.
+	other bool
+}
+
+// lexicon is the vocabulary and entries the Analyze stage matches notes
+// against, built once per Coder.
+type lexicon struct {
+	words   map[string]uint32 // canonical stem -> id
+	canon   map[string]string // stem -> canonical stem (word equivalence classes)
+	entries []entry
+	byKey   map[uint32][]int32
+	df      []int32
+	// vague are words too general to name a code on their own ("tumor",
+	// "lesion"): an entry needs at least one other word.
+	vague map[uint32]bool
+}
+
+// stopWords are words of titles a note need not repeat for the title to
+// match: function words and the classification's own qualifiers.
+var stopWords = map[string]bool{
+	"of": true, "the": true, "a": true, "an": true, "and": true, "or": true, "with": true,
+	"in": true, "on": true, "at": true, "to": true, "by": true, "for": true, "due": true,
+	"as": true, "from": true, "nos": true, "nec": true, "unspecified": true, "other": true,
+	"specified": true, "site": true, "sites": true, "classified": true, "elsewhere": true,
+	"not": true, "is": true, "are": true, "its": true, "into": true, "part": true,
+	"than": true, "this": true, "that": true, "which": true, "so": true, "stated": true,
+	"condition": true, "conditions": true, "unknown": true, "type": false,
+}
+
+func newLexicon(equiv map[string]string, vague []string) *lexicon {
+	lx := &lexicon{words: map[string]uint32{}, canon: equiv, byKey: map[uint32][]int32{}, vague: map[uint32]bool{}}
+	for _, w := range vague {
+		for _, s := range phraseWords(w) {
+			id, _ := lx.stemID(s, true)
+			lx.vague[id] = true
+		}
+	}
+	return lx
+}
+
+// stemID returns the id of a word's canonical stem, adding it when add is
+// set; ok is false for a word never seen.
+func (lx *lexicon) stemID(stem string, add bool) (uint32, bool) {
+	if c, ok := lx.canon[stem]; ok {
+		stem = c
+	}
+	if id, ok := lx.words[stem]; ok {
+		return id, true
+	}
+	if !add {
+		return 0, false
+	}
+	id := uint32(len(lx.words))
+	lx.words[stem] = id
+	lx.df = append(lx.df, 0)
+	return id, true
+}
+
+// phraseWords returns the required words of a published phrase: folded,
+// stemmed, without nonessential modifiers (in parentheses or brackets),
+// stop words, and the part after "without", "except" or "excluding"
+// (which names what is absent, not what the note must say).
+func phraseWords(text string) []string {
+	text = dropBracketed(text)
+	var out []string
+	for _, w := range textnorm.Words(text) {
+		if w.Norm == "without" || w.Norm == "except" || w.Norm == "excluding" || w.Norm == "w/o" {
+			break
+		}
+		if stopWords[w.Norm] {
+			continue
+		}
+		out = append(out, stemOf(w.Norm, w.Stem))
+	}
+	return out
+}
+
+// stemOf returns the stem the coder matches a word by: the Snowball stem,
+// except for inflammations, which Snowball reduces to their organ
+// ("hepatitis" and "hepatic" both to "hepat").
+func stemOf(norm, stem string) string {
+	switch {
+	case strings.HasSuffix(norm, "itis"):
+		return norm
+	case strings.HasSuffix(norm, "ible"), strings.HasSuffix(norm, "able"):
+		// "depressible", "palpable": not the condition of their root
+		return norm
+	case strings.HasSuffix(norm, "itides"):
+		return strings.TrimSuffix(norm, "itides") + "itis"
+	}
+	return stem
+}
+
+// dropBracketed removes text in parentheses and square brackets.
+func dropBracketed(s string) string {
+	if !strings.ContainsAny(s, "([") {
+		return s
+	}
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch r {
+		case '(', '[':
+			depth++
+			continue
+		case ')', ']':
+			if depth > 0 {
+				depth--
+			}
+			continue
+		}
+		if depth == 0 {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// add adds an entry naming code with the given words. Entries of fewer than
+// one word, or with too many words to ever appear together, are skipped.
+func (lx *lexicon) add(code string, stems []string, o origin, text, release string) {
+	if len(stems) == 0 || len(stems) > 12 {
+		return
+	}
+	ids := make([]uint32, 0, len(stems))
+	for _, s := range stems {
+		id, _ := lx.stemID(s, true)
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if !slices.ContainsFunc(ids, func(id uint32) bool { return !lx.vague[id] }) {
+		return
+	}
+	if (o == fromVariant || code[0] == 'S' || code[0] == 'T') && len(ids) < 2 {
+		// A variant of one word is rarely what the title means; an
+		// injury named by one word is a body part ("Axis", "Trachea")
+		// listed under a fracture, not an injury.
+		return
+	}
+	lower := strings.ToLower(text)
+	lx.entries = append(lx.entries, entry{code: code, words: ids, origin: o, text: text, release: release,
+		other: strings.HasPrefix(lower, "other ") || strings.Contains(lower, "other specified")})
+}
+
+// finish counts word frequencies and indexes every entry under its rarest
+// word, so that a sentence only looks at entries whose rarest word it has.
+func (lx *lexicon) finish() {
+	// Identical entries (same code, same words) are kept once: the best
+	// origin first.
+	slices.SortStableFunc(lx.entries, func(a, b entry) int {
+		if c := cmp.Compare(a.code, b.code); c != 0 {
+			return c
+		}
+		if c := slices.Compare(a.words, b.words); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.origin, b.origin)
+	})
+	lx.entries = slices.CompactFunc(lx.entries, func(a, b entry) bool {
+		return a.code == b.code && slices.Equal(a.words, b.words)
+	})
+	for i := range lx.df {
+		lx.df[i] = 0
+	}
+	for _, e := range lx.entries {
+		for _, w := range e.words {
+			lx.df[w]++
+		}
+	}
+	for i := range lx.entries {
+		e := &lx.entries[i]
+		e.key = e.words[0]
+		for _, w := range e.words[1:] {
+			if lx.df[w] < lx.df[e.key] {
+				e.key = w
+			}
+		}
+		lx.byKey[e.key] = append(lx.byKey[e.key], int32(i))
+	}
+}
+
+// addTabular adds the titles, inclusion terms and includes notes of every
+// category, subcategory and code of the Tabular List.
+func (lx *lexicon) addTabular(t *codesys.Tabular, release string, skip func(code string) bool) {
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		if n.Kind < codesys.KindCategory || skip(n.Code) {
+			continue
+		}
+		lx.addPhrase(n.Code, n.Title, fromTitle, release)
+		for _, s := range n.Notes.InclusionTerms {
+			lx.addPhrase(n.Code, s, fromInclusion, release)
+		}
+		for _, s := range n.Notes.Includes {
+			lx.addPhrase(n.Code, s, fromInclusion, release)
+		}
+	}
+}
+
+// addPhrase adds a published phrase, and, when it coordinates two words
+// ("kidney and ureter", "bronchus or lung"), one variant per member.
+func (lx *lexicon) addPhrase(code, text string, o origin, release string) {
+	lx.add(code, phraseWords(text), o, text, release)
+	if o == fromTerms {
+		return
+	}
+	for _, v := range coordinationVariants(text) {
+		lx.add(code, phraseWords(v), fromVariant, text, release)
+	}
+}
+
+// coordinationVariants returns the phrase with, for its first coordination
+// "X and Y" / "X or Y" of single words, once X and once Y left out: "Disorder
+// of kidney and ureter" gives "Disorder of kidney" and "Disorder of ureter".
+// Only the words next to the conjunction are dropped, which is right for
+// the coordinated sites and organs the classification's titles mostly
+// join.
+func coordinationVariants(text string) []string {
+	text = dropBracketed(text)
+	ws := textnorm.Words(text)
+	for i := 1; i+1 < len(ws); i++ {
+		if ws[i].Norm != "and" && ws[i].Norm != "or" {
+			continue
+		}
+		// Leave out the word after the conjunction, then the word before.
+		a := text[:ws[i].Start] + text[ws[i+1].End:]
+		b := text[:ws[i-1].Start] + text[ws[i].End:]
+		return []string{a, b}
+	}
+	return nil
+}
+
+// addNeoplasmTable adds, for every row of the Table of Neoplasms, one entry
+// per behaviour column it has a code in: the site's words and the
+// behaviour's words ("malignant neoplasm", "secondary malignant neoplasm",
+// "benign neoplasm", "carcinoma in situ").
+func (lx *lexicon) addNeoplasmTable(ix *codesys.Index, release string) {
+	cols := map[int][]string{}
+	for c, phrase := range map[codesys.Column]string{
+		codesys.NeoplasmMalignantPrimary:   "malignant neoplasm",
+		codesys.NeoplasmMalignantSecondary: "secondary malignant neoplasm",
+		codesys.NeoplasmInSitu:             "carcinoma in situ",
+		codesys.NeoplasmBenign:             "benign neoplasm",
+	} {
+		if n, err := ix.Column(c); err == nil {
+			cols[n] = phraseWords(phrase)
+		}
+	}
+	ix.Walk(func(path []*codesys.Term) bool {
+		t := path[len(path)-1]
+		if len(t.Cells) == 0 || len(path) < 2 {
+			return true
+		}
+		var site []string
+		var label []string
+		for _, p := range path[1:] {
+			site = append(site, phraseWords(p.Title)...)
+			label = append(label, p.Title)
+		}
+		// Rows such as "lung > upper lobe" and "skin > ... > leg" read as
+		// one site; the words "see also", "NEC" were dropped with the stop
+		// words.
+		for _, cell := range t.Cells {
+			words, ok := cols[cell.Col]
+			if !ok || !cell.HasCode() {
+				continue
+			}
+			code := strings.TrimRight(cell.Code, "-.")
+			lx.add(code, append(slices.Clone(site), words...), fromNeoplasm,
+				"Neoplasm, neoplastic > "+strings.Join(label, " > ")+" ["+ix.Columns[cell.Col-1]+"]", release)
+		}
+		return true
+	})
+}
+
+// addIndex adds every path of the Alphabetic Index that leads to a code.
+func (lx *lexicon) addIndex(ix *codesys.Index, release string) {
+	ix.Walk(func(path []*codesys.Term) bool {
+		t := path[len(path)-1]
+		if t.Code == "" {
+			return true
+		}
+		var words []string
+		for _, p := range path {
+			words = append(words, phraseWords(p.Title)...)
+		}
+		lx.add(strings.TrimRight(t.Code, "-."), words, fromIndex, codesys.PathString(path), release)
+		return true
+	})
+}

@@ -1,0 +1,293 @@
+package coder
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
+	"github.com/medcode-dev/medcode/internal/note"
+	"github.com/medcode-dev/medcode/internal/note/assert"
+)
+
+// The Locate and Assign stages: from a mention to the entry of the
+// classification it names, then down the Tabular List to the most specific
+// valid code the documentation supports.
+
+// candidate is a code proposed for one mention, before Verify.
+type candidate struct {
+	code      coding.Code
+	assertion assert.Assertion
+	// pos is the byte offset of the mention, for reporting order.
+	pos int
+	// words is the number of words the mention matched, to decide
+	// between conflicting codes.
+	words int
+}
+
+// baseConfidence is the confidence of a code reached through an entry of
+// each origin, before adjustments: the coder's own terms and the
+// Alphabetic Index name conditions as notes do; titles and inclusion terms
+// are the classification's wording; a variant with a coordinated word left
+// out is a guess.
+var baseConfidence = map[origin]float64{
+	fromTerms: 0.85, fromIndex: 0.85, fromTitle: 0.8, fromInclusion: 0.75,
+	fromNeoplasm: 0.7, fromDrug: 0.7, fromVariant: 0.6,
+}
+
+// locate turns mentions into candidate codes, and into queries where the
+// documentation does not say enough for a code.
+func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query) {
+	var out []candidate
+	var queries []coding.Query
+	for i := range ms {
+		m := &ms[i]
+		e := m.entry
+		ev := coding.Evidence{Start: m.span.Start, End: m.span.End, Text: m.span.Text, Section: string(m.assertion.Section)}
+		trail := []coding.Step{{Kind: coding.StepMention,
+			Detail: fmt.Sprintf("Mention %q (%s section; %s)", m.span.Text, m.assertion.Section, m.assertion)}}
+		for _, v := range m.via {
+			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + v})
+		}
+		trail = append(trail, locateStep(e))
+		sent := c.sentenceWords(n, m.sentence)
+		code, steps, conf, q := c.assign(e.code, sent)
+		if q != nil {
+			q.Evidence = []coding.Evidence{ev}
+			queries = append(queries, *q)
+			continue
+		}
+		trail = append(trail, steps...)
+		v := c.tab.Validate(code)
+		trail = append(trail, coding.Step{Kind: coding.StepTabular, Ref: v.Code,
+			Detail: fmt.Sprintf("Tabular List %s: %s %s is valid", c.ref.CM.ID(), v.Code, v.Title)})
+		conf *= baseConfidence[e.origin]
+		if len(e.words) == 1 && e.origin != fromTerms {
+			conf -= 0.1
+		}
+		out = append(out, candidate{
+			code: coding.Code{Code: v.Code, System: codesys.ICD10CM, Kind: coding.Diagnosis, Title: v.Title,
+				Evidence: []coding.Evidence{ev}, Assertion: assertionName(m.assertion), Trail: trail, Confidence: conf},
+			assertion: m.assertion, pos: m.span.Start, words: len(m.tokens),
+		})
+	}
+	return out, queries
+}
+
+// locateStep describes how the mention's entry was found.
+func locateStep(e *entry) coding.Step {
+	switch e.origin {
+	case fromIndex, fromNeoplasm, fromDrug:
+		return coding.Step{Kind: coding.StepIndex, Ref: e.code,
+			Detail: fmt.Sprintf("%s %s: %s → %s", capitalize(e.origin.String()), e.release, e.text, e.code)}
+	case fromTerms:
+		return coding.Step{Kind: coding.StepIndex, Ref: e.code,
+			Detail: fmt.Sprintf("Term table (%s): %q → %s", e.release, e.text, e.code)}
+	}
+	return coding.Step{Kind: coding.StepTabular, Ref: e.code,
+		Detail: fmt.Sprintf("Tabular List %s, %s of %s: %q", e.release, e.origin, e.code, e.text)}
+}
+
+// assertionName is the assertion as results show it: "affirmed",
+// "negated", "possible", "historical", "hypothetical", "family" or "other".
+func assertionName(a assert.Assertion) string {
+	switch {
+	case a.Experiencer == assert.Family:
+		return "family"
+	case a.Experiencer == assert.Other:
+		return "other"
+	case a.Negation == assert.Negated:
+		return "negated"
+	case a.Negation == assert.Possible:
+		return "possible"
+	case a.Temporality == assert.Historical:
+		return "historical"
+	case a.Temporality == assert.Hypothetical:
+		return "hypothetical"
+	}
+	return "affirmed"
+}
+
+// sentenceWords returns the word ids of sentence si, with the tokens of
+// the sentence before and after it, which often carry the laterality or
+// the type ("Fracture of the radius. Left side.").
+func (c *Coder) sentenceWords(n *note.Note, si int) map[uint32]bool {
+	set := map[uint32]bool{}
+	for _, t := range n.SentenceTokens(si) {
+		if id, ok := c.lex.stemID(stemOf(t.Norm, t.Stem), false); ok {
+			set[id] = true
+		}
+	}
+	return set
+}
+
+// assign walks down the Tabular List from code to a valid code: at each
+// level the child whose additional words the sentence has (most words
+// first), else the unspecified child; then the 7th character. It returns
+// the code, the steps taken, a factor on the confidence (lower for each
+// default taken), or a query when no child can be chosen.
+func (c *Coder) assign(code string, sent map[uint32]bool) (string, []coding.Step, float64, *coding.Query) {
+	conf := 1.0
+	node := c.tab.Node(code)
+	if node == nil {
+		// A full code with a 7th character, as the term table may give.
+		if v := c.tab.Validate(code); v.Status == codesys.Valid {
+			return v.Code, nil, conf, nil
+		}
+		return "", nil, 0, &coding.Query{About: code, Question: fmt.Sprintf("%s is not in %s", code, c.ref.CM.ID())}
+	}
+	var steps []coding.Step
+	for len(node.Children) > 0 {
+		kids := c.tab.Children(node)
+		base := c.titleWords(node.Title)
+		var best *codesys.Node
+		bestN := 0
+		for _, k := range kids {
+			extra, ok := 0, true
+			for _, w := range c.titleWordsOK(k.Title) {
+				if base[w.id] {
+					continue
+				}
+				if !w.ok || !sent[w.id] {
+					ok = false
+					break
+				}
+				extra++
+			}
+			if ok && extra > bestN {
+				best, bestN = k, extra
+			}
+		}
+		if best != nil {
+			steps = append(steps, coding.Step{Kind: coding.StepSpecify, Ref: best.Code,
+				Detail: fmt.Sprintf("%s → %s %s: documented", node.Code, best.Code, best.Title)})
+			node = best
+			continue
+		}
+		def := defaultChild(kids)
+		if def == nil {
+			return "", nil, 0, &coding.Query{About: node.Code, Partial: node.Code,
+				Question: fmt.Sprintf("The documentation supports %s %s but not which of its codes applies; please specify (%s)", node.Code, node.Title, childList(kids))}
+		}
+		steps = append(steps, coding.Step{Kind: coding.StepSpecify, Ref: def.Code,
+			Detail: fmt.Sprintf("%s → %s %s: no further detail documented", node.Code, def.Code, def.Title)})
+		conf -= 0.05
+		node = def
+	}
+	code = node.Code
+	if sc, from := c.tab.SevenChrFor(node); len(sc) > 0 {
+		ch := byte('A') // initial encounter: the patient is receiving active treatment
+		why := "active treatment (initial encounter)"
+		switch {
+		case sent[c.wordID("sequela")]:
+			ch, why = 'S', "sequela documented"
+		case sent[c.wordID("subsequent")] || sent[c.wordID("healing")]:
+			ch, why = 'D', "subsequent encounter documented"
+		}
+		full := padX(code) + string(ch)
+		if v := c.tab.Validate(full); v.Status == codesys.Valid {
+			steps = append(steps, coding.Step{Kind: coding.StepSpecify, Ref: v.Code,
+				Detail: fmt.Sprintf("7th character %c (defined at %s): %s", ch, from.Code, why)})
+			code = v.Code
+		} else {
+			return "", nil, 0, &coding.Query{About: code, Partial: code, Question: fmt.Sprintf("%s needs a 7th character: %s", code, v.Reason)}
+		}
+	}
+	return code, steps, conf, nil
+}
+
+type titleWord struct {
+	id uint32
+	ok bool
+}
+
+// titleWords returns the set of word ids of a title.
+func (c *Coder) titleWords(title string) map[uint32]bool {
+	m := map[uint32]bool{}
+	for _, w := range c.titleWordsOK(title) {
+		if w.ok {
+			m[w.id] = true
+		}
+	}
+	return m
+}
+
+func (c *Coder) titleWordsOK(title string) []titleWord {
+	var out []titleWord
+	for _, s := range phraseWords(title) {
+		id, ok := c.lex.stemID(s, false)
+		out = append(out, titleWord{id, ok})
+	}
+	return out
+}
+
+func (c *Coder) wordID(w string) uint32 {
+	for _, s := range phraseWords(w) {
+		if id, ok := c.lex.stemID(s, false); ok {
+			return id
+		}
+	}
+	return ^uint32(0)
+}
+
+// defaultChild returns the child a coder takes when the documentation says
+// no more: the unspecified one, else the one "without" the
+// complications its siblings name, else the one coded 9 as "NOS".
+func defaultChild(kids []*codesys.Node) *codesys.Node {
+	// Of the children saying "unspecified", the one that says it most
+	// ("of unspecified behavior of unspecified site"), then the one coded
+	// 9, the classification's place for the unspecified.
+	var best *codesys.Node
+	bestN := 0
+	for _, k := range kids {
+		n := strings.Count(strings.ToLower(k.Title), "unspecified")
+		if n > bestN || (n == bestN && n > 0 && strings.HasSuffix(k.Code, "9") && !strings.HasSuffix(best.Code, "9")) {
+			best, bestN = k, n
+		}
+	}
+	if best != nil {
+		return best
+	}
+	for _, k := range kids {
+		t := strings.ToLower(k.Title)
+		if strings.Contains(t, "without") || strings.Contains(t, " nos") {
+			return k
+		}
+	}
+	return nil
+}
+
+func childList(kids []*codesys.Node) string {
+	var b strings.Builder
+	for i, k := range kids {
+		if i == 6 {
+			fmt.Fprintf(&b, ", ... (%d in all)", len(kids))
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k.Code + " " + k.Title)
+	}
+	return b.String()
+}
+
+// padX pads a code with the placeholder X to six characters (without the
+// dot), ready for a 7th character.
+func padX(code string) string {
+	n := len(strings.Replace(code, ".", "", 1))
+	if !strings.Contains(code, ".") {
+		code += "."
+	}
+	for ; n < 6; n++ {
+		code += "X"
+	}
+	return code
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

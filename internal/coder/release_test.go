@@ -1,0 +1,82 @@
+package coder
+
+import (
+	"compress/gzip"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/shareddata"
+)
+
+// The reference set the tests code with: the FY2021 Tabular List (the
+// release the issue scores CodiEsp against) and the FY2025 Table of
+// Neoplasms, and the FY2025 ICD-10-PCS tables and index; the ICD-10-CM
+// Alphabetic Index is not available offline.
+const (
+	testTabular  = "icd10cm/fy2021-jan2021/icd10cm_tabular_2021.xml.gz"
+	testNeoplasm = "icd10cm/fy2025-apr2025/icd-10-cm-neoplasm-2025.xml.gz"
+	testPCS      = "icd10pcs/fy2025/icd10pcs_tables_2025.xml.gz"
+	testPCSIndex = "icd10pcs/fy2025/icd10pcs_index_2025.xml.gz"
+)
+
+func readGz[T any](tb testing.TB, rel string, read func(*gzip.Reader, string) (T, error)) T {
+	tb.Helper()
+	f, err := os.Open(shareddata.Path(tb, rel))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", rel, err)
+	}
+	v, err := read(zr, rel)
+	if err != nil {
+		tb.Fatalf("read %s: %v", rel, err)
+	}
+	return v
+}
+
+var (
+	testOnce  sync.Once
+	testCoder *Coder
+	testRef   Reference
+)
+
+// realCoder builds the coder over the shared data once per test binary.
+func realCoder(tb testing.TB) *Coder {
+	tb.Helper()
+	for _, p := range []string{testTabular, testNeoplasm, testPCS, testPCSIndex} {
+		shareddata.Path(tb, p)
+	}
+	testOnce.Do(func() {
+		cm := &codesys.Release{System: codesys.ICD10CM, Version: "2021",
+			Tabular: readGz(tb, testTabular, func(r *gzip.Reader, name string) (*codesys.Tabular, error) {
+				return codesys.ReadTabular(r, name)
+			})}
+		tables := &codesys.Release{System: codesys.ICD10CM, Version: "2025",
+			Neoplasm: readGz(tb, testNeoplasm, func(r *gzip.Reader, name string) (*codesys.Index, error) {
+				return codesys.ReadIndex(r, name)
+			})}
+		pcsRel := &codesys.Release{System: codesys.ICD10PCS, Version: "2025",
+			PCS: readGz(tb, testPCS, func(r *gzip.Reader, name string) (*codesys.PCSTables, error) {
+				return codesys.ReadPCSTables(r, name)
+			}),
+			PCSIndex: readGz(tb, testPCSIndex, func(r *gzip.Reader, name string) (*codesys.Index, error) {
+				return codesys.ReadIndex(r, name)
+			})}
+		pcsRel.Prepare()
+		testRef = Reference{CM: cm, Tables: tables, PCS: pcsRel}
+		c, err := New(testRef, Options{})
+		if err != nil {
+			tb.Fatalf("build coder: %v", err)
+		}
+		testCoder = c
+	})
+	if testCoder == nil {
+		tb.Fatal("the coder failed to build in an earlier test")
+	}
+	return testCoder
+}

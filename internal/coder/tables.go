@@ -1,0 +1,146 @@
+package coder
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/textnorm"
+)
+
+// The coder's data tables, written for medcode from general clinical and
+// coding knowledge; docs/coder.md describes each.
+var (
+	//go:embed data/words.tsv
+	wordsTSV string
+	//go:embed data/synonyms.tsv
+	synonymsTSV string
+	//go:embed data/terms.tsv
+	termsTSV string
+	//go:embed data/symptoms.tsv
+	symptomsTSV string
+	//go:embed data/vague.txt
+	vagueTXT string
+	//go:embed data/links.tsv
+	linksTSV string
+)
+
+// tsvLines calls fn with the tab-separated fields of every line of data
+// that is not blank or a comment, and its line number.
+func tsvLines(name, data string, fn func(line int, f []string) error) error {
+	no := 0
+	for line := range strings.Lines(data) {
+		no++
+		line = strings.TrimRight(line, "\r\n")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if err := fn(no, strings.Split(line, "\t")); err != nil {
+			return fmt.Errorf("%s line %d: %w", name, no, err)
+		}
+	}
+	return nil
+}
+
+// parseEquivalences reads words.tsv: each line a class of interchangeable
+// words, the first canonical. It returns stem -> canonical stem.
+func parseEquivalences(data string) (map[string]string, error) {
+	m := map[string]string{}
+	err := tsvLines("words.tsv", data, func(_ int, f []string) error {
+		if len(f) < 2 {
+			return fmt.Errorf("want at least two words")
+		}
+		canon := textnorm.Stem(textnorm.Fold(f[0]))
+		for _, w := range f[1:] {
+			s := textnorm.Stem(textnorm.Fold(w))
+			if s != canon {
+				m[s] = canon
+			}
+		}
+		return nil
+	})
+	return m, err
+}
+
+// parseSynonyms reads synonyms.tsv: phrase, then the words it stands for.
+func parseSynonyms(data string) ([][2]string, error) {
+	var out [][2]string
+	err := tsvLines("synonyms.tsv", data, func(_ int, f []string) error {
+		if len(f) != 2 || f[0] == "" || f[1] == "" {
+			return fmt.Errorf("want a phrase and what it stands for")
+		}
+		out = append(out, [2]string{f[0], f[1]})
+		return nil
+	})
+	return out, err
+}
+
+type term struct{ code, text string }
+
+// parseTerms reads terms.tsv: code, then phrase.
+func parseTerms(data string) ([]term, error) {
+	var out []term
+	err := tsvLines("terms.tsv", data, func(_ int, f []string) error {
+		if len(f) != 2 || f[0] == "" || f[1] == "" {
+			return fmt.Errorf("want a code and a phrase")
+		}
+		out = append(out, term{f[0], f[1]})
+		return nil
+	})
+	return out, err
+}
+
+// symptomRule: a symptom code prefix not coded when a diagnosis with one
+// of the prefixes is.
+type symptomRule struct {
+	symptom   string
+	diagnoses []string
+	what      string
+}
+
+// linkRule: a presumed link or combination code.
+type linkRule struct {
+	from, with []string
+	result     string
+	keepWith   bool
+	guideline  string
+}
+
+// rules are the Verify stage's tables.
+type rules struct {
+	symptoms []symptomRule
+	links    []linkRule
+}
+
+// loadRules reads symptoms.tsv and links.tsv and checks every result code
+// against the Tabular List, so that a rule never emits a code the release
+// lacks.
+func loadRules(tab *codesys.Tabular) (*rules, error) {
+	r := &rules{}
+	err := tsvLines("symptoms.tsv", symptomsTSV, func(_ int, f []string) error {
+		if len(f) != 3 {
+			return fmt.Errorf("want symptom, diagnoses and a description")
+		}
+		r.symptoms = append(r.symptoms, symptomRule{symptom: f[0], diagnoses: strings.Fields(f[1]), what: f[2]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = tsvLines("links.tsv", linksTSV, func(_ int, f []string) error {
+		if len(f) != 5 || (f[3] != "keep" && f[3] != "drop") {
+			return fmt.Errorf("want from, with, result, keep or drop, and a guideline")
+		}
+		if v := tab.Validate(f[2]); v.Status != codesys.Valid {
+			return fmt.Errorf("result %s: %s", f[2], v.Reason)
+		}
+		r.links = append(r.links, linkRule{from: strings.Fields(f[0]), with: strings.Fields(f[1]), result: f[2],
+			keepWith: f[3] == "keep", guideline: f[4]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}

@@ -1,0 +1,543 @@
+package coder
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
+	"github.com/medcode-dev/medcode/internal/note/assert"
+)
+
+// The Verify stage: the conventions and guidelines a coder checks before
+// reporting. Each rule says in the trail what it did, and every code it
+// removes goes to Result.Dropped with the reason.
+
+// verify applies the rules to the candidates and returns the codes to
+// report, in reporting order, and the codes dropped.
+func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code, []coding.Code) {
+	var dropped []coding.Code
+	drop := func(x coding.Code, reason string) {
+		x.Reason = reason
+		dropped = append(dropped, x)
+	}
+	// 1. Assertions and the encounter setting.
+	kept := cands[:0:0]
+	for _, cd := range cands {
+		reason, step := assertionRule(cd, setting)
+		if reason != "" {
+			drop(cd.code, reason)
+			continue
+		}
+		if step != nil {
+			cd.code.Trail = append(cd.code.Trail, *step)
+			if cd.assertion.Negation == assert.Possible || cd.assertion.Temporality == assert.Historical {
+				cd.code.Confidence *= 0.85
+			}
+		}
+		kept = append(kept, cd)
+	}
+	// 2. One code per code: every mention becomes evidence of it.
+	codes := merge(kept)
+	// 3. Presumed links and combination codes.
+	codes = c.applyLinks(codes, drop)
+	// 4. Symptoms integral to a confirmed diagnosis.
+	codes = c.integralSymptoms(codes, drop)
+	// 5. The unspecified code of a category when a specific one is coded.
+	codes = unspecifiedBeside(codes, drop)
+	// 6. Excludes1: the two conditions cannot be reported together.
+	codes = c.excludes1(codes, drop)
+	// 7. Manifestation codes never alone.
+	codes = c.manifestations(codes, drop)
+	// 8. Code first / use additional code: sequencing.
+	codes = c.sequence(codes)
+	out := make([]coding.Code, len(codes))
+	for i, m := range codes {
+		m.code.Confidence = round2(m.code.Confidence)
+		out[i] = m.code
+	}
+	slices.SortStableFunc(dropped, func(a, b coding.Code) int {
+		return cmp.Compare(firstStart(a), firstStart(b))
+	})
+	for i := range dropped {
+		dropped[i].Confidence = round2(dropped[i].Confidence)
+	}
+	return out, dropped
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+func firstStart(c coding.Code) int {
+	if len(c.Evidence) == 0 {
+		return -1
+	}
+	return c.Evidence[0].Start
+}
+
+// Family history (Z80-Z84) and personal history (Z85-Z87) codes are coded
+// from mentions of family members and of the past: they are what such
+// mentions are coded as.
+func isFamilyHistory(code string) bool   { return code >= "Z80" && code < "Z85" }
+func isPersonalHistory(code string) bool { return code >= "Z85" && code < "Z88" }
+
+// assertionRule decides a candidate by its assertion: a reason to drop it,
+// or a step to add to its trail.
+func assertionRule(cd candidate, setting coding.Setting) (string, *coding.Step) {
+	a, code := cd.assertion, cd.code.Code
+	switch {
+	case a.Negation == assert.Negated:
+		return "negated in the note: a condition documented as absent is not coded", nil
+	case a.Experiencer == assert.Family && !isFamilyHistory(code):
+		return "the condition is a family member's: coded only as family history (Z80-Z84) where documented", nil
+	case a.Experiencer == assert.Other && !isFamilyHistory(code):
+		return "the condition is someone else's, not the patient's", nil
+	case a.Temporality == assert.Hypothetical:
+		return "hypothetical (a risk, an instruction or a plan), not a condition of the patient", nil
+	case a.Negation == assert.Possible && setting == coding.Outpatient:
+		return "uncertain diagnosis (probable, suspected, rule out ...) in an outpatient setting: not coded; code the signs and symptoms instead (guideline IV.H)", nil
+	case a.Negation == assert.Possible:
+		return "", &coding.Step{Kind: coding.StepGuideline, Ref: "II.H",
+			Detail: "Uncertain diagnosis coded as if established: inpatient setting (guideline II.H)"}
+	case a.Temporality == assert.Historical && !isPersonalHistory(code):
+		return "", &coding.Step{Kind: coding.StepGuideline, Ref: "III.B",
+			Detail: "Documented as history: coded as a condition the patient still has (chronic conditions affect care); confidence lowered"}
+	}
+	return "", nil
+}
+
+// merged is one code with every mention supporting it.
+type merged struct {
+	code  coding.Code
+	pos   int
+	words int
+}
+
+// merge gathers candidates with the same code: evidence in text order,
+// the trail and assertion of the most confident mention first.
+func merge(cands []candidate) []merged {
+	by := map[string]int{}
+	var out []merged
+	for _, cd := range cands {
+		i, ok := by[cd.code.Code]
+		if !ok {
+			by[cd.code.Code] = len(out)
+			out = append(out, merged{code: cd.code, pos: cd.pos, words: cd.words})
+			continue
+		}
+		m := &out[i]
+		if cd.code.Confidence > m.code.Confidence || (cd.code.Confidence == m.code.Confidence && cd.words > m.words) {
+			ev := m.code.Evidence
+			m.code = cd.code
+			m.code.Evidence = append(cd.code.Evidence, ev...)
+		} else {
+			m.code.Evidence = append(m.code.Evidence, cd.code.Evidence...)
+		}
+		m.pos = min(m.pos, cd.pos)
+		m.words = max(m.words, cd.words)
+	}
+	for i := range out {
+		m := &out[i]
+		ev := m.code.Evidence
+		// The deciding mention first, the others in text order, each once.
+		rest := slices.Clone(ev[1:])
+		slices.SortFunc(rest, func(a, b coding.Evidence) int { return cmp.Compare(a.Start, b.Start) })
+		rest = slices.DeleteFunc(rest, func(e coding.Evidence) bool { return e.Start == ev[0].Start && e.End == ev[0].End })
+		rest = slices.CompactFunc(rest, func(a, b coding.Evidence) bool { return a.Start == b.Start && a.End == b.End })
+		m.code.Evidence = append(ev[:1:1], rest...)
+		if k := len(m.code.Evidence); k > 1 {
+			m.code.Confidence = min(0.99, m.code.Confidence+0.03*float64(k-1))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b merged) int { return cmp.Compare(a.pos, b.pos) })
+	return out
+}
+
+// hasPrefix reports whether code (with dot) falls under prefix, a code or
+// category written with or without dot.
+func hasPrefix(code, prefix string) bool {
+	return strings.HasPrefix(strings.Replace(code, ".", "", 1), strings.Replace(prefix, ".", "", 1))
+}
+
+func anyPrefix(code string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if hasPrefix(code, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// applyLinks applies the presumed links and combination codes of
+// links.tsv until nothing changes. In each round every rule is matched
+// against the codes as they were at the start of the round, so that
+// diabetes with two complications gets both combination codes.
+func (c *Coder) applyLinks(codes []merged, drop func(coding.Code, string)) []merged {
+	for round := 0; round < 4; round++ {
+		type hit struct {
+			rule       *linkRule
+			from, with int
+		}
+		var hits []hit
+		for ri := range c.rules.links {
+			r := &c.rules.links[ri]
+			for fi := range codes {
+				if !anyPrefix(codes[fi].code.Code, r.from) {
+					continue
+				}
+				for wi := range codes {
+					if wi != fi && anyPrefix(codes[wi].code.Code, r.with) {
+						hits = append(hits, hit{r, fi, wi})
+						break
+					}
+				}
+			}
+		}
+		if len(hits) == 0 {
+			return codes
+		}
+		gone := map[int]string{}
+		var added []merged
+		have := map[string]bool{}
+		for _, m := range codes {
+			have[m.code.Code] = true
+		}
+		for _, h := range hits {
+			from, with := codes[h.from], codes[h.with]
+			gone[h.from] = fmt.Sprintf("combined with %s into %s (guideline %s)", with.code.Code, h.rule.result, h.rule.guideline)
+			if !h.rule.keepWith {
+				gone[h.with] = fmt.Sprintf("included in combination code %s with %s (guideline %s)", h.rule.result, from.code.Code, h.rule.guideline)
+			}
+			if have[h.rule.result] {
+				continue
+			}
+			have[h.rule.result] = true
+			v := c.tab.Validate(h.rule.result)
+			ref, _, _ := strings.Cut(h.rule.guideline, " ")
+			nc := coding.Code{Code: v.Code, System: codesys.ICD10CM, Kind: coding.Diagnosis, Title: v.Title,
+				Assertion:  from.code.Assertion,
+				Confidence: min(from.code.Confidence, with.code.Confidence),
+				Evidence:   mergeEvidence(from.code.Evidence, with.code.Evidence),
+				Trail: append(slices.Clone(from.code.Trail), coding.Step{Kind: coding.StepGuideline, Ref: ref,
+					Detail: fmt.Sprintf("%s with %s: %s → %s %s", from.code.Code, with.code.Code, h.rule.guideline, v.Code, v.Title)}),
+			}
+			added = append(added, merged{code: nc, pos: min(from.pos, with.pos), words: from.words + with.words})
+		}
+		var next []merged
+		for i, m := range codes {
+			if reason, ok := gone[i]; ok {
+				drop(m.code, reason)
+				continue
+			}
+			next = append(next, m)
+		}
+		next = append(next, added...)
+		slices.SortStableFunc(next, func(a, b merged) int { return cmp.Compare(a.pos, b.pos) })
+		codes = next
+	}
+	return codes
+}
+
+func mergeEvidence(a, b []coding.Evidence) []coding.Evidence {
+	out := slices.Concat(a, b)
+	rest := slices.Clone(out[1:])
+	slices.SortFunc(rest, func(x, y coding.Evidence) int { return cmp.Compare(x.Start, y.Start) })
+	rest = slices.DeleteFunc(rest, func(e coding.Evidence) bool { return e.Start == out[0].Start && e.End == out[0].End })
+	rest = slices.CompactFunc(rest, func(x, y coding.Evidence) bool { return x.Start == y.Start && x.End == y.End })
+	return append(out[:1:1], rest...)
+}
+
+// integralSymptoms drops symptom codes that a coded, confirmed diagnosis
+// explains (guideline I.B.5), per symptoms.tsv.
+func (c *Coder) integralSymptoms(codes []merged, drop func(coding.Code, string)) []merged {
+	out := codes[:0:0]
+	for _, m := range codes {
+		var by string
+		var what string
+		for _, r := range c.rules.symptoms {
+			if !hasPrefix(m.code.Code, r.symptom) {
+				continue
+			}
+			for _, o := range codes {
+				if o.code.Code != m.code.Code && anyPrefix(o.code.Code, r.diagnoses) {
+					by, what = o.code.Code, r.what
+					break
+				}
+			}
+			if by != "" {
+				break
+			}
+		}
+		if by != "" {
+			drop(m.code, fmt.Sprintf("symptom integral to %s (%s): not coded separately (guideline I.B.5)", by, what))
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// unspecifiedBeside drops a code whose title says "unspecified" when a
+// code of the same category that does not is coded: the documentation
+// supports the specific code, and the unspecified one is for when it does
+// not (guideline I.B.18 and the conventions on "unspecified" codes).
+func unspecifiedBeside(codes []merged, drop func(coding.Code, string)) []merged {
+	out := codes[:0:0]
+	for _, m := range codes {
+		by := ""
+		if strings.Contains(strings.ToLower(m.code.Title), "unspecified") {
+			for _, o := range codes {
+				if o.code.Code != m.code.Code && o.code.Code[:3] == m.code.Code[:3] &&
+					!strings.Contains(strings.ToLower(o.code.Title), "unspecified") {
+					by = o.code.Code
+					break
+				}
+			}
+		}
+		if by != "" {
+			drop(m.code, fmt.Sprintf("unspecified code beside the more specific %s of the same category", by))
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// codeRef matches the codes and code ranges cited in instructional notes:
+// "(E10.-)", "(I10-I16)", "E11.9", "(N18.1-N18.6)".
+var codeRef = regexp.MustCompile(`\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?(?:\s*-\s*([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?)?`)
+
+// ref is a code or range cited in a note.
+type ref struct{ lo, hi string } // compact forms; hi == "" for one code
+
+func parseRefs(notes []string) []ref {
+	var out []ref
+	for _, s := range notes {
+		for _, m := range codeRef.FindAllStringSubmatch(s, -1) {
+			r := ref{lo: strings.Replace(m[1], ".", "", 1)}
+			if m[2] != "" {
+				r.hi = strings.Replace(m[2], ".", "", 1)
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (r ref) covers(code string) bool {
+	cc := strings.Replace(code, ".", "", 1)
+	if r.hi == "" {
+		return strings.HasPrefix(cc, r.lo)
+	}
+	lo := cc[:min(len(cc), len(r.lo))]
+	hi := cc[:min(len(cc), len(r.hi))]
+	return lo >= r.lo && hi <= r.hi
+}
+
+// notesOf returns the notes of one kind that apply to code: its own and
+// its ancestors', with the node each is from.
+func (c *Coder) notesOf(code string, get func(*codesys.Notes) []string) (texts []string, from []string) {
+	v := c.tab.Validate(code)
+	n := v.Base
+	for n != nil {
+		for _, s := range get(&n.Notes) {
+			texts = append(texts, s)
+			from = append(from, n.Code)
+		}
+		if n.Parent < 0 || n.Kind <= codesys.KindBlock {
+			// Chapter-level notes are general; blocks' notes apply.
+			if n.Kind == codesys.KindBlock && n.Parent >= 0 {
+				n = &c.tab.Nodes[n.Parent]
+				continue
+			}
+			break
+		}
+		n = &c.tab.Nodes[n.Parent]
+	}
+	return texts, from
+}
+
+func excl1(n *codesys.Notes) []string     { return n.Excludes1 }
+func codeFirst(n *codesys.Notes) []string { return n.CodeFirst }
+func useAdd(n *codesys.Notes) []string    { return n.UseAdditionalCode }
+
+// excludes1 removes, of two codes one of whose Excludes1 notes names the
+// other, the weaker: the less confident, then the one matched on fewer
+// words, then the later.
+func (c *Coder) excludes1(codes []merged, drop func(coding.Code, string)) []merged {
+	gone := map[int]bool{}
+	for i := range codes {
+		if gone[i] {
+			continue
+		}
+		texts, from := c.notesOf(codes[i].code.Code, excl1)
+		for ti, t := range texts {
+			for _, r := range parseRefs([]string{t}) {
+				for j := range codes {
+					if j == i || gone[j] || gone[i] || !r.covers(codes[j].code.Code) {
+						continue
+					}
+					// the pair i excludes j: keep the stronger
+					loser, winner := j, i
+					if stronger(codes[j], codes[i]) {
+						loser, winner = i, j
+					}
+					gone[loser] = true
+					drop(codes[loser].code, fmt.Sprintf("Excludes1 at %s: %q; %s kept", from[ti], t, codes[winner].code.Code))
+					codes[winner].code.Trail = append(codes[winner].code.Trail, coding.Step{Kind: coding.StepVerify, Ref: from[ti],
+						Detail: fmt.Sprintf("Excludes1 at %s: %s; %s not coded with it", from[ti], t, codes[loser].code.Code)})
+				}
+			}
+		}
+	}
+	out := codes[:0:0]
+	for i, m := range codes {
+		if !gone[i] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// stronger reports whether a should be kept over b: a diagnosis over a
+// symptom, then the code matched on
+// more words (the combination code, "acute appendicitis with localized
+// peritonitis", over the code of one of its parts), then the more
+// confident, then the earlier.
+func stronger(a, b merged) bool {
+	if ar, br := a.code.Code[0] == 'R', b.code.Code[0] == 'R'; ar != br {
+		// A diagnosis over a sign or symptom (chapter 18).
+		return br
+	}
+	if a.words != b.words {
+		return a.words > b.words
+	}
+	if a.code.Confidence != b.code.Confidence {
+		return a.code.Confidence > b.code.Confidence
+	}
+	return a.pos < b.pos
+}
+
+// isManifestation reports whether a code is a manifestation code, which
+// the classification never lets stand alone: its title says "in diseases
+// classified elsewhere".
+func (c *Coder) isManifestation(code string) bool {
+	v := c.tab.Validate(code)
+	for n := v.Base; n != nil; {
+		if strings.Contains(strings.ToLower(n.Title), "in diseases classified elsewhere") {
+			return true
+		}
+		if n.Kind <= codesys.KindCategory || n.Parent < 0 {
+			return false
+		}
+		n = &c.tab.Nodes[n.Parent]
+	}
+	return false
+}
+
+// manifestations drops manifestation codes without a coded etiology: one
+// named in the code's "code first" note, or, where the note names none,
+// any other code that is not itself a manifestation.
+func (c *Coder) manifestations(codes []merged, drop func(coding.Code, string)) []merged {
+	out := codes[:0:0]
+	for i, m := range codes {
+		if !c.isManifestation(m.code.Code) {
+			out = append(out, m)
+			continue
+		}
+		texts, _ := c.notesOf(m.code.Code, codeFirst)
+		refs := parseRefs(texts)
+		for _, t := range texts {
+			if strings.Contains(t, "such as") || strings.Contains(t, "underlying") {
+				// The note's codes are examples: any underlying
+				// condition coded will do.
+				refs = nil
+				break
+			}
+		}
+		found := ""
+		for j, o := range codes {
+			if j == i || c.isManifestation(o.code.Code) {
+				continue
+			}
+			if len(refs) == 0 {
+				found = o.code.Code
+				break
+			}
+			for _, r := range refs {
+				if r.covers(o.code.Code) {
+					found = o.code.Code
+					break
+				}
+			}
+			if found != "" {
+				break
+			}
+		}
+		if found == "" {
+			drop(m.code, "manifestation code (\"in diseases classified elsewhere\") without its underlying condition coded: never reported alone (guideline I.A.13)")
+			continue
+		}
+		m.code.Trail = append(m.code.Trail, coding.Step{Kind: coding.StepVerify, Ref: "I.A.13",
+			Detail: fmt.Sprintf("Manifestation code: reported after its underlying condition %s", found)})
+		out = append(out, m)
+	}
+	return out
+}
+
+// sequence orders the codes in the order of the note, then moves each
+// code a "code first" note of another names before it, and each code a
+// "use additional code" note names after the code that asks for it.
+func (c *Coder) sequence(codes []merged) []merged {
+	type pair struct{ first, then string }
+	var pairs []pair
+	for i := range codes {
+		a := codes[i].code.Code
+		for _, kind := range []struct {
+			get    func(*codesys.Notes) []string
+			before bool
+			name   string
+		}{{codeFirst, true, "Code first"}, {useAdd, false, "Use additional code"}} {
+			texts, from := c.notesOf(a, kind.get)
+			for ti, t := range texts {
+				for _, r := range parseRefs([]string{t}) {
+					for j := range codes {
+						b := codes[j].code.Code
+						if j == i || !r.covers(b) {
+							continue
+						}
+						if kind.before {
+							pairs = append(pairs, pair{b, a})
+						} else {
+							pairs = append(pairs, pair{a, b})
+						}
+						codes[i].code.Trail = append(codes[i].code.Trail, coding.Step{Kind: coding.StepVerify, Ref: from[ti],
+							Detail: fmt.Sprintf("%s at %s: %s; %s is coded", kind.name, from[ti], t, b)})
+					}
+				}
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return codes
+	}
+	for pass := 0; pass < len(codes); pass++ {
+		moved := false
+		for _, p := range pairs {
+			fi := slices.IndexFunc(codes, func(m merged) bool { return m.code.Code == p.first })
+			ti := slices.IndexFunc(codes, func(m merged) bool { return m.code.Code == p.then })
+			if fi > ti {
+				m := codes[fi]
+				codes = slices.Delete(codes, fi, fi+1)
+				codes = slices.Insert(codes, ti, m)
+				moved = true
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	return codes
+}

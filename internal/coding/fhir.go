@@ -1,0 +1,128 @@
+package coding
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+)
+
+// FHIR code system URIs of the classifications, as HL7 defines them.
+const (
+	FHIRSystemICD10CM  = "http://hl7.org/fhir/sid/icd-10-cm"
+	FHIRSystemICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
+)
+
+// FHIREvidenceURL is the extension carrying one evidence span of a code:
+// sub-extensions start and end (byte offsets into the note), text (the
+// quoted span) and section.
+const FHIREvidenceURL = "https://medcode.dev/fhir/StructureDefinition/evidence"
+
+// FHIRConfidenceURL is the extension carrying the reasoner's confidence.
+const FHIRConfidenceURL = "https://medcode.dev/fhir/StructureDefinition/confidence"
+
+// FHIRBundle returns the result as a FHIR R4 Bundle of type "collection":
+// one Condition per diagnosis and one Procedure per procedure, with the
+// code, its title, the evidence spans as extensions and the trail as
+// annotations. The subject is the note's ID, as a display reference,
+// because the note does not name the patient's FHIR resource.
+func FHIRBundle(r *Result) map[string]any {
+	subject := map[string]any{"display": "note " + r.ID}
+	if r.ID == "" {
+		subject = map[string]any{"display": "unidentified note"}
+	}
+	var entries []any
+	for i, c := range r.Codes {
+		res := map[string]any{
+			"id":        fmt.Sprintf("%s-%d", strings.ToLower(string(c.Kind)), i+1),
+			"subject":   subject,
+			"code":      map[string]any{"coding": []any{fhirCoding(c)}, "text": c.Title},
+			"extension": fhirExtensions(c),
+		}
+		if notes := fhirNotes(c); len(notes) > 0 {
+			res["note"] = notes
+		}
+		if c.Kind == Procedure {
+			res["resourceType"] = "Procedure"
+			res["status"] = "completed"
+		} else {
+			res["resourceType"] = "Condition"
+			res["verificationStatus"] = map[string]any{"coding": []any{map[string]any{
+				"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+				"code":   verificationStatus(c.Assertion),
+			}}}
+			res["category"] = []any{map[string]any{"coding": []any{map[string]any{
+				"system": "http://terminology.hl7.org/CodeSystem/condition-category",
+				"code":   "encounter-diagnosis",
+			}}}}
+		}
+		entries = append(entries, map[string]any{
+			"fullUrl":  fmt.Sprintf("urn:uuid:medcode-%s-%d", fhirID(r.ID), i+1),
+			"resource": res,
+		})
+	}
+	b := map[string]any{"resourceType": "Bundle", "type": "collection"}
+	if len(entries) > 0 {
+		b["entry"] = entries
+	}
+	return b
+}
+
+func fhirID(id string) string {
+	if id == "" {
+		return "note"
+	}
+	var sb strings.Builder
+	for _, r := range id {
+		if r < 128 && (r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			sb.WriteRune(r)
+		} else {
+			sb.WriteByte('-')
+		}
+	}
+	return sb.String()
+}
+
+func fhirCoding(c Code) map[string]any {
+	sys := FHIRSystemICD10CM
+	if c.System == codesys.ICD10PCS {
+		sys = FHIRSystemICD10PCS
+	}
+	return map[string]any{"system": sys, "code": c.Code, "display": c.Title}
+}
+
+func fhirExtensions(c Code) []any {
+	ext := []any{map[string]any{"url": FHIRConfidenceURL, "valueDecimal": c.Confidence}}
+	for _, e := range c.Evidence {
+		sub := []any{
+			map[string]any{"url": "start", "valueInteger": e.Start},
+			map[string]any{"url": "end", "valueInteger": e.End},
+			map[string]any{"url": "text", "valueString": e.Text},
+		}
+		if e.Section != "" {
+			sub = append(sub, map[string]any{"url": "section", "valueString": e.Section})
+		}
+		ext = append(ext, map[string]any{"url": FHIREvidenceURL, "extension": sub})
+	}
+	return ext
+}
+
+func fhirNotes(c Code) []any {
+	var out []any
+	for _, s := range c.Trail {
+		out = append(out, map[string]any{"text": string(s.Kind) + ": " + s.Detail})
+	}
+	return out
+}
+
+// verificationStatus maps an assertion to the FHIR condition verification
+// status.
+func verificationStatus(assertion string) string {
+	switch assertion {
+	case "possible":
+		return "provisional"
+	case "negated":
+		return "refuted"
+	}
+	return "confirmed"
+}
