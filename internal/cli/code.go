@@ -27,10 +27,11 @@ func newCodeCmd(a *app) *cobra.Command {
 	var (
 		format, version, setting string
 		explain                  bool
+		rf                       *reasonerFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "code FILE|DIR|- ...",
-		Short: "Code clinical notes into ICD-10-CM with the offline coder, with evidence for every code",
+		Short: "Code clinical notes into ICD-10-CM and ICD-10-PCS, with evidence for every code",
 		Long: `Code reads clinical notes and prints their ICD-10-CM codes, each with the
 spans of the note that support it, its assertion and confidence. --explain
 adds the trail: the mention, the table or index path, the Tabular List steps
@@ -49,7 +50,8 @@ the newest installed release that has them.`,
   medcode code --explain --setting outpatient visit.txt
   medcode code --format fhir note.txt
   cat note.txt | medcode code -
-  medcode code notes/ > codes.jsonl`,
+  medcode code notes/ > codes.jsonl
+  medcode code --reasoner llm --model openai:gpt-4o-mini note.txt`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -64,7 +66,7 @@ the newest installed release that has them.`,
 			if err != nil {
 				return err
 			}
-			c, err := a.offlineCoder(ctx, version)
+			c, _, err := a.reasoner(ctx, rf, version)
 			if err != nil {
 				return err
 			}
@@ -78,6 +80,7 @@ the newest installed release that has them.`,
 	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release whose Tabular List to code with, e.g. 2021 (default: newest with a Tabular List)")
 	cmd.Flags().StringVar(&setting, "setting", "inpatient", "encounter setting, which decides uncertain diagnoses: inpatient or outpatient")
 	cmd.Flags().BoolVar(&explain, "explain", false, "show the full trail of every code, and the codes dropped")
+	rf = addReasonerFlags(cmd.Flags())
 	return cmd
 }
 
@@ -186,7 +189,7 @@ func readNote(path string) (id, text string, err error) {
 	return id, string(b), nil
 }
 
-func (a *app) codeOne(ctx context.Context, c *coder.Coder, arg, path string, st coding.Setting, format string, explain bool) error {
+func (a *app) codeOne(ctx context.Context, c coding.Reasoner, arg, path string, st coding.Setting, format string, explain bool) error {
 	id, text, err := readNote(path)
 	if err != nil {
 		return err
@@ -249,7 +252,7 @@ func writeText(w io.Writer, name string, res *coding.Result, explain bool) {
 
 // codeBatch codes many notes on all cores and writes one JSON line per
 // note, in the order of files.
-func (a *app) codeBatch(ctx context.Context, c *coder.Coder, files []string, st coding.Setting) error {
+func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, st coding.Setting) error {
 	type out struct {
 		line []byte
 		err  error

@@ -22,9 +22,10 @@ import (
 
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		addr, dsn, reasonerName, logFormat string
-		maxBody                            int64
-		timeout, grace                     time.Duration
+		addr, dsn, logFormat string
+		maxBody              int64
+		timeout, grace       time.Duration
+		rf                   *reasonerFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -62,7 +63,7 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			if err != nil {
 				return err
 			}
-			reasoner, err := newReasoner(reasonerName, cm)
+			reasoner, reasonerName, err := a.reasoner(ctx, rf, cm.Version)
 			if err != nil {
 				return err
 			}
@@ -90,21 +91,12 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	cmd.Flags().StringVar(&dsn, "db", "", "database: a PostgreSQL URL or a SQLite file (default $MEDCODE_DB, else medcode.db in the data directory)")
-	cmd.Flags().StringVar(&reasonerName, "reasoner", "baseline", "reasoner that codes notes: baseline")
+	rf = addReasonerFlags(cmd.Flags())
 	cmd.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "maximum request body in bytes")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "maximum time to handle one request, coding included")
 	cmd.Flags().DurationVar(&grace, "grace", 60*time.Second, "on shutdown, how long to wait for requests in flight")
 	return cmd
-}
-
-// newReasoner returns the named reasoner over the ICD-10-CM release.
-func newReasoner(name string, cm *codesys.Release) (coding.Reasoner, error) {
-	switch name {
-	case "baseline":
-		return &baselineReasoner{coder: baseline.New(baseline.TabularTerms(cm.Tabular)), rel: cm}, nil
-	}
-	return nil, fmt.Errorf("unknown reasoner %q (available: baseline)", name)
 }
 
 // baselineReasoner serves the baseline coder (codes whose title or

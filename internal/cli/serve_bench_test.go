@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medcode-dev/medcode/internal/coder"
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/eval/codiesp"
 	"github.com/medcode-dev/medcode/internal/server"
@@ -25,7 +26,7 @@ import (
 )
 
 // BenchmarkServeLoad drives the coding service the way "medcode serve"
-// runs it (baseline reasoner over the FY2021 ICD-10-CM Tabular List,
+// runs it (the offline coder over the FY2021 ICD-10-CM Tabular List,
 // SQLite store) with 50 concurrent clients over loopback HTTP. Each of the
 // b.N operations submits a real note (CodiEsp dev, English) for coding and
 // then accepts its first code, as a reviewer would. It reports sustained
@@ -55,7 +56,7 @@ func BenchmarkServeLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	reasoner, err := newReasoner("baseline", rel)
+	reasoner, err := coder.New(coder.Reference{CM: rel}, coder.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
