@@ -20,6 +20,7 @@ else
 fi
 
 step releases
+step code --explain examples/discharge-summary.txt
 step lookup E11.36
 step lookup S52.521A
 step validate E11.9 S52.521A T36.0X1A S52.521 E11.99 0DTJ4ZZ || true
