@@ -104,7 +104,13 @@ Tune only on train and dev splits; the split scored is printed.`,
 			case "baseline":
 				coder = baseline.New(baseline.TabularTerms(rel.Tabular))
 			case "llm":
-				ag, err := a.newLLMReasoner(ctx, llmFlags, rel, nil)
+				var offline coding.Reasoner
+				if llmFlags.Hybrid {
+					if offline, err = a.offlineCoder(ctx, rel.Version); err != nil {
+						return err
+					}
+				}
+				ag, err := a.newLLMReasoner(ctx, llmFlags, rel, offline)
 				if err != nil {
 					return fmt.Errorf("eval: %w", err)
 				}

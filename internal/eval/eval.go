@@ -70,7 +70,10 @@ type Prediction struct {
 type Usage struct {
 	Calls        int `json:"calls,omitempty"`
 	InputTokens  int `json:"inputTokens,omitempty"`
+	CachedTokens int `json:"cachedTokens,omitempty"`
 	OutputTokens int `json:"outputTokens,omitempty"`
+	// Cost is the price of the calls, where a price table is configured.
+	Cost float64 `json:"cost,omitempty"`
 }
 
 // Result is a coder's answer for one document: its predictions, best first.

@@ -302,7 +302,7 @@ func TestRun(t *testing.T) {
 	}
 	coder := CoderFunc(func(ctx context.Context, d Document) (Result, error) {
 		if strings.Contains(d.Text, "hypertension") {
-			return Result{Predictions: preds(cm, "I10"), Usage: Usage{Calls: 2, InputTokens: 100, OutputTokens: 10}}, nil
+			return Result{Predictions: preds(cm, "I10"), Usage: Usage{Calls: 2, InputTokens: 100, CachedTokens: 40, OutputTokens: 10, Cost: 0.25}}, nil
 		}
 		return Result{}, nil
 	})
@@ -316,8 +316,11 @@ func TestRun(t *testing.T) {
 	if len(calls) != 2 || calls[1] != 2 {
 		t.Errorf("progress calls = %v", calls)
 	}
-	if rep.Cost.CallsPerNote != 1 || rep.Cost.InputTokensPerNote != 50 || rep.Cost.PeakMemory <= 0 {
+	if rep.Cost.CallsPerNote != 1 || rep.Cost.InputTokensPerNote != 50 || rep.Cost.CachedTokensPerNote != 20 || rep.Cost.PeakMemory <= 0 {
 		t.Errorf("cost = %+v", rep.Cost)
+	}
+	if rep.Cost.Usage != (Usage{Calls: 2, InputTokens: 100, CachedTokens: 40, OutputTokens: 10, Cost: 0.25}) {
+		t.Errorf("run usage = %+v, want the sum over documents", rep.Cost.Usage)
 	}
 	var buf bytes.Buffer
 	if err := rep.WriteJSON(&buf); err != nil {

@@ -20,7 +20,8 @@ func FromReasoner(r coding.Reasoner, setting coding.Setting, systems []codesys.S
 		}
 		out := Result{
 			Predictions: make([]Prediction, 0, len(res.Codes)),
-			Usage:       Usage{Calls: res.Usage.Calls, InputTokens: res.Usage.InputTokens, OutputTokens: res.Usage.OutputTokens},
+			Usage: Usage{Calls: res.Usage.Calls, InputTokens: res.Usage.InputTokens, CachedTokens: res.Usage.CachedTokens,
+				OutputTokens: res.Usage.OutputTokens, Cost: res.Usage.Cost},
 		}
 		for _, c := range res.Codes {
 			p := Prediction{Code: c.Code, System: c.System, Score: c.Confidence}

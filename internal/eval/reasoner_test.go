@@ -34,7 +34,7 @@ func TestFromReasoner(t *testing.T) {
 		res.Predictions[0].Evidence[0] != (Span{0, 12}) || res.Predictions[1].Evidence != nil {
 		t.Errorf("predictions = %+v", res.Predictions)
 	}
-	if res.Usage != (Usage{Calls: 3, InputTokens: 1200, OutputTokens: 90}) {
+	if res.Usage != (Usage{Calls: 3, InputTokens: 1200, CachedTokens: 800, OutputTokens: 90}) {
 		t.Errorf("usage = %+v", res.Usage)
 	}
 }

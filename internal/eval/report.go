@@ -74,8 +74,11 @@ func costLine(c Cost) string {
 	s := fmt.Sprintf("%.1f notes/s, p50 %s, p95 %s per note, peak memory %.0f MiB, wall %.1fs",
 		c.NotesPerSecond, ms(c.P50), ms(c.P95), float64(c.PeakMemory)/(1<<20), c.Seconds)
 	if c.CallsPerNote > 0 {
-		s += fmt.Sprintf(", %.1f calls, %.0f input and %.0f output tokens per note",
-			c.CallsPerNote, c.InputTokensPerNote, c.OutputTokensPerNote)
+		s += fmt.Sprintf(", %.1f calls, %.0f input (%.0f cached) and %.0f output tokens per note",
+			c.CallsPerNote, c.InputTokensPerNote, c.CachedTokensPerNote, c.OutputTokensPerNote)
+	}
+	if c.Usage.Cost > 0 {
+		s += fmt.Sprintf(", cost %.4f in all", c.Usage.Cost)
 	}
 	return s
 }

@@ -70,7 +70,10 @@ type Cost struct {
 	// Per-document language model use.
 	CallsPerNote        float64 `json:"callsPerNote,omitempty"`
 	InputTokensPerNote  float64 `json:"inputTokensPerNote,omitempty"`
+	CachedTokensPerNote float64 `json:"cachedTokensPerNote,omitempty"`
 	OutputTokensPerNote float64 `json:"outputTokensPerNote,omitempty"`
+	// Usage is the run's total language model use, cost included.
+	Usage Usage `json:"usage"`
 }
 
 // Report is a scored run: what the run file holds.
@@ -189,8 +192,11 @@ func cost(docs []DocResult, wall time.Duration, peak int64) Cost {
 		total += d.Seconds
 		u.Calls += d.Usage.Calls
 		u.InputTokens += d.Usage.InputTokens
+		u.CachedTokens += d.Usage.CachedTokens
 		u.OutputTokens += d.Usage.OutputTokens
+		u.Cost += d.Usage.Cost
 	}
+	c.Usage = u
 	slices.Sort(times)
 	if total > 0 {
 		c.NotesPerSecond = float64(len(docs)) / total
@@ -200,6 +206,7 @@ func cost(docs []DocResult, wall time.Duration, peak int64) Cost {
 	n := float64(len(docs))
 	c.CallsPerNote = float64(u.Calls) / n
 	c.InputTokensPerNote = float64(u.InputTokens) / n
+	c.CachedTokensPerNote = float64(u.CachedTokens) / n
 	c.OutputTokensPerNote = float64(u.OutputTokens) / n
 	return c
 }
