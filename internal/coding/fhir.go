@@ -1,6 +1,7 @@
 package coding
 
 import (
+	"crypto/sha1"
 	"fmt"
 	"strings"
 
@@ -57,7 +58,7 @@ func FHIRBundle(r *Result) map[string]any {
 			}}}}
 		}
 		entries = append(entries, map[string]any{
-			"fullUrl":  fmt.Sprintf("urn:uuid:medcode-%s-%d", fhirID(r.ID), i+1),
+			"fullUrl":  "urn:uuid:" + nameUUID(fmt.Sprintf("medcode/%s/%d", r.ID, i+1)),
 			"resource": res,
 		})
 	}
@@ -68,19 +69,14 @@ func FHIRBundle(r *Result) map[string]any {
 	return b
 }
 
-func fhirID(id string) string {
-	if id == "" {
-		return "note"
-	}
-	var sb strings.Builder
-	for _, r := range id {
-		if r < 128 && (r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			sb.WriteRune(r)
-		} else {
-			sb.WriteByte('-')
-		}
-	}
-	return sb.String()
+// nameUUID returns a name-based (version 5 layout, SHA-1) UUID for name,
+// so that the same result always gives the same entry URLs, as FHIR's
+// urn:uuid form requires a real UUID.
+func nameUUID(name string) string {
+	h := sha1.Sum([]byte(name))
+	h[6] = h[6]&0x0f | 0x50 // version 5
+	h[8] = h[8]&0x3f | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
 func fhirCoding(c Code) map[string]any {

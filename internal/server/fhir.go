@@ -15,10 +15,11 @@ import (
 	"github.com/medcode-dev/medcode/internal/store"
 )
 
-// FHIR code system URIs of the classifications (HL7 terminology).
+// FHIR code system URIs of the classifications, as the coder's own FHIR
+// output names them.
 var fhirSystem = map[codesys.System]string{
-	codesys.ICD10CM:  "http://hl7.org/fhir/sid/icd-10-cm",
-	codesys.ICD10PCS: "http://www.cms.gov/Medicare/Coding/ICD10",
+	codesys.ICD10CM:  coding.FHIRSystemICD10CM,
+	codesys.ICD10PCS: coding.FHIRSystemICD10PCS,
 }
 
 // isFHIR reports whether a JSON body is a FHIR resource.

@@ -1,0 +1,100 @@
+package coding
+
+import (
+	"encoding/json"
+	"regexp"
+	"testing"
+
+	"github.com/medcode-dev/medcode/internal/codesys"
+)
+
+func TestFHIRBundle(t *testing.T) {
+	note := "Acute appendicitis. Laparoscopic appendectomy."
+	r := &Result{ID: "note 1", Codes: []Code{
+		{Code: "K35.80", System: codesys.ICD10CM, Kind: Diagnosis, Title: "Unspecified acute appendicitis", Assertion: "affirmed", Confidence: 0.9,
+			Evidence: []Evidence{{Start: 0, End: 18, Text: note[0:18], Section: "assessment"}},
+			Trail:    []Step{{Kind: StepTabular, Detail: "Tabular: K35.80"}}},
+		{Code: "0DTJ4ZZ", System: codesys.ICD10PCS, Kind: Procedure, Title: "Resection of Appendix, Percutaneous Endoscopic Approach", Confidence: 0.8,
+			Evidence: []Evidence{{Start: 20, End: 45, Text: note[20:45]}}},
+	}}
+	b, err := json.Marshal(FHIRBundle(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Read it back as FHIR R4 JSON, with the fields a consumer needs.
+	var bundle struct {
+		ResourceType string `json:"resourceType"`
+		Type         string `json:"type"`
+		Entry        []struct {
+			FullURL  string `json:"fullUrl"`
+			Resource struct {
+				ResourceType string `json:"resourceType"`
+				Status       string `json:"status"`
+				Code         struct {
+					Coding []struct{ System, Code string } `json:"coding"`
+				} `json:"code"`
+				VerificationStatus *struct {
+					Coding []struct{ Code string } `json:"coding"`
+				} `json:"verificationStatus"`
+				Extension []struct {
+					URL       string `json:"url"`
+					Extension []struct {
+						URL          string `json:"url"`
+						ValueInteger *int   `json:"valueInteger"`
+					} `json:"extension"`
+				} `json:"extension"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		t.Fatal(err)
+	}
+	if bundle.ResourceType != "Bundle" || bundle.Type != "collection" || len(bundle.Entry) != 2 {
+		t.Fatalf("bundle = %s", b)
+	}
+	cond, proc := bundle.Entry[0].Resource, bundle.Entry[1].Resource
+	if cond.ResourceType != "Condition" || cond.Code.Coding[0].System != FHIRSystemICD10CM || cond.Code.Coding[0].Code != "K35.80" {
+		t.Errorf("condition = %+v", cond)
+	}
+	if cond.VerificationStatus == nil || cond.VerificationStatus.Coding[0].Code != "confirmed" {
+		t.Errorf("an affirmed diagnosis must be confirmed: %+v", cond.VerificationStatus)
+	}
+	if proc.ResourceType != "Procedure" || proc.Status != "completed" || proc.Code.Coding[0].System != FHIRSystemICD10PCS {
+		t.Errorf("procedure = %+v", proc)
+	}
+	var spans int
+	for _, ext := range cond.Extension {
+		if ext.URL != FHIREvidenceURL {
+			continue
+		}
+		spans++
+		for _, sub := range ext.Extension {
+			if sub.URL == "end" && (sub.ValueInteger == nil || *sub.ValueInteger != 18) {
+				t.Errorf("evidence end = %v, want 18", sub.ValueInteger)
+			}
+		}
+	}
+	if spans != 1 {
+		t.Errorf("condition has %d evidence extensions, want 1", spans)
+	}
+	uuid := regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	for _, e := range bundle.Entry {
+		if !uuid.MatchString(e.FullURL) {
+			t.Errorf("fullUrl %q is not a urn:uuid with an RFC 4122 UUID", e.FullURL)
+		}
+	}
+	if bundle.Entry[0].FullURL == bundle.Entry[1].FullURL {
+		t.Error("two entries share a fullUrl")
+	}
+}
+
+func TestParseSetting(t *testing.T) {
+	for in, want := range map[string]Setting{"": Inpatient, "inpatient": Inpatient, "outpatient": Outpatient} {
+		if got, err := ParseSetting(in); err != nil || got != want {
+			t.Errorf("ParseSetting(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseSetting("emergency"); err == nil {
+		t.Error("ParseSetting(emergency) succeeded")
+	}
+}
