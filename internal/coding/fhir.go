@@ -58,7 +58,7 @@ func FHIRBundle(r *Result) map[string]any {
 			}}}}
 		}
 		entries = append(entries, map[string]any{
-			"fullUrl":  "urn:uuid:" + nameUUID(fmt.Sprintf("medcode/%s/%d", r.ID, i+1)),
+			"fullUrl":  FHIREntryURL(fmt.Sprintf("medcode/%s/%d", r.ID, i+1)),
 			"resource": res,
 		})
 	}
@@ -69,14 +69,15 @@ func FHIRBundle(r *Result) map[string]any {
 	return b
 }
 
-// nameUUID returns a name-based (version 5 layout, SHA-1) UUID for name,
-// so that the same result always gives the same entry URLs, as FHIR's
-// urn:uuid form requires a real UUID.
-func nameUUID(name string) string {
+// FHIREntryURL returns a bundle entry's fullUrl for a resource with no
+// server address: urn:uuid with a name-based (version 5 layout, SHA-1) UUID
+// of name, so the same resource always gets the same URL, as FHIR requires
+// a real UUID in that form.
+func FHIREntryURL(name string) string {
 	h := sha1.Sum([]byte(name))
 	h[6] = h[6]&0x0f | 0x50 // version 5
 	h[8] = h[8]&0x3f | 0x80 // RFC 4122 variant
-	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
 func fhirCoding(c Code) map[string]any {

@@ -185,7 +185,7 @@ func fhirBundle(d *store.Document, codes []*store.Code) map[string]any {
 		if n := evidenceNote(c); n != nil {
 			res["note"] = n
 		}
-		entries = append(entries, map[string]any{"fullUrl": "urn:medcode:" + c.ID, "resource": res})
+		entries = append(entries, map[string]any{"fullUrl": coding.FHIREntryURL("medcode/code/" + c.ID), "resource": res})
 	}
 	return map[string]any{"resourceType": "Bundle", "type": "collection", "timestamp": d.Updated,
 		"identifier": map[string]string{"system": "urn:medcode:document", "value": d.ID}, "entry": entries}
