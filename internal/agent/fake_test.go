@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -204,15 +203,6 @@ var (
 	searchers []*search.Searcher
 )
 
-func readGz[T any](tb testing.TB, rel string, read func(io.Reader, string) (T, error)) T {
-	tb.Helper()
-	v, err := read(bytes.NewReader(shareddata.ReadGz(tb, rel)), rel)
-	if err != nil {
-		tb.Fatalf("read %s: %v", rel, err)
-	}
-	return v
-}
-
 func testResources(tb testing.TB) Resources {
 	rs := testReleases(tb)
 	return Resources{Releases: rs, Searchers: searchers}
@@ -234,9 +224,9 @@ func testReleases(tb testing.TB) []*codesys.Release {
 	relOnce.Do(func() {
 		ix := codesys.ReadIndex
 		rels = []*codesys.Release{
-			{System: codesys.ICD10CM, Version: "2021", Tabular: readGz(tb, files[0], codesys.ReadTabular)},
-			{System: codesys.ICD10CM, Version: "2026", External: readGz(tb, files[1], ix), Neoplasm: readGz(tb, files[2], ix), Drug: readGz(tb, files[3], ix)},
-			{System: codesys.ICD10PCS, Version: "2025", PCS: readGz(tb, files[4], codesys.ReadPCSTables), PCSIndex: readGz(tb, files[5], ix)},
+			{System: codesys.ICD10CM, Version: "2021", Tabular: shareddata.Load(tb, files[0], codesys.ReadTabular)},
+			{System: codesys.ICD10CM, Version: "2026", External: shareddata.Load(tb, files[1], ix), Neoplasm: shareddata.Load(tb, files[2], ix), Drug: shareddata.Load(tb, files[3], ix)},
+			{System: codesys.ICD10PCS, Version: "2025", PCS: shareddata.Load(tb, files[4], codesys.ReadPCSTables), PCSIndex: shareddata.Load(tb, files[5], ix)},
 		}
 		for _, r := range rels {
 			searchers = append(searchers, search.New(r))

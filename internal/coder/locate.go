@@ -184,7 +184,7 @@ func (c *Coder) assign(code string, sent map[uint32]bool) (string, []coding.Step
 		case sent[c.wordID("subsequent")] || sent[c.wordID("healing")]:
 			ch, why = 'D', "subsequent encounter documented"
 		}
-		full := padX(code) + string(ch)
+		full := codesys.PadX(code) + string(ch)
 		if v := c.tab.Validate(full); v.Status == codesys.Valid {
 			steps = append(steps, coding.Step{Kind: coding.StepSpecify, Ref: v.Code,
 				Detail: fmt.Sprintf("7th character %c (defined at %s): %s", ch, from.Code, why)})
@@ -270,19 +270,6 @@ func childList(kids []*codesys.Node) string {
 		b.WriteString(k.Code + " " + k.Title)
 	}
 	return b.String()
-}
-
-// padX pads a code with the placeholder X to six characters (without the
-// dot), ready for a 7th character.
-func padX(code string) string {
-	n := len(strings.Replace(code, ".", "", 1))
-	if !strings.Contains(code, ".") {
-		code += "."
-	}
-	for ; n < 6; n++ {
-		code += "X"
-	}
-	return code
 }
 
 func capitalize(s string) string {

@@ -1,8 +1,6 @@
 package coder
 
 import (
-	"compress/gzip"
-	"os"
 	"sync"
 	"testing"
 
@@ -21,24 +19,6 @@ const (
 	testPCSIndex = "icd10pcs/fy2025/icd10pcs_index_2025.xml.gz"
 )
 
-func readGz[T any](tb testing.TB, rel string, read func(*gzip.Reader, string) (T, error)) T {
-	tb.Helper()
-	f, err := os.Open(shareddata.Path(tb, rel))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatalf("%s: %v", rel, err)
-	}
-	v, err := read(zr, rel)
-	if err != nil {
-		tb.Fatalf("read %s: %v", rel, err)
-	}
-	return v
-}
-
 var (
 	testOnce  sync.Once
 	testCoder *Coder
@@ -53,20 +33,12 @@ func realCoder(tb testing.TB) *Coder {
 	}
 	testOnce.Do(func() {
 		cm := &codesys.Release{System: codesys.ICD10CM, Version: "2021",
-			Tabular: readGz(tb, testTabular, func(r *gzip.Reader, name string) (*codesys.Tabular, error) {
-				return codesys.ReadTabular(r, name)
-			})}
+			Tabular: shareddata.Load(tb, testTabular, codesys.ReadTabular)}
 		tables := &codesys.Release{System: codesys.ICD10CM, Version: "2025",
-			Neoplasm: readGz(tb, testNeoplasm, func(r *gzip.Reader, name string) (*codesys.Index, error) {
-				return codesys.ReadIndex(r, name)
-			})}
+			Neoplasm: shareddata.Load(tb, testNeoplasm, codesys.ReadIndex)}
 		pcsRel := &codesys.Release{System: codesys.ICD10PCS, Version: "2025",
-			PCS: readGz(tb, testPCS, func(r *gzip.Reader, name string) (*codesys.PCSTables, error) {
-				return codesys.ReadPCSTables(r, name)
-			}),
-			PCSIndex: readGz(tb, testPCSIndex, func(r *gzip.Reader, name string) (*codesys.Index, error) {
-				return codesys.ReadIndex(r, name)
-			})}
+			PCS:      shareddata.Load(tb, testPCS, codesys.ReadPCSTables),
+			PCSIndex: shareddata.Load(tb, testPCSIndex, codesys.ReadIndex)}
 		pcsRel.Prepare()
 		testRef = Reference{CM: cm, Tables: tables, PCS: pcsRel}
 		c, err := New(testRef, Options{})

@@ -120,7 +120,7 @@ func (t *Tabular) Lookup(code string) Entry {
 	if sc, from := t.SevenChrFor(n); len(sc) > 0 && e.Code == n.Code {
 		e.SevenChrFrom = from.Code
 		for _, s := range sc {
-			if _, ok := t.sevenChrAllowed(n, padX(n.Code), s.Char); ok {
+			if _, ok := t.sevenChrAllowed(n, PadX(n.Code), s.Char); ok {
 				e.SevenChr = append(e.SevenChr, SevenChrRef{Char: string(s.Char), Title: s.Title})
 			}
 		}

@@ -192,7 +192,7 @@ func (t *Tabular) Codes(fn func(code, title string) bool) {
 			}
 			continue
 		}
-		base := padX(n.Code)
+		base := PadX(n.Code)
 		for _, s := range sc {
 			if _, ok := t.sevenChrAllowed(n, base, s.Char); !ok {
 				continue
@@ -204,9 +204,10 @@ func (t *Tabular) Codes(fn func(code, title string) bool) {
 	}
 }
 
-// padX pads a code with the placeholder X to six characters (without the
-// dot), ready for a 7th character.
-func padX(code string) string {
+// PadX pads a code with the placeholder X to six characters (without the
+// dot), ready for a 7th character: PadX("T36.0") is "T36.0X", PadX("S01")
+// is "S01.XXX".
+func PadX(code string) string {
 	n := len(strings.Replace(code, ".", "", 1))
 	if !strings.Contains(code, ".") {
 		code += "."

@@ -59,7 +59,7 @@ func (t *Tabular) Validate(input string) Validation {
 		case len(n.Children) > 0:
 			v.Status, v.Reason = Header, fmt.Sprintf("%s is a header: use one of its %d more specific codes", v.Code, countLeaves(t, n))
 		case len(sc) > 0:
-			v.Status, v.Reason = Header, fmt.Sprintf("%s requires a 7th character (%s, defined at %s): e.g. %s", v.Code, sevenChrList(sc), from.Code, padX(v.Code)+string(sc[0].Char))
+			v.Status, v.Reason = Header, fmt.Sprintf("%s requires a 7th character (%s, defined at %s): e.g. %s", v.Code, sevenChrList(sc), from.Code, PadX(v.Code)+string(sc[0].Char))
 		default:
 			v.Status = Valid
 		}
@@ -103,7 +103,7 @@ func (t *Tabular) validateSeventh(v Validation, compact string) Validation {
 		v.Status, v.Reason = Invalid, fmt.Sprintf("no 7th character applies to %s", n.Code)
 		return v
 	}
-	if want := padX(n.Code); want != v.Code[:len(want)] {
+	if want := PadX(n.Code); want != v.Code[:len(want)] {
 		v.Status, v.Reason = Invalid, fmt.Sprintf("placeholder X missing: %s needs the form %s", v.Code, want+"?")
 		return v
 	}

@@ -1,8 +1,6 @@
 package search
 
 import (
-	"bytes"
-	"io"
 	"sync"
 	"testing"
 
@@ -20,15 +18,6 @@ const (
 	realDrug     = "icd10cm/fy2025-apr2025/icd-10-cm-drug-2025.xml.gz"
 	realPCSIndex = "icd10pcs/fy2025/icd10pcs_index_2025.xml.gz"
 )
-
-func readGz[T any](tb testing.TB, rel string, read func(io.Reader, string) (T, error)) T {
-	tb.Helper()
-	v, err := read(bytes.NewReader(shareddata.ReadGz(tb, rel)), rel)
-	if err != nil {
-		tb.Fatalf("read %s: %v", rel, err)
-	}
-	return v
-}
 
 var (
 	realOnce sync.Once
@@ -48,12 +37,12 @@ func realReleases(tb testing.TB) (cm, pcs *codesys.Release) {
 	realOnce.Do(func() {
 		readIx := codesys.ReadIndex
 		realCM = &codesys.Release{System: codesys.ICD10CM, Version: "test",
-			Tabular:  readGz(tb, realTabular, codesys.ReadTabular),
-			External: readGz(tb, realExternal, readIx),
-			Neoplasm: readGz(tb, realNeoplasm, readIx),
-			Drug:     readGz(tb, realDrug, readIx),
+			Tabular:  shareddata.Load(tb, realTabular, codesys.ReadTabular),
+			External: shareddata.Load(tb, realExternal, readIx),
+			Neoplasm: shareddata.Load(tb, realNeoplasm, readIx),
+			Drug:     shareddata.Load(tb, realDrug, readIx),
 		}
-		realPCS = &codesys.Release{System: codesys.ICD10PCS, Version: "2025", PCSIndex: readGz(tb, realPCSIndex, readIx)}
+		realPCS = &codesys.Release{System: codesys.ICD10PCS, Version: "2025", PCSIndex: shareddata.Load(tb, realPCSIndex, readIx)}
 	})
 	if realCM == nil {
 		tb.Fatal("shared data failed to load in an earlier test")

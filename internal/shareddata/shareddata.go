@@ -5,6 +5,7 @@
 package shareddata
 
 import (
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -83,4 +84,16 @@ func ReadGz(tb testing.TB, rel string) []byte {
 		tb.Fatalf("shared data file %s: %v", rel, err)
 	}
 	return data
+}
+
+// Load reads a gzip-compressed file of the shared data folder with read
+// (one of the codesys readers, say), failing the test at once when the
+// file is missing or does not read.
+func Load[T any](tb testing.TB, rel string, read func(io.Reader, string) (T, error)) T {
+	tb.Helper()
+	v, err := read(bytes.NewReader(ReadGz(tb, rel)), rel)
+	if err != nil {
+		tb.Fatalf("read shared data file %s: %v", rel, err)
+	}
+	return v
 }

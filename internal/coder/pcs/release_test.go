@@ -1,8 +1,6 @@
 package pcs
 
 import (
-	"bytes"
-	"io"
 	"sync"
 	"testing"
 
@@ -17,15 +15,6 @@ const (
 	pcsDefs   = "icd10pcs/fy2025/icd10pcs_definitions_2025.xml.gz"
 )
 
-func readGz[T any](tb testing.TB, rel string, read func(io.Reader, string) (T, error)) T {
-	tb.Helper()
-	v, err := read(bytes.NewReader(shareddata.ReadGz(tb, rel)), rel)
-	if err != nil {
-		tb.Fatalf("read %s: %v", rel, err)
-	}
-	return v
-}
-
 var (
 	relOnce sync.Once
 	rel     *codesys.Release
@@ -39,9 +28,9 @@ func release(tb testing.TB) *codesys.Release {
 	}
 	relOnce.Do(func() {
 		rel = &codesys.Release{System: codesys.ICD10PCS, Version: "2025",
-			PCS:      readGz(tb, pcsTables, codesys.ReadPCSTables),
-			PCSIndex: readGz(tb, pcsIndex, codesys.ReadIndex),
-			PCSDefs:  readGz(tb, pcsDefs, codesys.ReadPCSDefinitions),
+			PCS:      shareddata.Load(tb, pcsTables, codesys.ReadPCSTables),
+			PCSIndex: shareddata.Load(tb, pcsIndex, codesys.ReadIndex),
+			PCSDefs:  shareddata.Load(tb, pcsDefs, codesys.ReadPCSDefinitions),
 		}
 	})
 	if rel == nil {
