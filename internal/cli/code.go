@@ -73,7 +73,7 @@ the newest installed release that has them.`,
 			if !batch {
 				return a.codeOne(ctx, c, args[0], files[0], st, format, explain)
 			}
-			return a.codeBatch(ctx, c, files, st)
+			return a.codeBatch(ctx, c, files, st, explain)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format for one note: text, json or fhir (many notes: JSON Lines)")
@@ -251,8 +251,9 @@ func writeText(w io.Writer, name string, res *coding.Result, explain bool) {
 }
 
 // codeBatch codes many notes on all cores and writes one JSON line per
-// note, in the order of files.
-func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, st coding.Setting) error {
+// note, in the order of files. With explain, each line keeps the codes
+// dropped and why, as the single-note JSON output does.
+func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, st coding.Setting, explain bool) error {
 	type out struct {
 		line []byte
 		err  error
@@ -276,7 +277,9 @@ func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, 
 					results[i] <- out{err: fmt.Errorf("%s: %w", files[i], err)}
 					continue
 				}
-				res.Dropped = nil
+				if !explain {
+					res.Dropped = nil
+				}
 				b, err := json.Marshal(res)
 				results[i] <- out{line: b, err: err}
 			}

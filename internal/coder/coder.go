@@ -118,7 +118,7 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.lex = newLexicon(equiv, strings.Fields(vagueTXT))
+	c.lex = newLexicon(equiv, parseWordList(vagueTXT))
 	c.lex.addTabular(c.tab, ref.CM.ID(), c.skipCode)
 	// The Alphabetic Index and the Table of Neoplasms: CM's own when it
 	// has them, else those of the tables release.

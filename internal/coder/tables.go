@@ -43,6 +43,19 @@ func tsvLines(name, data string, fn func(line int, f []string) error) error {
 	return nil
 }
 
+// parseWordList reads a whitespace-separated word list such as vague.txt,
+// leaving out comment lines: the words of a comment are no entries.
+func parseWordList(data string) []string {
+	var out []string
+	for line := range strings.Lines(data) {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		out = append(out, strings.Fields(line)...)
+	}
+	return out
+}
+
 // parseEquivalences reads words.tsv: each line a class of interchangeable
 // words, the first canonical. It returns stem -> canonical stem.
 func parseEquivalences(data string) (map[string]string, error) {

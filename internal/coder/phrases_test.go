@@ -1,0 +1,49 @@
+package coder
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/medcode-dev/medcode/internal/coding"
+)
+
+// TestPhrases codes one-sentence notes whose code a coder finds in the
+// Alphabetic Index or the Table of Neoplasms (the expected codes come
+// from the classification, not from the coder's output): each row is a
+// way notes say a condition that the Tabular List's titles do not.
+func TestPhrases(t *testing.T) {
+	tests := []struct {
+		text string
+		want string
+		not  []string // prefixes
+	}{
+		// Neoplasm, liver, Malignant Secondary.
+		{"CT showed multiple liver metastases.", "C78.7", nil},
+		{"Hepatic metastases were found.", "C78.7", nil},
+		// Neoplasm, liver, Malignant Primary (not specified as primary or
+		// secondary in the Tabular List).
+		{"She was diagnosed with liver cancer.", "C22.9", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			res := codeText(t, tt.text, coding.Inpatient)
+			got := codesOf(res)
+			if !slices.Contains(got, tt.want) {
+				t.Errorf("%s not coded; got %v", tt.want, got)
+			}
+			for _, n := range tt.not {
+				if hasCode(res, n) {
+					t.Errorf("%s* coded; got %v", n, got)
+				}
+			}
+			checkEvidence(t, tt.text, res)
+		})
+	}
+}
+
+func TestParseWordList(t *testing.T) {
+	got := parseWordList("# a comment naming liver\ntumor mass\n  # indented comment\nlesion\n")
+	if want := []string{"tumor", "mass", "lesion"}; !slices.Equal(got, want) {
+		t.Errorf("parseWordList = %q, want %q", got, want)
+	}
+}
