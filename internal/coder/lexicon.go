@@ -185,10 +185,12 @@ func (lx *lexicon) add(code string, stems []string, o origin, text, release stri
 	if !slices.ContainsFunc(ids, func(id uint32) bool { return !lx.vague[id] }) {
 		return
 	}
-	if (o == fromVariant || code[0] == 'S' || code[0] == 'T') && len(ids) < 2 {
+	if (o == fromVariant || (o != fromTerms && (code[0] == 'S' || code[0] == 'T'))) && len(ids) < 2 {
 		// A variant of one word is rarely what the title means; an
-		// injury named by one word is a body part ("Axis", "Trachea")
-		// listed under a fracture, not an injury.
+		// injury named by one word of the classification is a body part
+		// ("Axis", "Trachea") listed under a fracture, not an injury. The
+		// coder's own terms ("trauma", "burn") are written to be read
+		// alone.
 		return
 	}
 	lower := strings.ToLower(text)
@@ -289,15 +291,21 @@ func coordinationVariants(text string) []string {
 // behaviour's words ("malignant neoplasm", "secondary malignant neoplasm",
 // "benign neoplasm", "carcinoma in situ").
 func (lx *lexicon) addNeoplasmTable(ix *codesys.Index, release string) {
-	cols := map[int][]string{}
-	for c, phrase := range map[codesys.Column]string{
-		codesys.NeoplasmMalignantPrimary:   "malignant neoplasm",
-		codesys.NeoplasmMalignantSecondary: "secondary malignant neoplasm",
-		codesys.NeoplasmInSitu:             "carcinoma in situ",
-		codesys.NeoplasmBenign:             "benign neoplasm",
+	// A "tumor" or "neoplasm" of a site that the note gives no behaviour
+	// for is read in the Unspecified Behavior column, as the Index's
+	// "Tumor - see also Neoplasm, unspecified behavior, by site" says.
+	cols := map[int][][]string{}
+	for c, phrases := range map[codesys.Column][]string{
+		codesys.NeoplasmMalignantPrimary:   {"malignant neoplasm"},
+		codesys.NeoplasmMalignantSecondary: {"secondary malignant neoplasm"},
+		codesys.NeoplasmInSitu:             {"carcinoma in situ"},
+		codesys.NeoplasmBenign:             {"benign neoplasm"},
+		codesys.NeoplasmUnspecified:        {"tumor", "neoplasm"},
 	} {
 		if n, err := ix.Column(c); err == nil {
-			cols[n] = phraseWords(phrase)
+			for _, p := range phrases {
+				cols[n] = append(cols[n], phraseWords(p))
+			}
 		}
 	}
 	ix.Walk(func(path []*codesys.Term) bool {
@@ -315,13 +323,15 @@ func (lx *lexicon) addNeoplasmTable(ix *codesys.Index, release string) {
 		// one site; the words "see also", "NEC" were dropped with the stop
 		// words.
 		for _, cell := range t.Cells {
-			words, ok := cols[cell.Col]
+			variants, ok := cols[cell.Col]
 			if !ok || !cell.HasCode() {
 				continue
 			}
 			code := strings.TrimRight(cell.Code, "-.")
-			lx.add(code, append(slices.Clone(site), words...), fromNeoplasm,
-				"Neoplasm, neoplastic > "+strings.Join(label, " > ")+" ["+ix.Columns[cell.Col-1]+"]", release)
+			for _, words := range variants {
+				lx.add(code, append(slices.Clone(site), words...), fromNeoplasm,
+					"Neoplasm, neoplastic > "+strings.Join(label, " > ")+" ["+ix.Columns[cell.Col-1]+"]", release)
+			}
 		}
 		return true
 	})
