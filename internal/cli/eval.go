@@ -27,6 +27,7 @@ func newEvalCmd(a *app) *cobra.Command {
 		categories                        []string
 		bootstrap                         int
 		seed                              uint64
+		exactForm                         bool
 		llmFlags                          *agent.Flags
 	)
 	cmd := &cobra.Command{
@@ -128,6 +129,9 @@ Tune only on train and dev splits; the split scored is printed.`,
 				ReleaseSystems: []codesys.System{codesys.ICD10CM},
 				Bootstrap:      bootstrap, Seed: seed,
 			}
+			if dataset == "codiesp" && !exactForm {
+				opt.Form, opt.FormName = codiesp.Form, codiesp.FormName
+			}
 			if f, ok := a.stderr.(*os.File); ok {
 				opt.Progress = eval.NewProgressBar(f, "eval "+dataset+" "+split).Update
 			}
@@ -146,6 +150,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 	cmd.Flags().StringVar(&lang, "lang", "en", "codiesp text language: es (original, with evidence spans) or en (machine translation)")
 	cmd.Flags().StringVar(&notes, "notes", "", "mdace: MIMIC-III NOTEEVENTS.csv or .csv.gz")
 	cmd.Flags().StringVar(&setting, "setting", "Inpatient", "mdace: Inpatient or Profee")
+	cmd.Flags().BoolVar(&exactForm, "exact-form", false, "codiesp: compare codes exactly as coded, not in CodiEsp's form without the 7th character of injuries and external causes")
 	cmd.Flags().StringSliceVar(&categories, "note-category", nil, "mdace: only notes of these categories (e.g. \"Discharge summary\")")
 	cmd.Flags().StringVar(&coderName, "coder", "offline", "coder to evaluate: offline (the default reasoner), baseline or llm")
 	cmd.Flags().StringVar(&coderName, "reasoner", "offline", "same as --coder")

@@ -62,7 +62,22 @@ type Prediction struct {
 	Score float64 `json:"score,omitempty"`
 	// Evidence are the spans of the document that support the code.
 	Evidence []Span `json:"evidence,omitempty"`
+	// Scored is the form the code was compared in, when the dataset writes
+	// codes in a form of its own (Options.Form) and it differs from Code.
+	Scored string `json:"scored,omitempty"`
 }
+
+// scoredCode returns the code of p as the harness compares it.
+func (p Prediction) scoredCode() string {
+	if p.Scored != "" {
+		return p.Scored
+	}
+	return p.Code
+}
+
+// FormFunc rewrites a canonical code into the form a dataset's gold writes
+// it in (see codiesp.Form).
+type FormFunc func(sys codesys.System, code string) string
 
 // Usage counts what a coder spent on one document beyond CPU time: calls to
 // a language model and the tokens they used. The offline coder leaves it

@@ -99,7 +99,7 @@ func Evidence(text string, gold []GoldCode, preds []Prediction) map[codesys.Syst
 		if sys == "" {
 			sys = GuessSystem(p.Code)
 		}
-		k := key{sys, CanonCode(sys, p.Code)}
+		k := key{sys, CanonCode(sys, p.scoredCode())}
 		if _, seen := predBy[k]; !seen {
 			predOrder = append(predOrder, k)
 			predBy[k] = []Span{}

@@ -102,7 +102,7 @@ func predKeys(preds []Prediction, sel []codesys.System) []key {
 		if sel != nil && !slices.Contains(sel, sys) {
 			continue
 		}
-		k := key{sys, CanonCode(sys, p.Code)}
+		k := key{sys, CanonCode(sys, p.scoredCode())}
 		if k.code != "" && !slices.Contains(ks, k) {
 			ks = append(ks, k)
 		}

@@ -12,7 +12,11 @@ import (
 // per system with confidence intervals, evidence metrics, the release
 // check and cost.
 func (r *Report) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "%s\nscored split: %s, %d documents\n\n", describe(r.Meta), r.Meta.Split, r.Meta.Documents)
+	fmt.Fprintf(w, "%s\nscored split: %s, %d documents\n", describe(r.Meta), r.Meta.Split, r.Meta.Documents)
+	if r.Meta.CodeForm != "" {
+		fmt.Fprintf(w, "codes compared in the dataset's form (%s)\n", r.Meta.CodeForm)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "system\tgold\tpred\tmicro-P\tmicro-R\tmicro-F1\t95% CI\tmacro-F1\tcat-F1\tEMR\tMAP\t")
 	for _, s := range r.Scores {

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -46,7 +47,10 @@ type Meta struct {
 	Coder    string `json:"coder"`
 	// Release names the active release the gold codes were checked
 	// against, if any.
-	Release   string           `json:"release,omitempty"`
+	Release string `json:"release,omitempty"`
+	// CodeForm names the dataset code form codes were compared in
+	// (Options.FormName), if any.
+	CodeForm  string           `json:"codeForm,omitempty"`
 	Systems   []codesys.System `json:"systems"`
 	Documents int              `json:"documents"`
 	Bootstrap int              `json:"bootstrap"`
@@ -105,6 +109,12 @@ type Options struct {
 	Seed      uint64
 	// Progress, when set, is called after each document.
 	Progress func(done, total int)
+	// Form, when set, is the form the dataset writes codes in: gold codes
+	// and predictions are compared after it rewrites both (a prediction
+	// keeps its Code and records the compared form in Scored).
+	Form FormFunc
+	// FormName names Form in the report.
+	FormName string
 }
 
 // Run codes every document with c, scores the predictions and measures
@@ -114,7 +124,7 @@ type Options struct {
 func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, error) {
 	rep := &Report{Meta: Meta{
 		Format: FormatVersion, Dataset: opt.Dataset, Split: opt.Split,
-		Language: opt.Language, Coder: opt.Coder, Release: opt.ReleaseName,
+		Language: opt.Language, Coder: opt.Coder, Release: opt.ReleaseName, CodeForm: opt.FormName,
 		Systems: opt.Systems, Documents: len(docs),
 		Bootstrap: opt.Bootstrap, Seed: opt.Seed, Started: time.Now().UTC(),
 	}}
@@ -129,6 +139,17 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		elapsed := time.Since(t0)
 		if err != nil {
 			return nil, fmt.Errorf("eval %s: code document %s: %w", opt.Dataset, d.ID, err)
+		}
+		if opt.Form != nil {
+			d.Gold = applyForm(opt.Form, d.Gold)
+			for i := range res.Predictions {
+				p := &res.Predictions[i]
+				sys := cmp.Or(p.System, GuessSystem(p.Code))
+				p.Scored = ""
+				if f := opt.Form(sys, CanonCode(sys, p.Code)); f != CanonCode(sys, p.Code) {
+					p.Scored = f
+				}
+			}
 		}
 		if err := checkSpans(d, res.Predictions); err != nil {
 			return nil, fmt.Errorf("eval %s: %w", opt.Dataset, err)
@@ -259,4 +280,19 @@ func OpenReport(path string) (*Report, error) {
 	}
 	defer f.Close()
 	return ReadReport(f, path)
+}
+
+// applyForm returns gold with every code rewritten by form; codes that
+// become equal are merged, with their evidence.
+func applyForm(form FormFunc, gold []GoldCode) []GoldCode {
+	out := make([]GoldCode, 0, len(gold))
+	for _, g := range gold {
+		g.Code = form(g.System, CanonCode(g.System, g.Code))
+		if i := slices.IndexFunc(out, func(o GoldCode) bool { return o.System == g.System && o.Code == g.Code }); i >= 0 {
+			out[i].Evidence = append(slices.Clone(out[i].Evidence), g.Evidence...)
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
 }

@@ -263,3 +263,29 @@ func eachLine(r io.Reader, name string, fn func(n int, fields []string) error) e
 	}
 	return nil
 }
+
+// FormName names Form in reports.
+const FormName = "codiesp: no 7th character"
+
+// Form rewrites a canonical ICD-10-CM code into the form CodiEsp's gold
+// writes it in. The CodiEsp annotators coded injuries and external causes
+// without their 7th character (episode of care), and wrote the placeholder
+// X only sometimes ("t14.90", "t81.31x", "w19.xxx" for what a release-aware
+// coder reports as T14.90XA, T81.31XA, W19.XXXA). For codes of chapters 19
+// and 20 (S00-Y99), Form drops a 7th character and then any trailing
+// placeholder X, so that both sides compare at the detail the gold has.
+// Other codes and systems are returned as they are.
+func Form(sys codesys.System, code string) string {
+	if sys != codesys.ICD10CM || code == "" || !strings.ContainsRune("STVWXY", rune(code[0])) {
+		return code
+	}
+	bare := strings.ReplaceAll(code, ".", "")
+	if len(bare) == 7 {
+		bare = bare[:6]
+	}
+	bare = strings.TrimRight(bare, "X")
+	if len(bare) <= 3 {
+		return bare
+	}
+	return bare[:3] + "." + bare[3:]
+}

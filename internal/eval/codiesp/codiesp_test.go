@@ -220,3 +220,29 @@ func FuzzReadCodes(f *testing.F) {
 		}
 	})
 }
+
+func TestForm(t *testing.T) {
+	cm, pcs := codesys.ICD10CM, codesys.ICD10PCS
+	tests := []struct {
+		sys      codesys.System
+		in, want string
+	}{
+		{cm, "T14.90XA", "T14.90"}, // gold t14.90
+		{cm, "T14.90", "T14.90"},   // the gold itself
+		{cm, "T81.31XA", "T81.31"}, // gold t81.31x
+		{cm, "T81.31X", "T81.31"},
+		{cm, "W19.XXXA", "W19"}, // gold w19.xxx
+		{cm, "W19.XXX", "W19"},
+		{cm, "S52.521A", "S52.521"}, // gold s52.521
+		{cm, "S72.001A", "S72.001"}, // gold s72.001a
+		{cm, "T86.11", "T86.11"},    // no 7th character: as it is
+		{cm, "E11.9", "E11.9"},      // other chapters: as they are
+		{cm, "O32.1XX0", "O32.1XX0"},
+		{pcs, "XW033E5", "XW033E5"},
+	}
+	for _, tt := range tests {
+		if got := Form(tt.sys, tt.in); got != tt.want {
+			t.Errorf("Form(%s, %q) = %q, want %q", tt.sys, tt.in, got, tt.want)
+		}
+	}
+}
