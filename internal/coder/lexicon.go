@@ -313,28 +313,80 @@ func (lx *lexicon) addNeoplasmTable(ix *codesys.Index, release string) {
 		if len(t.Cells) == 0 || len(path) < 2 {
 			return true
 		}
-		var site []string
-		var label []string
-		for _, p := range path[1:] {
-			site = append(site, phraseWords(p.Title)...)
-			label = append(label, p.Title)
-		}
 		// Rows such as "lung > upper lobe" and "skin > ... > leg" read as
 		// one site; the words "see also", "NEC" were dropped with the stop
-		// words.
+		// words. A row naming its site more than one way ("testis,
+		// testes", "bile or biliary") gives one site per way.
+		sites := [][]string{nil}
+		var label []string
+		for _, p := range path[1:] {
+			var next [][]string
+			for _, alt := range siteAlternatives(p.Text()) {
+				for _, s := range sites {
+					if len(next) < 16 {
+						next = append(next, append(slices.Clone(s), alt...))
+					}
+				}
+			}
+			sites = next
+			label = append(label, p.Title)
+		}
 		for _, cell := range t.Cells {
 			variants, ok := cols[cell.Col]
 			if !ok || !cell.HasCode() {
 				continue
 			}
 			code := strings.TrimRight(cell.Code, "-.")
-			for _, words := range variants {
-				lx.add(code, append(slices.Clone(site), words...), fromNeoplasm,
-					"Neoplasm, neoplastic > "+strings.Join(label, " > ")+" ["+ix.Columns[cell.Col-1]+"]", release)
+			for _, site := range sites {
+				for _, words := range variants {
+					lx.add(code, append(slices.Clone(site), words...), fromNeoplasm,
+						"Neoplasm, neoplastic > "+strings.Join(label, " > ")+" ["+ix.Columns[cell.Col-1]+"]", release)
+				}
 			}
 		}
 		return true
 	})
+}
+
+// siteAlternatives returns the ways a row of the Table of Neoplasms names
+// its site, each as required words. The table lists forms of one word
+// after a comma ("testis, testes", "abdomen, abdominal") and joins
+// synonyms with "or" ("bile or biliary"); anything else after a comma
+// qualifies the site ("canaliculi, biliary") and is required.
+func siteAlternatives(title string) [][]string {
+	title = dropBracketed(title)
+	var alts []string
+	parts := strings.Split(title, ",")
+	first := strings.TrimSpace(parts[0])
+	qualifiers := ""
+	for _, p := range parts[1:] {
+		p = strings.TrimSpace(p)
+		if sameStem(first, p) {
+			alts = append(alts, p)
+		} else {
+			qualifiers += " " + p
+		}
+	}
+	alts = append([]string{first}, alts...)
+	var out [][]string
+	for _, a := range alts {
+		ws := strings.Fields(a)
+		if len(ws) == 3 && ws[1] == "or" {
+			out = append(out, phraseWords(ws[0]+qualifiers), phraseWords(ws[2]+qualifiers))
+			continue
+		}
+		out = append(out, phraseWords(a+qualifiers))
+	}
+	return out
+}
+
+// sameStem reports whether two single words share their first four
+// letters: forms of one word, as "testis" and "testes".
+func sameStem(a, b string) bool {
+	if strings.ContainsAny(a, " ") || strings.ContainsAny(b, " ") || len(a) < 4 || len(b) < 4 {
+		return false
+	}
+	return strings.EqualFold(a[:4], b[:4])
 }
 
 // addIndex adds every path of the Alphabetic Index that leads to a code.

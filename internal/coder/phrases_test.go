@@ -47,3 +47,23 @@ func TestParseWordList(t *testing.T) {
 		t.Errorf("parseWordList = %q, want %q", got, want)
 	}
 }
+
+func TestSiteAlternatives(t *testing.T) {
+	tests := []struct {
+		title string
+		want  [][]string
+	}{
+		{"testis, testes", [][]string{phraseWords("testis"), phraseWords("testes")}},
+		{"abdomen, abdominal", [][]string{phraseWords("abdomen"), phraseWords("abdominal")}},
+		{"bile or biliary", [][]string{phraseWords("bile"), phraseWords("biliary")}},
+		{"canaliculi, biliary", [][]string{phraseWords("canaliculi biliary")}},
+		{"cystic (bile) duct (common)", [][]string{phraseWords("cystic duct")}},
+		{"lung", [][]string{phraseWords("lung")}},
+	}
+	for _, tt := range tests {
+		got := siteAlternatives(tt.title)
+		if !slices.EqualFunc(got, tt.want, slices.Equal[[]string]) {
+			t.Errorf("siteAlternatives(%q) = %q, want %q", tt.title, got, tt.want)
+		}
+	}
+}
