@@ -138,6 +138,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 		}
 	}
 	found := out[start:]
+	found = dropStraddling(n, found)
 	found = keepMaximal(found)
 	found = oneCodePerCategory(found)
 	out = out[:start+len(found)]
@@ -271,6 +272,88 @@ func keepMaximal(ms []mention) []mention {
 	}
 	slices.SortFunc(out, func(a, b mention) int { return cmp.Compare(a.first, b.first) })
 	return out
+}
+
+// dropStraddling drops the mentions that join words across a comma or
+// semicolon while taking only part of a mention that lies on one side: in
+// "a history of obstructive pulmonary disease, hypertension and
+// hypercholesterolemia" the items of the list are three conditions, not
+// "pulmonary hypertension". A mention that takes all of the other ("type 2
+// diabetes, with chronic kidney disease" for E11.22) stays.
+func dropStraddling(n *note.Note, ms []mention) []mention {
+	// seps returns the separators inside m's span that end a list item:
+	// not those before "with", "due to" and the like.
+	seps := func(m mention) []int32 {
+		var out []int32
+		for k := m.first + 1; k < m.last; k++ {
+			if t := n.Tokens[k]; t.Kind == note.Punct && (t.Norm == "," || t.Norm == ";") && !joins(n, k+1) {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	out := ms[:0]
+	for i, m := range ms {
+		drop := false
+		if ss := seps(m); len(ss) > 0 {
+			for j, k := range ms {
+				if i == j || len(seps(k)) > 0 {
+					continue
+				}
+				// k is cut: m takes part of it.
+				if intersects(m.tokens, k.tokens) && !subset(k.tokens, m.tokens) {
+					drop = true
+					break
+				}
+				// k is a condition of its own after a separator, not
+				// joined to what precedes by "with", "due to" and the like.
+				if subset(k.tokens, m.tokens) && !sameCategory(k.entry.code, m.entry.code) {
+					for _, sp := range ss {
+						if k.first > sp {
+							drop = true
+						}
+					}
+				}
+			}
+		}
+		if !drop {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// joins reports whether the token at k begins a phrase that ties a
+// condition to the one before it ("with", "due to", "secondary to").
+func joins(n *note.Note, k int32) bool {
+	if int(k) >= len(n.Tokens) {
+		return false
+	}
+	switch n.Tokens[k].Norm {
+	case "with", "due", "secondary", "from", "caused", "associated", "complicated", "stage", "type", "grade":
+		return true
+	}
+	return false
+}
+
+func sameCategory(a, b string) bool {
+	return len(a) >= 3 && len(b) >= 3 && a[:3] == b[:3]
+}
+
+// intersects reports whether sorted a and b share an element.
+func intersects(a, b []int32) bool {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
+			return true
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return false
 }
 
 // oneCodePerCategory keeps, of overlapping mentions whose codes share a

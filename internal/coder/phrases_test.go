@@ -67,3 +67,36 @@ func TestSiteAlternatives(t *testing.T) {
 		}
 	}
 }
+
+// TestListItems: the items of a list are separate conditions; words of
+// two items do not make a third ("pulmonary disease, hypertension" is not
+// pulmonary hypertension), while a condition qualified after a comma is
+// one condition.
+func TestListItems(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+		not  []string
+	}{
+		{"She has a history of obstructive pulmonary disease, hypertension and hypercholesterolemia.",
+			[]string{"J44.9", "I10", "E78.00"}, []string{"I27"}},
+		{"Chronic kidney disease, stage 3b.", []string{"N18.32"}, nil},
+		{"Type 2 diabetes mellitus, with diabetic chronic kidney disease.", []string{"E11.22"}, []string{"E11.9"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			res := codeText(t, tt.text, coding.Inpatient)
+			got := codesOf(res)
+			for _, w := range tt.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("%s not coded; got %v", w, got)
+				}
+			}
+			for _, n := range tt.not {
+				if hasCode(res, n) {
+					t.Errorf("%s* coded; got %v", n, got)
+				}
+			}
+		})
+	}
+}
