@@ -194,7 +194,9 @@ func (c *Coder) buildPhrases() (map[uint32][]*phrase, error) {
 			words = append(words, id)
 		}
 		var stands []uint32
-		for _, s := range phraseWords(to) {
+		// A hyphenated compound of an expansion is one word: the "high"
+		// of "high-density lipoprotein" (HDL) is not "elevated".
+		for _, s := range phraseWords(compound(to)) {
 			id, _ := c.lex.stemID(s, true)
 			stands = append(stands, id)
 		}
@@ -223,6 +225,19 @@ func (c *Coder) buildPhrases() (map[uint32][]*phrase, error) {
 		out[k] = ps
 	}
 	return out, nil
+}
+
+// compound joins the words of hyphenated compounds ("high-density" reads
+// as "highdensity").
+func compound(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r == '-' && i > 0 && i+1 < len(s) && s[i-1] != ' ' && s[i+1] != ' ' {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Releases returns the IDs of the releases the coder reads.
