@@ -96,6 +96,8 @@ func assertionName(a assert.Assertion) string {
 		return "family"
 	case a.Experiencer == assert.Other:
 		return "other"
+	case a.Negation == assert.Negated && resolvedOnly(a):
+		return "resolved"
 	case a.Negation == assert.Negated:
 		return "negated"
 	case a.Negation == assert.Possible:

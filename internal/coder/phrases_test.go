@@ -100,3 +100,20 @@ func TestListItems(t *testing.T) {
 		})
 	}
 }
+
+// TestResolvedIsCoded: a condition documented as resolved was present
+// during the encounter and is coded; one documented as absent is not.
+func TestResolvedIsCoded(t *testing.T) {
+	res := codeText(t, "Gross hematuria after catheterization. The hematuria subsided after bladder lavage.", coding.Inpatient)
+	if !hasCode(res, "R31.0") {
+		t.Errorf("resolved hematuria not coded: %v", codesOf(res))
+	}
+	res = codeText(t, "On the fifth day the fever disappeared.", coding.Inpatient)
+	if !hasCode(res, "R50.9") || res.Codes[0].Assertion != "resolved" {
+		t.Errorf("resolved fever: %+v", res.Codes)
+	}
+	res = codeText(t, "There was no fever.", coding.Inpatient)
+	if hasCode(res, "R50") || !droppedFor(res, "R50.9", "negated") {
+		t.Errorf("absent fever coded: %v", codesOf(res))
+	}
+}

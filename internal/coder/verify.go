@@ -34,7 +34,7 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 		}
 		if step != nil {
 			cd.code.Trail = append(cd.code.Trail, *step)
-			if cd.assertion.Negation == assert.Possible || cd.assertion.Temporality == assert.Historical {
+			if cd.assertion.Negation != assert.Affirmed || cd.assertion.Temporality == assert.Historical {
 				cd.code.Confidence *= 0.85
 			}
 		}
@@ -88,6 +88,9 @@ func isPersonalHistory(code string) bool { return code >= "Z85" && code < "Z88" 
 func assertionRule(cd candidate, setting coding.Setting) (string, *coding.Step) {
 	a, code := cd.assertion, cd.code.Code
 	switch {
+	case a.Negation == assert.Negated && resolvedOnly(a):
+		return "", &coding.Step{Kind: coding.StepGuideline, Ref: "III",
+			Detail: "Documented as resolved: the condition was present during the encounter and is coded; confidence lowered"}
 	case a.Negation == assert.Negated:
 		return "negated in the note: a condition documented as absent is not coded", nil
 	case a.Experiencer == assert.Family && !isFamilyHistory(code):
@@ -106,6 +109,28 @@ func assertionRule(cd candidate, setting coding.Setting) (string, *coding.Step) 
 			Detail: "Documented as history: coded as a condition the patient still has (chronic conditions affect care); confidence lowered"}
 	}
 	return "", nil
+}
+
+// resolutionWords mark a negation trigger that says a condition went away
+// ("the fever resolved", "hematuria subsided"), not that it was absent.
+var resolutionWords = []string{"resolv", "clear", "subsid", "disappear", "gone", "no longer", "remit"}
+
+// resolvedOnly reports whether every negation cue of a says the condition
+// resolved: a condition that resolved during the encounter was present,
+// and is coded as one that affected care.
+func resolvedOnly(a assert.Assertion) bool {
+	n := 0
+	for _, c := range a.Cues {
+		if c.Kind != assert.KindNegated {
+			continue
+		}
+		n++
+		t := strings.ToLower(c.Text)
+		if !slices.ContainsFunc(resolutionWords, func(w string) bool { return strings.Contains(t, w) }) {
+			return false
+		}
+	}
+	return n > 0
 }
 
 // merged is one code with every mention supporting it.

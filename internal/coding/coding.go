@@ -103,7 +103,8 @@ type Code struct {
 	// mention, first the one that decided it.
 	Evidence []Evidence `json:"evidence"`
 	// Assertion is the ConText status of the deciding mention, e.g.
-	// "affirmed", "possible", "historical", "family".
+	// "affirmed", "possible", "historical", "resolved" (present during the
+	// encounter, documented as gone), "family".
 	Assertion string `json:"assertion,omitempty"`
 	// Trail is how the code was reached, in order: index path, tabular
 	// notes and guideline rules applied.
