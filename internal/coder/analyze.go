@@ -52,6 +52,19 @@ type phrase struct {
 // tokens of a sentence.
 const maxGap = 4
 
+// neoplasmGap is the spread allowed to a row of the Table of Neoplasms:
+// its site words and behaviour are read together ("liver metastases",
+// "carcinoma of the bladder"), since a sentence of a case report names
+// many sites and a tumour of one.
+const neoplasmGap = 2
+
+func gapOf(e *entry) int {
+	if e.origin == fromNeoplasm {
+		return neoplasmGap
+	}
+	return maxGap
+}
+
 // analyze finds the mentions of n.
 func (c *Coder) analyze(n *note.Note, an *assert.Analysis) []mention {
 	var out []mention
@@ -138,6 +151,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 		}
 	}
 	found := out[start:]
+	found = dropDenied(n, found)
 	found = dropStraddling(n, found)
 	found = keepMaximal(found)
 	found = oneCodePerCategory(found)
@@ -216,7 +230,7 @@ func (c *Coder) matchEntry(e *entry, units []unit, present map[uint32][]int32) (
 				toks = append(toks, k)
 			}
 		}
-		if int(last-first+1) > len(e.words)+maxGap {
+		if int(last-first+1) > len(e.words)+gapOf(e) {
 			continue
 		}
 		if best.first < 0 || last-first < best.last-best.first {
@@ -271,6 +285,36 @@ func keepMaximal(ms []mention) []mention {
 		}
 	}
 	slices.SortFunc(out, func(a, b mention) int { return cmp.Compare(a.first, b.first) })
+	return out
+}
+
+// denyWords are the words that, inside a mention, deny what follows them
+// ("endometrial stroma, without signs of malignancy").
+var denyWords = map[string]bool{"without": true, "no": true, "not": true, "nor": true, "negative": true, "denies": true, "denied": true, "absence": true}
+
+// dropDenied drops the mentions that take a word after a denying word
+// inside their own span: the assertion classifier does not see a trigger
+// that is part of the mention, so the words after it would be coded as
+// present.
+func dropDenied(n *note.Note, ms []mention) []mention {
+	out := ms[:0]
+	for _, m := range ms {
+		denied := false
+		for k := m.first; k < m.last && !denied; k++ {
+			if !denyWords[n.Tokens[k].Norm] {
+				continue
+			}
+			for _, t := range m.tokens {
+				if t > k {
+					denied = true
+					break
+				}
+			}
+		}
+		if !denied {
+			out = append(out, m)
+		}
+	}
 	return out
 }
 

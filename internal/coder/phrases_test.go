@@ -117,3 +117,22 @@ func TestResolvedIsCoded(t *testing.T) {
 		t.Errorf("absent fever coded: %v", codesOf(res))
 	}
 }
+
+// TestDeniedInsideMention: words after "without" or "no" inside what
+// would be one mention are denied, not coded.
+func TestDeniedInsideMention(t *testing.T) {
+	res := codeText(t, "Biopsy of the endometrial stroma, without signs of malignancy.", coding.Inpatient)
+	if hasCode(res, "C") {
+		t.Errorf("denied malignancy coded: %v", codesOf(res))
+	}
+}
+
+// TestNeoplasmSiteNearBehaviour: a site of the Table of Neoplasms is read
+// with the behaviour next to it, not with one named elsewhere in the
+// sentence.
+func TestNeoplasmSiteNearBehaviour(t *testing.T) {
+	res := codeText(t, "Adenocarcinoma was confirmed; the scan showed small retroperitoneal lymph nodes.", coding.Inpatient)
+	if hasCode(res, "C48") {
+		t.Errorf("retroperitoneum coded as the tumour's site: %v", codesOf(res))
+	}
+}
