@@ -152,6 +152,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 	}
 	found := out[start:]
 	found = dropDenied(n, found)
+	found = dropSecondaryOfPrimary(found)
 	found = dropStraddling(n, found)
 	found = keepMaximal(found)
 	found = oneCodePerCategory(found)
@@ -317,6 +318,64 @@ func dropDenied(n *note.Note, ms []mention) []mention {
 	}
 	return out
 }
+
+// dropSecondaryOfPrimary settles a site word read both as the site of a
+// secondary neoplasm and of a primary malignancy: the site belongs to the
+// behaviour word nearer to it. "Metastases of renal cell carcinoma" are
+// metastases of a kidney primary, not to the kidney; "colon
+// adenocarcinoma with liver metastases" has a colon primary and liver
+// metastases, not a liver primary.
+func dropSecondaryOfPrimary(ms []mention) []mention {
+	dropped := make([]bool, len(ms))
+	for i, m := range ms {
+		if !secondaryNeoplasm(m.entry.code) {
+			continue
+		}
+		for j, k := range ms {
+			if i == j || dropped[j] || !primaryNeoplasm(k.entry.code) || !intersects(m.tokens, k.tokens) {
+				continue
+			}
+			if behaviourDistance(m, k) <= behaviourDistance(k, m) {
+				dropped[j] = true
+			} else {
+				dropped[i] = true
+				break
+			}
+		}
+	}
+	out := ms[:0]
+	for i, m := range ms {
+		if !dropped[i] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// behaviourDistance is how far m's own tokens (those it does not share
+// with other) lie from the tokens they share; 0 when m has none of its
+// own (its behaviour word is among the shared ones).
+func behaviourDistance(m, other mention) int32 {
+	if subset(m.tokens, other.tokens) {
+		return 0
+	}
+	best := int32(1 << 30)
+	for _, t := range m.tokens {
+		if slices.Contains(other.tokens, t) {
+			continue
+		}
+		for _, s := range m.tokens {
+			if slices.Contains(other.tokens, s) {
+				best = min(best, max(t-s, s-t))
+			}
+		}
+	}
+	return best
+}
+
+func secondaryNeoplasm(code string) bool { return code >= "C77" && code < "C7A" }
+
+func primaryNeoplasm(code string) bool { return code >= "C00" && code < "C77" }
 
 // dropStraddling drops the mentions that join words across a comma or
 // semicolon while taking only part of a mention that lies on one side: in

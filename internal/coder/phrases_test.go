@@ -23,6 +23,16 @@ func TestPhrases(t *testing.T) {
 		// Neoplasm, liver, Malignant Primary (not specified as primary or
 		// secondary in the Tabular List).
 		{"She was diagnosed with liver cancer.", "C22.9", nil},
+		// The site belongs to the behaviour word nearer to it: a kidney
+		// primary with bone metastases; a colon primary with liver
+		// metastases (not a liver primary, not colon metastases).
+		{"He presented bone metastases of clear cell renal cell carcinoma.", "C64.9", []string{"C79.0"}},
+		{"He presented bone metastases of clear cell renal cell carcinoma.", "C79.51", nil},
+		{"Colon adenocarcinoma with multiple liver metastases.", "C18.9", []string{"C22", "C78.5"}},
+		{"Colon adenocarcinoma with multiple liver metastases.", "C78.7", nil},
+		// A secondary neoplasm of unspecified site is not coded beside one
+		// of a named site.
+		{"Metastatic disease was found: liver metastases.", "C78.7", []string{"C79.9"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

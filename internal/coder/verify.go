@@ -48,6 +48,8 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	codes = c.integralSymptoms(codes, drop)
 	// 5. The unspecified code of a category when a specific one is coded.
 	codes = unspecifiedBeside(codes, drop)
+	// 5b. A neoplasm of unspecified site when a site is coded.
+	codes = unspecifiedSite(codes, drop)
 	// 6. Excludes1: the two conditions cannot be reported together.
 	codes = c.excludes1(codes, drop)
 	// 7. Manifestation codes never alone.
@@ -323,6 +325,41 @@ func unspecifiedBeside(codes []merged, drop func(coding.Code, string)) []merged 
 		}
 		if by != "" {
 			drop(m.code, fmt.Sprintf("unspecified code beside the more specific %s of the same category", by))
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// siteless are the neoplasm codes of an unspecified site, each with the
+// code range (compact, inclusive) of the same behaviour at a named site.
+var siteless = []struct{ code, lo, hi, what string }{
+	{"C79.9", "C77", "C79Z", "secondary malignant neoplasm"},
+	{"C80.1", "C00", "C76Z", "malignant neoplasm"},
+	{"D49.9", "D490", "D4989", "neoplasm of unspecified behavior"},
+}
+
+// unspecifiedSite drops a neoplasm code of unspecified site when a code of
+// the same behaviour at a named site is coded: the site is documented.
+func unspecifiedSite(codes []merged, drop func(coding.Code, string)) []merged {
+	out := codes[:0:0]
+	for _, m := range codes {
+		by := ""
+		for _, s := range siteless {
+			if m.code.Code != s.code {
+				continue
+			}
+			for _, o := range codes {
+				c := strings.Replace(o.code.Code, ".", "", 1)
+				if o.code.Code != s.code && c >= s.lo && c <= s.hi {
+					by = o.code.Code
+					break
+				}
+			}
+		}
+		if by != "" {
+			drop(m.code, fmt.Sprintf("neoplasm of unspecified site beside %s, of a named site", by))
 			continue
 		}
 		out = append(out, m)
