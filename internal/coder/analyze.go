@@ -45,6 +45,13 @@ type phrase struct {
 	words  []uint32 // the phrase's words, in order
 	stands []uint32 // the words it stands for
 	text   string
+	// exact, when set, are the folded forms the note's tokens must have,
+	// not only their stems: an abbreviation ("PIN") is not its plural
+	// ("pins").
+	exact []string
+	// block marks a phrase whose words name no condition ("stress test",
+	// "tumor markers"): its tokens are left out of matching.
+	block bool
 }
 
 // maxGap is how many words a match may spread beyond its own length: an
@@ -90,22 +97,9 @@ func (c *Coder) analyze(n *note.Note, an *assert.Analysis) []mention {
 func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, units []unit, present map[uint32][]int32, out []mention) []mention {
 	lx := c.lex
 	clear(present)
-	for k := lo; k < hi; k++ {
-		t := &n.Tokens[k]
-		if t.Kind == note.Punct || t.Kind == note.Placeholder || listMarker(n, k, lo, hi) {
-			continue
-		}
-		if t.Norm == "non" && k+2 < hi && n.Tokens[k+1].Norm == "-" {
-			// "non-perforated": the word after "non-" is denied.
-			k += 2
-			continue
-		}
-		if id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false); ok {
-			units = append(units, unit{word: id, first: int32(k), last: int32(k)})
-		}
-	}
-	// Phrases and abbreviations: each stands for more words.
-	var via map[int32]string
+	text := n.Text.String()
+	// Phrases that name no condition leave their tokens out.
+	var blocked map[int]bool
 	for k := lo; k < hi; k++ {
 		t := &n.Tokens[k]
 		if t.Kind != note.Word {
@@ -116,6 +110,55 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 			continue
 		}
 		for _, p := range c.phrases[id] {
+			if !p.block {
+				continue
+			}
+			if end, ok := matchPhrase(n, k, hi, p, lx); ok {
+				if blocked == nil {
+					blocked = map[int]bool{}
+				}
+				for j := k; j < end; j++ {
+					blocked[j] = true
+				}
+				break
+			}
+		}
+	}
+	for k := lo; k < hi; k++ {
+		t := &n.Tokens[k]
+		if t.Kind == note.Punct || t.Kind == note.Placeholder || listMarker(n, k, lo, hi) || blocked[k] || dosageNumber(n, k, lo, hi) {
+			continue
+		}
+		if t.Norm == "non" && k+2 < hi && n.Tokens[k+1].Norm == "-" {
+			// "non-perforated": the word after "non-" is denied.
+			k += 2
+			continue
+		}
+		if id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false); ok {
+			units = append(units, unit{word: id, first: int32(k), last: int32(k)})
+		}
+		if acronym(text[t.Start:t.End]) {
+			if id, ok := lx.stemID(acronymKey(t.Norm), false); ok {
+				units = append(units, unit{word: id, first: int32(k), last: int32(k)})
+			}
+		}
+	}
+	// Phrases and abbreviations: each stands for more words.
+	var via map[int32]string
+	covered := lo // phrases do not start inside one already read
+	for k := lo; k < hi; k++ {
+		t := &n.Tokens[k]
+		if t.Kind != note.Word || blocked[k] || k < covered {
+			continue
+		}
+		id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false)
+		if !ok {
+			continue
+		}
+		for _, p := range c.phrases[id] {
+			if p.block {
+				continue
+			}
 			end, ok := matchPhrase(n, k, hi, p, lx)
 			if !ok {
 				continue
@@ -123,10 +166,11 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 			for _, w := range p.stands {
 				units = append(units, unit{word: w, first: int32(k), last: int32(end - 1)})
 			}
+			covered = max(covered, end)
 			if via == nil {
 				via = map[int32]string{}
 			}
-			via[int32(k)] = n.Text.String()[t.Start:n.Tokens[end-1].End] + " = " + p.text
+			via[int32(k)] = text[t.Start:n.Tokens[end-1].End] + " = " + p.text
 		}
 	}
 	if len(units) == 0 {
@@ -183,10 +227,24 @@ func listMarker(n *note.Note, k, lo, hi int) bool {
 	return next == "." || next == ")"
 }
 
+// dosageNumber reports whether token k is a number of a dosage or
+// schedule written with hyphens ("1-0-1", "1-1-1"), which is no word of a
+// condition ("type 1").
+func dosageNumber(n *note.Note, k, lo, hi int) bool {
+	if n.Tokens[k].Kind != note.Number {
+		return false
+	}
+	hyphenNumber := func(dash, num int) bool {
+		return dash >= lo && dash < hi && num >= lo && num < hi &&
+			n.Tokens[dash].Norm == "-" && n.Tokens[num].Kind == note.Number
+	}
+	return hyphenNumber(k+1, k+2) || hyphenNumber(k-1, k-2)
+}
+
 // matchPhrase reports whether phrase p starts at token k, and where it ends.
 func matchPhrase(n *note.Note, k, hi int, p *phrase, lx *lexicon) (int, bool) {
 	j := k
-	for _, w := range p.words {
+	for i, w := range p.words {
 		for j < hi && n.Tokens[j].Kind == note.Punct && strings.Contains("-/.", n.Tokens[j].Norm) {
 			j++ // "end-stage" reads as "end stage", "s/p" as "s p"
 		}
@@ -194,7 +252,7 @@ func matchPhrase(n *note.Note, k, hi int, p *phrase, lx *lexicon) (int, bool) {
 			return 0, false
 		}
 		id, ok := lx.stemID(stemOf(n.Tokens[j].Norm, n.Tokens[j].Stem), false)
-		if !ok || id != w {
+		if !ok || id != w || (p.exact != nil && n.Tokens[j].Norm != p.exact[i]) {
 			return 0, false
 		}
 		j++

@@ -166,14 +166,15 @@ func partOf(cm, tables *codesys.Release, get func(*codesys.Release) *codesys.Ind
 // skipCode leaves out of the lexicon the parts of the classification a
 // note's words name only by accident: the external causes (V00-Y99, coded
 // from the External Cause Index, not from words such as "car" or "fall"
-// alone), morphology-free placeholder categories, and the U codes for
-// special purposes.
+// alone), the U codes for special purposes, and the donor encounters.
 func (c *Coder) skipCode(code string) bool {
 	switch code[0] {
 	case 'V', 'W', 'X', 'Y', 'U':
 		return true
 	}
-	return false
+	// Z52 (donors of organs and tissues) is the encounter of a donor:
+	// "kidney ... donor" in a note is the recipient's graft.
+	return strings.HasPrefix(code, "Z52")
 }
 
 // buildPhrases compiles the lay phrases of synonyms.tsv and the
@@ -184,14 +185,29 @@ func (c *Coder) buildPhrases() (map[uint32][]*phrase, error) {
 		return nil, err
 	}
 	out := map[uint32][]*phrase{}
-	add := func(from, to string) {
+	add := func(from, to string, exact bool) {
 		var words []uint32
+		var forms []string
 		for _, t := range note.Tokenize(from, 0, len(from)) {
 			if t.Kind == note.Punct {
 				continue
 			}
 			id, _ := c.lex.stemID(stemOf(t.Norm, t.Stem), true)
 			words = append(words, id)
+			forms = append(forms, t.Norm)
+		}
+		if len(words) == 0 {
+			return
+		}
+		p := &phrase{words: words, text: to}
+		if exact {
+			p.exact = forms
+		}
+		if to == "-" {
+			// A phrase that names no condition.
+			p.block = true
+			out[words[0]] = append(out[words[0]], p)
+			return
 		}
 		var stands []uint32
 		// A hyphenated compound of an expansion is one word: the "high"
@@ -200,23 +216,30 @@ func (c *Coder) buildPhrases() (map[uint32][]*phrase, error) {
 			id, _ := c.lex.stemID(s, true)
 			stands = append(stands, id)
 		}
-		if len(words) == 0 || len(stands) == 0 {
+		if len(stands) == 0 {
 			return
 		}
-		out[words[0]] = append(out[words[0]], &phrase{words: words, stands: stands, text: to})
+		p.stands = stands
+		out[words[0]] = append(out[words[0]], p)
 	}
 	for _, s := range syn {
-		add(s[0], s[1])
+		add(s[0], s[1], false)
 	}
 	for _, e := range abbrev.Builtin().Entries() {
 		if e.Ambiguous || e.CaseSensitive || len(e.Expansions) == 0 {
 			continue
 		}
-		add(e.Abbr, e.Expansions[0])
+		add(e.Abbr, e.Expansions[0], true)
 	}
 	for k, ps := range out {
 		// Longest phrase first, then by text, for determinism.
 		slices.SortStableFunc(ps, func(a, b *phrase) int {
+			if a.block != b.block {
+				if a.block {
+					return -1
+				}
+				return 1
+			}
 			if c := cmp.Compare(len(b.words), len(a.words)); c != 0 {
 				return c
 			}

@@ -123,10 +123,32 @@ func phraseWords(text string) []string {
 		if stopWords[w.Norm] {
 			continue
 		}
+		if acronym(text[w.Start:w.End]) {
+			out = append(out, acronymKey(w.Norm))
+			continue
+		}
 		out = append(out, stemOf(w.Norm, w.Stem))
 	}
 	return out
 }
+
+// acronym reports whether a word is written as an acronym: two to six
+// capital letters ("PIN", "HELLP", "MRSA"). An acronym matches only a word
+// of the note written the same way, not words of its stem ("pins").
+func acronym(s string) bool {
+	if len(s) < 2 || len(s) > 6 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// acronymKey is the lexicon key of an acronym, apart from any stem.
+func acronymKey(norm string) string { return "acr:" + norm }
 
 // stemOf returns the stem the coder matches a word by: the Snowball stem,
 // except for inflammations, which Snowball reduces to their organ

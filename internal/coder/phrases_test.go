@@ -146,3 +146,44 @@ func TestNeoplasmSiteNearBehaviour(t *testing.T) {
 		t.Errorf("retroperitoneum coded as the tumour's site: %v", codesOf(res))
 	}
 }
+
+// TestWordsThatNameNoCondition: dosage schedules, acronyms read as
+// words, phrases that name a test and a longer lay phrase read before the
+// shorter one inside it.
+func TestWordsThatNameNoCondition(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+		not  []string
+	}{
+		// "(1-1-1)" is a schedule, not "type 1".
+		{"Gliclazide (1-1-1) to control type 2 diabetes mellitus.", []string{"E11.9"}, []string{"E10"}},
+		// "non-insulin dependent" is type 2, not the "insulin dependent"
+		// inside it.
+		{"Non-insulin dependent diabetes mellitus.", []string{"E11.9"}, []string{"E10"}},
+		// The acronym PIN is not "pins".
+		{"Two proximal Kirschner pins were placed.", nil, []string{"N42"}},
+		{"Prostatic intraepithelial neoplasia (PIN) was found.", []string{"N42.31"}, nil},
+		// A stress test is no stress; tumor markers are no tumor.
+		{"Dobutamine stress echocardiography was normal.", nil, []string{"Z73"}},
+		{"Liver and digestive tumor markers were normal.", nil, []string{"D49"}},
+		// The recipient of a kidney graft is no donor.
+		{"He received a kidney transplant from a cadaveric donor.", []string{"Z94.0"}, []string{"Z52"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			res := codeText(t, tt.text, coding.Inpatient)
+			got := codesOf(res)
+			for _, w := range tt.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("%s not coded; got %v", w, got)
+				}
+			}
+			for _, n := range tt.not {
+				if hasCode(res, n) {
+					t.Errorf("%s* coded; got %v", n, got)
+				}
+			}
+		})
+	}
+}
