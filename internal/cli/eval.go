@@ -131,6 +131,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 			}
 			if dataset == "codiesp" && !exactForm {
 				opt.Form, opt.FormName = codiesp.Form, codiesp.FormName
+				opt.Catalog = formCatalog(rel)
 			}
 			if f, ok := a.stderr.(*os.File); ok {
 				opt.Progress = eval.NewProgressBar(f, "eval "+dataset+" "+split).Update
@@ -170,6 +171,19 @@ Tune only on train and dev splits; the split scored is printed.`,
 func releaseCatalog(rel *codesys.Release) eval.Catalog {
 	return eval.CatalogFunc(func(_ codesys.System, code string) bool {
 		return rel.Tabular.Validate(code).Status == codesys.Valid
+	})
+}
+
+// formCatalog is releaseCatalog for gold codes written in CodiEsp's form:
+// a code without its 7th character ("T14.90", "W19") is one the release
+// has when the release has it with one ("T14.90XA").
+func formCatalog(rel *codesys.Release) eval.Catalog {
+	return eval.CatalogFunc(func(_ codesys.System, code string) bool {
+		if rel.Tabular.Validate(code).Status == codesys.Valid {
+			return true
+		}
+		return strings.ContainsRune("STVWXY", rune(code[0])) &&
+			rel.Tabular.Validate(codesys.PadX(code)+"A").Status == codesys.Valid
 	})
 }
 

@@ -195,6 +195,15 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 		}
 	}
 	found := out[start:]
+	// The entries were visited in map order: sort the matches so that
+	// every rule below sees them in one order and the result is
+	// deterministic.
+	slices.SortFunc(found, func(a, b mention) int {
+		return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(a.last, b.last),
+			strings.Compare(a.entry.code, b.entry.code), strings.Compare(a.entry.text, b.entry.text),
+			cmp.Compare(a.entry.origin, b.entry.origin), slices.Compare(a.tokens, b.tokens),
+			slices.Compare(a.entry.words, b.entry.words))
+	})
 	found = dropDenied(n, found)
 	found = dropSecondaryOfPrimary(found)
 	found = dropStraddling(n, found)

@@ -187,3 +187,20 @@ func TestWordsThatNameNoCondition(t *testing.T) {
 		})
 	}
 }
+
+// TestDeterministicRules codes sentences where several rules weigh
+// overlapping mentions many times: the entries are visited in map order,
+// and the result must not depend on it.
+func TestDeterministicRules(t *testing.T) {
+	for _, text := range []string{
+		"Colon adenocarcinoma with multiple liver metastases and bone metastases of renal cell carcinoma.",
+		"History of obstructive pulmonary disease, hypertension, type 2 diabetes mellitus, with diabetic chronic kidney disease.",
+	} {
+		first := codesOf(codeText(t, text, coding.Inpatient))
+		for range 30 {
+			if got := codesOf(codeText(t, text, coding.Inpatient)); !slices.Equal(got, first) {
+				t.Fatalf("%q: codes differ between runs: %v and %v", text, first, got)
+			}
+		}
+	}
+}
