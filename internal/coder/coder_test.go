@@ -41,6 +41,23 @@ func hasCode(res *coding.Result, prefix string) bool {
 	return false
 }
 
+// checkCodes checks that every code of want is coded and that no code
+// starting with a prefix of not is.
+func checkCodes(t *testing.T, res *coding.Result, want, not []string) {
+	t.Helper()
+	got := codesOf(res)
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("%s not coded; got %v", w, got)
+		}
+	}
+	for _, n := range not {
+		if hasCode(res, n) {
+			t.Errorf("%s* coded; got %v", n, got)
+		}
+	}
+}
+
 func droppedFor(res *coding.Result, code, reason string) bool {
 	for _, c := range res.Dropped {
 		if c.Code == code && strings.Contains(c.Reason, reason) {
@@ -100,17 +117,7 @@ func TestGoldenNotes(t *testing.T) {
 			}
 			text := string(b)
 			res := codeText(t, text, tt.setting)
-			got := codesOf(res)
-			for _, w := range tt.want {
-				if !slices.Contains(got, w) {
-					t.Errorf("%s not coded; got %v", w, got)
-				}
-			}
-			for _, n := range tt.not {
-				if hasCode(res, n) {
-					t.Errorf("%s* coded; got %v", n, got)
-				}
-			}
+			checkCodes(t, res, tt.want, tt.not)
 			checkEvidence(t, text, res)
 		})
 	}

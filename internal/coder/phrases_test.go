@@ -96,17 +96,7 @@ func TestListItems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			res := codeText(t, tt.text, coding.Inpatient)
-			got := codesOf(res)
-			for _, w := range tt.want {
-				if !slices.Contains(got, w) {
-					t.Errorf("%s not coded; got %v", w, got)
-				}
-			}
-			for _, n := range tt.not {
-				if hasCode(res, n) {
-					t.Errorf("%s* coded; got %v", n, got)
-				}
-			}
+			checkCodes(t, res, tt.want, tt.not)
 		})
 	}
 }
@@ -173,17 +163,7 @@ func TestWordsThatNameNoCondition(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			res := codeText(t, tt.text, coding.Inpatient)
-			got := codesOf(res)
-			for _, w := range tt.want {
-				if !slices.Contains(got, w) {
-					t.Errorf("%s not coded; got %v", w, got)
-				}
-			}
-			for _, n := range tt.not {
-				if hasCode(res, n) {
-					t.Errorf("%s* coded; got %v", n, got)
-				}
-			}
+			checkCodes(t, res, tt.want, tt.not)
 		})
 	}
 }

@@ -311,55 +311,42 @@ func (c *Coder) integralSymptoms(codes []merged, drop func(coding.Code, string))
 // supports the specific code, and the unspecified one is for when it does
 // not (guideline I.B.18 and the conventions on "unspecified" codes).
 func unspecifiedBeside(codes []merged, drop func(coding.Code, string)) []merged {
-	out := codes[:0:0]
-	for _, m := range codes {
-		by := ""
-		if strings.Contains(strings.ToLower(m.code.Title), "unspecified") {
-			for _, o := range codes {
-				if o.code.Code != m.code.Code && o.code.Code[:3] == m.code.Code[:3] &&
-					!strings.Contains(strings.ToLower(o.code.Title), "unspecified") {
-					by = o.code.Code
-					break
-				}
-			}
-		}
-		if by != "" {
-			drop(m.code, fmt.Sprintf("unspecified code beside the more specific %s of the same category", by))
-			continue
-		}
-		out = append(out, m)
-	}
-	return out
+	unspecified := func(c coding.Code) bool { return strings.Contains(strings.ToLower(c.Title), "unspecified") }
+	return dropBeside(codes, drop, "unspecified code beside the more specific %s of the same category",
+		func(m, o coding.Code) bool { return unspecified(m) && o.Code[:3] == m.Code[:3] && !unspecified(o) })
 }
 
 // siteless are the neoplasm codes of an unspecified site, each with the
 // code range (compact, inclusive) of the same behaviour at a named site.
-var siteless = []struct{ code, lo, hi, what string }{
-	{"C79.9", "C77", "C79Z", "secondary malignant neoplasm"},
-	{"C80.1", "C00", "C76Z", "malignant neoplasm"},
-	{"D49.9", "D490", "D4989", "neoplasm of unspecified behavior"},
+var siteless = []struct{ code, lo, hi string }{
+	{"C79.9", "C77", "C79Z"},   // secondary malignant neoplasm
+	{"C80.1", "C00", "C76Z"},   // malignant neoplasm
+	{"D49.9", "D490", "D4989"}, // neoplasm of unspecified behavior
 }
 
 // unspecifiedSite drops a neoplasm code of unspecified site when a code of
 // the same behaviour at a named site is coded: the site is documented.
 func unspecifiedSite(codes []merged, drop func(coding.Code, string)) []merged {
-	out := codes[:0:0]
-	for _, m := range codes {
-		by := ""
-		for _, s := range siteless {
-			if m.code.Code != s.code {
-				continue
-			}
-			for _, o := range codes {
-				c := strings.Replace(o.code.Code, ".", "", 1)
-				if o.code.Code != s.code && c >= s.lo && c <= s.hi {
-					by = o.code.Code
-					break
+	return dropBeside(codes, drop, "neoplasm of unspecified site beside %s, of a named site",
+		func(m, o coding.Code) bool {
+			c := strings.Replace(o.Code, ".", "", 1)
+			for _, s := range siteless {
+				if m.Code == s.code && c >= s.lo && c <= s.hi {
+					return true
 				}
 			}
-		}
-		if by != "" {
-			drop(m.code, fmt.Sprintf("neoplasm of unspecified site beside %s, of a named site", by))
+			return false
+		})
+}
+
+// dropBeside drops each code m for which another coded code o makes
+// beside(m, o) true, with the reason why (a format naming o).
+func dropBeside(codes []merged, drop func(coding.Code, string), why string, beside func(m, o coding.Code) bool) []merged {
+	out := codes[:0:0]
+	for _, m := range codes {
+		i := slices.IndexFunc(codes, func(o merged) bool { return o.code.Code != m.code.Code && beside(m.code, o.code) })
+		if i >= 0 {
+			drop(m.code, fmt.Sprintf(why, codes[i].code.Code))
 			continue
 		}
 		out = append(out, m)
