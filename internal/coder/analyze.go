@@ -453,10 +453,15 @@ func primaryNeoplasm(code string) bool { return code >= "C00" && code < "C77" }
 func dropStraddling(n *note.Note, ms []mention) []mention {
 	// seps returns the separators inside m's span that end a list item:
 	// not those before "with", "due to" and the like.
-	seps := func(m mention) []int32 {
+	// With and, "and" counts too: it joins two conditions as often as
+	// two words of one title, so it only separates a mention that cuts
+	// another ("tuberculosis and renal lithiasis" is not tuberculosis of
+	// the kidney).
+	seps := func(m mention, and bool) []int32 {
 		var out []int32
 		for k := m.first + 1; k < m.last; k++ {
-			if t := n.Tokens[k]; t.Kind == note.Punct && (t.Norm == "," || t.Norm == ";") && !joins(n, k+1) {
+			t := n.Tokens[k]
+			if (t.Kind == note.Punct && (t.Norm == "," || t.Norm == ";") || and && t.Norm == "and") && !joins(n, k+1) {
 				out = append(out, k)
 			}
 		}
@@ -465,15 +470,19 @@ func dropStraddling(n *note.Note, ms []mention) []mention {
 	out := ms[:0]
 	for i, m := range ms {
 		drop := false
-		if ss := seps(m); len(ss) > 0 {
+		if len(seps(m, true)) > 0 {
 			for j, k := range ms {
-				if i == j || len(seps(k)) > 0 {
-					continue
-				}
 				// k is cut: m takes part of it.
-				if intersects(m.tokens, k.tokens) && !subset(k.tokens, m.tokens) {
+				if i != j && len(seps(k, true)) == 0 && intersects(m.tokens, k.tokens) && !subset(k.tokens, m.tokens) {
 					drop = true
 					break
+				}
+			}
+		}
+		if ss := seps(m, false); len(ss) > 0 && !drop {
+			for j, k := range ms {
+				if i == j || len(seps(k, false)) > 0 {
+					continue
 				}
 				// k is a condition of its own after a separator, not
 				// joined to what precedes by "with", "due to" and the like.

@@ -184,3 +184,25 @@ func TestDeterministicRules(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryCodes: a condition that ends, documented as history, is
+// reported with its personal history code (I.C.21.c.4); a chronic one is
+// coded as present; a recent one stays the condition.
+func TestHistoryCodes(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+		not  []string
+	}{
+		{"Past medical history: stroke in 2010, hypertension.", []string{"Z86.73", "I10"}, []string{"I63"}},
+		{"He has a history of pulmonary tuberculosis and renal lithiasis.", []string{"Z86.11", "Z87.442"}, []string{"A15", "A18", "N20"}},
+		{"Acute myocardial infarction two days ago.", []string{"I21.9"}, []string{"I25.2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			res := codeText(t, tt.text, coding.Inpatient)
+			checkCodes(t, res, tt.want, tt.not)
+			checkEvidence(t, tt.text, res)
+		})
+	}
+}

@@ -24,6 +24,8 @@ var (
 	vagueTXT string
 	//go:embed data/links.tsv
 	linksTSV string
+	//go:embed data/history.tsv
+	historyTSV string
 )
 
 // tsvLines calls fn with the tab-separated fields of every line of data
@@ -120,15 +122,22 @@ type linkRule struct {
 	guideline  string
 }
 
+// historyRule: conditions that end, reported as history with code.
+type historyRule struct {
+	conditions []string
+	code, what string
+}
+
 // rules are the Verify stage's tables.
 type rules struct {
 	symptoms []symptomRule
 	links    []linkRule
+	history  []historyRule
 }
 
-// loadRules reads symptoms.tsv and links.tsv and checks every result code
-// against the Tabular List, so that a rule never emits a code the release
-// lacks.
+// loadRules reads symptoms.tsv, history.tsv and links.tsv and checks every
+// result code against the Tabular List, so that a rule never emits a code
+// the release lacks.
 func loadRules(tab *codesys.Tabular) (*rules, error) {
 	r := &rules{}
 	err := tsvLines("symptoms.tsv", symptomsTSV, func(_ int, f []string) error {
@@ -136,6 +145,20 @@ func loadRules(tab *codesys.Tabular) (*rules, error) {
 			return fmt.Errorf("want symptom, diagnoses and a description")
 		}
 		r.symptoms = append(r.symptoms, symptomRule{symptom: f[0], diagnoses: strings.Fields(f[1]), what: f[2]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = tsvLines("history.tsv", historyTSV, func(_ int, f []string) error {
+		if len(f) != 3 {
+			return fmt.Errorf("want conditions, a history code and a description")
+		}
+		if v := tab.Validate(f[1]); v.Status != codesys.Valid {
+			// A release without the code: the rule is left out.
+			return nil
+		}
+		r.history = append(r.history, historyRule{conditions: strings.Fields(f[0]), code: f[1], what: f[2]})
 		return nil
 	})
 	if err != nil {

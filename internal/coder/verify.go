@@ -40,6 +40,8 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 		}
 		kept = append(kept, cd)
 	}
+	// 1b. Conditions that end, documented as history: the history code.
+	kept = c.historyCodes(kept)
 	// 2. One code per code: every mention becomes evidence of it.
 	codes := merge(kept)
 	// 3. Presumed links and combination codes.
@@ -133,6 +135,30 @@ func resolvedOnly(a assert.Assertion) bool {
 		}
 	}
 	return n > 0
+}
+
+// historyCodes replaces a condition that ends (history.tsv), documented
+// as history, with its personal history code: a stroke years ago without
+// residual deficits is Z86.73, not I63.9 (guideline I.C.21.c.4).
+func (c *Coder) historyCodes(cands []candidate) []candidate {
+	for i := range cands {
+		cd := &cands[i]
+		if cd.assertion.Temporality != assert.Historical {
+			continue
+		}
+		for _, r := range c.rules.history {
+			if !slices.ContainsFunc(r.conditions, func(p string) bool { return strings.HasPrefix(cd.code.Code, p) }) {
+				continue
+			}
+			v := c.tab.Validate(r.code)
+			cd.code.Trail = append(cd.code.Trail, coding.Step{Kind: coding.StepGuideline, Ref: "I.C.21.c.4",
+				Detail: fmt.Sprintf("Documented as history: %s %s no longer present, reported as personal history %s %s",
+					cd.code.Code, cd.code.Title, v.Code, v.Title)})
+			cd.code.Code, cd.code.Title = v.Code, v.Title
+			break
+		}
+	}
+	return cands
 }
 
 // merged is one code with every mention supporting it.
