@@ -20,6 +20,7 @@ import (
 	"github.com/medcode-dev/medcode/internal/catalog"
 	"github.com/medcode-dev/medcode/internal/coder"
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/agent"
 	"github.com/medcode-dev/medcode/internal/coding"
 )
 
@@ -264,7 +265,13 @@ func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, 
 	}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	workers := runtime.GOMAXPROCS(0)
+	if ag, ok := c.(*agent.Agent); ok {
+		// The LLM agent waits on the network, not the CPU: as many notes
+		// at once as its concurrency limit allows.
+		workers = max(workers, ag.Config().Concurrency)
+	}
+	for range workers {
 		wg.Go(func() {
 			for i := range jobs {
 				id, text, err := readNote(files[i])

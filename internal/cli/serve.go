@@ -20,6 +20,10 @@ import (
 	"github.com/medcode-dev/medcode/internal/server"
 )
 
+// llmServeTimeout is the default request timeout of a service whose
+// reasoner is the LLM agent.
+const llmServeTimeout = 10 * time.Minute
+
 func newServeCmd(a *app) *cobra.Command {
 	var (
 		addr, dsn, logFormat string
@@ -67,6 +71,11 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			if err != nil {
 				return err
 			}
+			if rf.name == "llm" && !cmd.Flags().Changed("timeout") {
+				// One note takes several model requests, each of up to
+				// --llm-timeout with retries: a minute is not enough.
+				timeout = llmServeTimeout
+			}
 			st, err := a.openStore(ctx, dsn)
 			if err != nil {
 				return err
@@ -94,7 +103,7 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 	rf = addReasonerFlags(cmd.Flags())
 	cmd.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "maximum request body in bytes")
-	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "maximum time to handle one request, coding included")
+	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "maximum time to handle one request, coding included (with --reasoner llm the default is 10m)")
 	cmd.Flags().DurationVar(&grace, "grace", 60*time.Second, "on shutdown, how long to wait for requests in flight")
 	return cmd
 }
