@@ -3,6 +3,9 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -547,4 +550,78 @@ func TestParseRetryAfter(t *testing.T) {
 func withOffline(r Resources, off coding.Reasoner) Resources {
 	r.Offline = off
 	return r
+}
+
+func TestInvalidSeventhCharacter(t *testing.T) {
+	// S52.521Z has a 7th character the category does not define; S52.521
+	// lacks the 7th character it requires. Both are rejected with the
+	// Tabular List's reason and the model repairs its submission.
+	bad := submit(code{Code: "S52.521Z", Finding: "F1", Evidence: []string{"Type 2 diabetes mellitus"}}, cHTN,
+		code{Code: "S52.521", Evidence: cCKD.Evidence}, cDiabetes, cCKD)
+	script := slices.Concat(analyzeSteps(), locateSteps(), []step{bad, submit(cDiabetes, cHTN, cCKD)}, verifySteps())
+	f := newFake(t, OpenAI, script...)
+	a, _ := newAgent(t, f, nil)
+	res, _ := code1(t, a)
+	if got, want := codesOf(res), []string{"E11.22", "I12.9", "N18.30"}; !slices.Equal(got, want) {
+		t.Fatalf("codes = %v, want %v", got, want)
+	}
+	fed := f.lastMessages(5)
+	if !strings.Contains(fed, "7th character 'Z' is not defined for S52.521") || !strings.Contains(fed, "S52.521 requires a 7th character") {
+		t.Errorf("7th character reasons not fed back to the model: %s", fed)
+	}
+}
+
+func TestTokenBudget(t *testing.T) {
+	// Each scripted turn costs 130 tokens (100 input, 10 cached, 20
+	// output): a budget of 300 allows three turns, then the run stops
+	// with what it has and says why.
+	f := newFake(t, Anthropic, cleanScript()...)
+	a, _ := newAgent(t, f, func(c *Config) { c.MaxTokens = 300 })
+	res, tr := code1(t, a)
+	if f.requests() != 3 || res.Usage.Calls != 3 {
+		t.Errorf("requests %d, calls %d, want 3", f.requests(), res.Usage.Calls)
+	}
+	if !hasProblem(tr, "token budget exhausted (390 of 300)") {
+		t.Errorf("problems = %v", tr.Problems)
+	}
+	checkEvidence(t, res)
+}
+
+// TestKeyNeverRecorded: the API key reaches the endpoint, and nowhere
+// else: not the result, its transcript or the response cache.
+func TestKeyNeverRecorded(t *testing.T) {
+	const key = "sk-medcode-test-SECRET-4f1c"
+	for _, p := range providers {
+		t.Run(p, func(t *testing.T) {
+			t.Setenv("OPENAI_API_KEY", key)
+			t.Setenv("ANTHROPIC_API_KEY", key)
+			dir := t.TempDir()
+			f := newFake(t, p, cleanScript()...)
+			a, _ := newAgent(t, f, func(c *Config) { c.CacheDir, c.CacheMode = dir, CacheRecord })
+			res, _ := code1(t, a)
+			b, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), key) {
+				t.Error("the key is in the result or its transcript")
+			}
+			err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				data, err := os.ReadFile(path)
+				if err == nil && strings.Contains(string(data), key) {
+					t.Errorf("the key is in the cache file %s", path)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !f.sawKey(key) {
+				t.Error("the key did not reach the endpoint")
+			}
+		})
+	}
 }

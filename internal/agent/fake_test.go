@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +40,7 @@ type fakeServer struct {
 	mu       sync.Mutex
 	steps    []step
 	bodies   []map[string]any // every request body received
+	keys     []string         // the credentials of every request
 	srv      *httptest.Server
 }
 
@@ -62,6 +64,19 @@ func (f *fakeServer) requests() int {
 	return len(f.bodies)
 }
 
+// sawKey reports whether every request carried key, as a bearer token or
+// an x-api-key header.
+func (f *fakeServer) sawKey(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range f.keys {
+		if !strings.Contains(k, key) {
+			return false
+		}
+	}
+	return len(f.keys) > 0
+}
+
 func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	want := "/v1/chat/completions"
 	if f.provider == Anthropic {
@@ -76,6 +91,7 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.Unmarshal(b, &body)
 	f.mu.Lock()
 	f.bodies = append(f.bodies, body)
+	f.keys = append(f.keys, r.Header.Get("Authorization")+" "+r.Header.Get("X-Api-Key"))
 	if len(f.steps) == 0 {
 		f.mu.Unlock()
 		f.t.Errorf("fake %s: request %d beyond the script", f.provider, len(f.bodies))
