@@ -17,10 +17,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/medcode-dev/medcode/internal/agent"
 	"github.com/medcode-dev/medcode/internal/catalog"
 	"github.com/medcode-dev/medcode/internal/coder"
 	"github.com/medcode-dev/medcode/internal/codesys"
-	"github.com/medcode-dev/medcode/internal/agent"
 	"github.com/medcode-dev/medcode/internal/coding"
 )
 
