@@ -193,7 +193,8 @@ func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store
 		res.Usage.Duration = dur
 	}
 	run := &store.Run{Reasoner: res.Reasoner, Model: res.Model, Releases: res.Releases, Setting: res.Setting, Started: start,
-		Duration: res.Usage.Duration, Usage: res.Usage, Dropped: res.Dropped, Queries: res.Queries, Warnings: res.Warnings}
+		Duration: res.Usage.Duration, Usage: res.Usage, Dropped: res.Dropped, Queries: res.Queries, Warnings: res.Warnings,
+		PromptVersion: res.PromptVersion, Transcript: res.Transcript}
 	if run.Setting == "" {
 		run.Setting = req.Setting
 	}

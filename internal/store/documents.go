@@ -83,12 +83,22 @@ type Run struct {
 	Dropped  []coding.Code  `json:"dropped,omitempty"`
 	Queries  []coding.Query `json:"queries,omitempty"`
 	Warnings []string       `json:"warnings,omitempty"`
+	// PromptVersion and Transcript are an LLM reasoner's: the wording of
+	// its prompts and its full record of messages and tool calls, the
+	// reasoning trail an auditor reads.
+	PromptVersion string          `json:"promptVersion,omitempty"`
+	Transcript    json.RawMessage `json:"transcript,omitempty"`
 }
 
+// runExtra is what a run keeps in its extra column (JSON): fields added
+// here need no migration, and rows written before them read as empty.
 type runExtra struct {
-	Dropped  []coding.Code  `json:"dropped,omitempty"`
-	Queries  []coding.Query `json:"queries,omitempty"`
-	Warnings []string       `json:"warnings,omitempty"`
+	Dropped       []coding.Code   `json:"dropped,omitempty"`
+	Queries       []coding.Query  `json:"queries,omitempty"`
+	Warnings      []string        `json:"warnings,omitempty"`
+	PromptVersion string          `json:"promptVersion,omitempty"`
+	Transcript    json.RawMessage `json:"transcript,omitempty"`
+	Cost          float64         `json:"cost,omitempty"`
 }
 
 // Code is a code of a document with its evidence and review state.
@@ -206,8 +216,12 @@ func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, actor Actor, d *Docum
 	}
 	run.Started = run.Started.UTC().Truncate(time.Microsecond)
 	releases, _ := json.Marshal(nonNil(run.Releases))
-	extra, _ := json.Marshal(runExtra{Dropped: run.Dropped, Queries: run.Queries, Warnings: run.Warnings})
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO runs (id, document_id, reasoner, model, releases, setting, started_at, duration_us, calls, input_tokens, cached_tokens, output_tokens, code_count, extra, actor)
+	extra, err := json.Marshal(runExtra{Dropped: run.Dropped, Queries: run.Queries, Warnings: run.Warnings,
+		PromptVersion: run.PromptVersion, Transcript: run.Transcript, Cost: run.Usage.Cost})
+	if err != nil {
+		return fmt.Errorf("run: encode trail: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO runs (id, document_id, reasoner, model, releases, setting, started_at, duration_us, calls, input_tokens, cached_tokens, output_tokens, code_count, extra, actor)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		run.ID, d.ID, run.Reasoner, run.Model, string(releases), string(run.Setting), micros(run.Started), run.Duration.Microseconds(),
 		run.Usage.Calls, run.Usage.InputTokens, run.Usage.CachedTokens, run.Usage.OutputTokens, run.CodeCount, string(extra), actor.Name)
@@ -325,6 +339,7 @@ func (s *Store) getDocument(ctx context.Context, q querier, tenant, id string, f
 			return nil, fmt.Errorf("run %s: %w", r.ID, err)
 		}
 		r.Dropped, r.Queries, r.Warnings = x.Dropped, x.Queries, x.Warnings
+		r.PromptVersion, r.Transcript, r.Usage.Cost = x.PromptVersion, x.Transcript, x.Cost
 		d.Runs = append(d.Runs, &r)
 	}
 	return d, rows.Err()

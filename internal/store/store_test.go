@@ -95,7 +95,9 @@ func contract(t *testing.T, s *Store) {
 	t.Run("document round trip", func(t *testing.T) {
 		d := &Document{Source: "text", Text: note, Setting: coding.Outpatient}
 		run := &Run{Reasoner: "test", Releases: []string{"icd10cm-2021"}, Setting: coding.Outpatient, Duration: 1500 * time.Microsecond,
-			Queries: []coding.Query{{About: "x", Question: "which organism?"}}}
+			Queries: []coding.Query{{About: "x", Question: "which organism?"}},
+			Model:   "openai:fake", PromptVersion: "p7", Transcript: json.RawMessage(`{"stages":[{"name":"analyze"}]}`),
+			Usage: coding.Usage{Calls: 3, InputTokens: 900, CachedTokens: 100, OutputTokens: 60, Cost: 0.0025}}
 		if err := s.CreateDocument(ctx, alice, d, run, sampleCodes()); err != nil {
 			t.Fatal(err)
 		}
@@ -116,6 +118,12 @@ func contract(t *testing.T, s *Store) {
 		}
 		if len(got.Runs) != 1 || got.Runs[0].Duration != 1500*time.Microsecond || got.Runs[0].Queries[0].Question != "which organism?" || got.Runs[0].CodeCount != 2 {
 			t.Fatalf("runs = %+v", got.Runs[0])
+		}
+		// An LLM run's accounting and transcript are kept for the auditor.
+		r := got.Runs[0]
+		if r.Model != "openai:fake" || r.PromptVersion != "p7" || string(r.Transcript) != `{"stages":[{"name":"analyze"}]}` ||
+			r.Usage.Calls != 3 || r.Usage.InputTokens != 900 || r.Usage.CachedTokens != 100 || r.Usage.OutputTokens != 60 || r.Usage.Cost != 0.0025 {
+			t.Fatalf("run accounting lost: %+v", r)
 		}
 		if _, err := s.GetDocument(ctx, "other-tenant", d.ID); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("other tenant reads document: %v", err)
