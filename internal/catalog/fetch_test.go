@@ -164,3 +164,65 @@ func TestFetchCanceled(t *testing.T) {
 		t.Errorf("work files left behind: %v", left)
 	}
 }
+
+// TestFetchICD10CM fetches an ICD-10-CM release as CMS publishes it: two
+// archives, the Tabular List (in its "Table and Index" folder) and the
+// order file, from a local server serving zips built from the shared
+// FY2021 files; the release installed has both parts and its codes.
+func TestFetchICD10CM(t *testing.T) {
+	tables := buildZip(t, zipEntry{"Table and Index/icd10cm_tabular_2021.xml", gunzipShared(t, cmTabular2021)})
+	order := buildZip(t, zipEntry{"icd10cm_order_2021.txt", gunzipShared(t, cmOrder2021)})
+	archives := map[string][]byte{
+		"/files/zip/2021-code-tables-tabular-and-index.zip":   tables,
+		"/files/zip/2021-code-descriptions-tabular-order.zip": order,
+	}
+	var mu sync.Mutex
+	var requested []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requested = append(requested, r.URL.Path)
+		mu.Unlock()
+		b, ok := archives[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	in, err := Fetch(context.Background(), dir, "icd10cm", 2021, FetchOptions{BaseURL: srv.URL + "/files/zip", Client: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(requested)
+	if len(requested) != 2 || !slices.Contains(requested, "/files/zip/2021-code-tables-tabular-and-index.zip") ||
+		!slices.Contains(requested, "/files/zip/2021-code-descriptions-tabular-order.zip") {
+		t.Errorf("requested %v", requested)
+	}
+	if in.Version != "2021" || !slices.Contains(in.Parts, codesys.PartTabular) || !slices.Contains(in.Parts, codesys.PartOrder) {
+		t.Errorf("fetched %s with parts %v", in.ID(), in.Parts)
+	}
+	if left := workDirs(t, dir); len(left) > 0 {
+		t.Errorf("work files left behind: %v", left)
+	}
+	rel, err := Open(context.Background(), dir, "icd10cm", "2021")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// S52.521A is valid in FY2021 only with its 7th character.
+	if v := rel.Tabular.Validate("S52.521A"); v.Status != codesys.Valid {
+		t.Errorf("S52.521A: %s", v.Reason)
+	}
+
+	// A missing second archive fails the whole fetch: nothing installed.
+	delete(archives, "/files/zip/2021-code-descriptions-tabular-order.zip")
+	dir2 := t.TempDir()
+	if _, err := Fetch(context.Background(), dir2, "icd10cm", 2021, FetchOptions{BaseURL: srv.URL + "/files/zip", Client: srv.Client()}); err == nil ||
+		!strings.Contains(err.Error(), "2021-code-descriptions-tabular-order.zip") {
+		t.Errorf("fetch without the order archive: %v", err)
+	}
+	if _, err := Open(context.Background(), dir2, "icd10cm", "2021"); err == nil {
+		t.Error("a failed fetch installed a release")
+	}
+}
