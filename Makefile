@@ -8,6 +8,7 @@ GO      ?= go
 BIN     := bin/medcode
 DATA    ?= $(CURDIR)/.medcode-demo
 SHARED  ?= $(abspath $(CURDIR)/../shared/data)
+FUZZTIME ?= 10s
 
 .PHONY: build demo test bench fuzz
 
@@ -24,3 +25,13 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Every fuzz test of every package, FUZZTIME each (seed corpora run in
+# make test too).
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
