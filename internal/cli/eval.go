@@ -125,13 +125,26 @@ Tune only on train and dev splits; the split scored is printed.`,
 			}
 			opt := eval.Options{
 				Dataset: dataset, Split: split, Language: lang, Coder: coderName,
-				Systems: sys, Catalog: releaseCatalog(rel), ReleaseName: "ICD-10-CM " + rel.Version,
+				Systems: sys, ReleaseName: "ICD-10-CM " + rel.Version,
 				ReleaseSystems: []codesys.System{codesys.ICD10CM},
 				Bootstrap:      bootstrap, Seed: seed,
 			}
+			cmKnown := releaseCatalog(rel)
 			if dataset == "codiesp" && !exactForm {
 				opt.Form, opt.FormName = codiesp.Form, codiesp.FormName
-				opt.Catalog = formCatalog(rel)
+				cmKnown = formCatalog(rel)
+			}
+			opt.Catalog = cmKnown
+			if pcs, err := a.openRelease(ctx, codesys.ICD10PCS, "", codesys.PartPCSTables); err == nil {
+				pcsKnown := pcsCatalog(pcs)
+				opt.Catalog = eval.CatalogFunc(func(s codesys.System, code string) bool {
+					if s == codesys.ICD10PCS {
+						return pcsKnown.Known(s, code)
+					}
+					return cmKnown.Known(s, code)
+				})
+				opt.ReleaseName += ", ICD-10-PCS " + pcs.Version
+				opt.ReleaseSystems = append(opt.ReleaseSystems, codesys.ICD10PCS)
 			}
 			if f, ok := a.stderr.(*os.File); ok {
 				opt.Progress = eval.NewProgressBar(f, "eval "+dataset+" "+split).Update
@@ -171,6 +184,25 @@ Tune only on train and dev splits; the split scored is printed.`,
 func releaseCatalog(rel *codesys.Release) eval.Catalog {
 	return eval.CatalogFunc(func(_ codesys.System, code string) bool {
 		return rel.Tabular.Validate(code).Status == codesys.Valid
+	})
+}
+
+// pcsCatalog reports whether an ICD-10-PCS code is one of the release's
+// tables: a complete code when the tables build it, a partial one (CodiEsp
+// annotates some with 4 to 6 characters) when it begins a code they build.
+func pcsCatalog(rel *codesys.Release) eval.Catalog {
+	prefixes := map[string]bool{}
+	rel.PCS.EachCode(func(code string) bool {
+		for n := 3; n < len(code); n++ {
+			prefixes[code[:n]] = true
+		}
+		return true
+	})
+	return eval.CatalogFunc(func(_ codesys.System, code string) bool {
+		if len(code) == 7 {
+			return rel.PCS.IsValid(code)
+		}
+		return prefixes[code]
 	})
 }
 
