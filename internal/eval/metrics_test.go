@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
 )
@@ -139,6 +141,9 @@ func TestCodeMetrics(t *testing.T) {
 	}
 	// Categories: TP E11 (d1, d4), I10 (d1, d3); FP J18; FN N39, E11 (d2).
 	checkPRF(t, "category micro", s.CategoryMicro, 4.0/5, 4.0/6, 8.0/11)
+	// Category macro over E11 (P 1, R 2/3, F1 0.8), I10 (1 1 1), J18 and
+	// N39 (0 0 0); F1 is the mean of the per-category F1.
+	checkPRF(t, "category macro", s.CategoryMacro, 2.0/4, (2.0/3+1)/4, 1.8/4)
 	if !near(s.ExactMatch, 1.0/4) {
 		t.Errorf("ExactMatch = %v, want 0.25", s.ExactMatch)
 	}
@@ -421,5 +426,59 @@ func TestCompare(t *testing.T) {
 	short := &Report{Meta: a.Meta, Documents: none[:29]}
 	if _, err := Compare(a, short, 10, 1); err == nil {
 		t.Error("compare of different document sets succeeded")
+	}
+}
+
+// TestCost: speed from the per-document times (hand-computed: five notes
+// of 1 to 5 seconds), usage summed and per note.
+func TestCost(t *testing.T) {
+	var docs []DocResult
+	for i := 1; i <= 5; i++ {
+		docs = append(docs, DocResult{ID: fmt.Sprint(i), Seconds: float64(i), Usage: Usage{Calls: i, InputTokens: 100 * i, Cost: 0.01}})
+	}
+	c := cost(docs, 20*time.Second, 1<<20)
+	if !near(c.NotesPerSecond, 5.0/15) || !near(c.P50, 3) || !near(c.P95, 4.8) {
+		t.Errorf("notes/s %v p50 %v p95 %v, want 1/3, 3, 4.8", c.NotesPerSecond, c.P50, c.P95)
+	}
+	if c.Seconds != 20 || c.PeakMemory != 1<<20 || c.Usage.Calls != 15 || c.Usage.InputTokens != 1500 || !near(c.Usage.Cost, 0.05) ||
+		!near(c.CallsPerNote, 3) || !near(c.InputTokensPerNote, 300) {
+		t.Errorf("cost = %+v", c)
+	}
+	if c := cost(nil, time.Second, 0); c.NotesPerSecond != 0 || c.P50 != 0 {
+		t.Errorf("no documents: %+v", c)
+	}
+}
+
+// TestEvidenceDiscontinuousAndOverlapping: exact and token overlap with a
+// discontinuous gold mention (two pieces) and overlapping gold mentions of
+// one code, hand-computed.
+func TestEvidenceDiscontinuousAndOverlapping(t *testing.T) {
+	text := "Fracture of the left distal radius after a fall; radius fracture healing."
+	g := []GoldCode{
+		// One discontinuous mention ("Fracture" ... "distal radius") and
+		// one overlapping the second mention's words.
+		{Code: "S52.5", System: cm, Evidence: []Mention{
+			{span(text, "Fracture"), span(text, "distal radius")},
+			{span(text, "radius fracture")},
+			{span(text, "radius fracture healing")},
+		}},
+	}
+	p := []Prediction{
+		// "Fracture" is exact; "left distal radius" covers two of its
+		// words that are gold; "fracture healing" overlaps the third.
+		{Code: "S52.5", System: cm, Evidence: []Span{span(text, "Fracture"), span(text, "left distal radius"), span(text, "fracture healing")}},
+	}
+	ev := Evidence(text, g, p)[cm]
+	// Gold spans (trimmed, distinct): Fracture, distal radius, radius
+	// fracture, radius fracture healing = 4; predicted 3; exact: Fracture.
+	// Gold words: Fracture, distal, radius, radius(2nd), fracture(2nd),
+	// healing = 6; predicted words: Fracture, left, distal, radius,
+	// fracture(2nd), healing = 6; shared: 5. CodiEsp-X: no predicted
+	// reference contains a gold one (the hull of the discontinuous
+	// mention ends at "radius"; "fracture healing" starts after "radius
+	// fracture healing" does), so no match.
+	want := EvidenceCounts{Codes: 1, ExactTP: 1, ExactPred: 3, ExactGold: 4, TokenTP: 5, TokenPred: 6, TokenGold: 6, XTP: 0, XPred: 1, XGold: 1}
+	if ev != want {
+		t.Errorf("Evidence = %+v\nwant       %+v", ev, want)
 	}
 }
