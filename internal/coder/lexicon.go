@@ -266,11 +266,17 @@ func (lx *lexicon) addTabular(t *codesys.Tabular, release string, skip func(code
 			continue
 		}
 		lx.addPhrase(n.Code, n.Title, fromTitle, release)
+		// The inclusion terms of an exposure code name the substance
+		// ("Dyes NOS" under Z77.098): the note must say exposure too.
+		also := ""
+		if strings.Contains(strings.ToLower(n.Title), "exposure") {
+			also = " exposure"
+		}
 		for _, s := range n.Notes.InclusionTerms {
-			lx.addPhrase(n.Code, s, fromInclusion, release)
+			lx.addPhrase(n.Code, s+also, fromInclusion, release)
 		}
 		for _, s := range n.Notes.Includes {
-			lx.addPhrase(n.Code, s, fromInclusion, release)
+			lx.addPhrase(n.Code, s+also, fromInclusion, release)
 		}
 	}
 }

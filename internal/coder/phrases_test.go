@@ -159,6 +159,15 @@ func TestWordsThatNameNoCondition(t *testing.T) {
 		{"Liver and digestive tumor markers were normal.", nil, []string{"D49"}},
 		// The recipient of a kidney graft is no donor.
 		{"He received a kidney transplant from a cadaveric donor.", []string{"Z94.0"}, []string{"Z52"}},
+		// A dye is no exposure to chemicals unless the note says exposure.
+		{"The specimen was stained with a violet dye.", nil, []string{"Z77"}},
+		// Laterality and "related" alone name no condition ("Other
+		// mastoiditis and related conditions, bilateral").
+		{"Alopecia related to 5-FU toxicity, bilateral.", nil, []string{"H70"}},
+		// "hepatitis A" is not any hepatitis.
+		{"Serology for hepatitis B and C was negative; autoimmune hepatitis.", []string{"K75.4"}, []string{"B15"}},
+		// A poor response to treatment is no slowness.
+		{"Given the poor response to treatment, surgery was decided.", nil, []string{"R46"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
