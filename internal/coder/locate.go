@@ -23,6 +23,9 @@ type candidate struct {
 	// words is the number of words the mention matched, to decide
 	// between conflicting codes.
 	words int
+	// sentence is the text of the mention's sentence, for the rules that
+	// read what else it says.
+	sentence string
 }
 
 // baseConfidence is the confidence of a code reached through an entry of
@@ -69,6 +72,7 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 			code: coding.Code{Code: v.Code, System: codesys.ICD10CM, Kind: coding.Diagnosis, Title: v.Title,
 				Evidence: []coding.Evidence{ev}, Assertion: assertionName(m.assertion), Trail: trail, Confidence: conf},
 			assertion: m.assertion, pos: m.span.Start, words: len(m.tokens),
+			sentence: n.Sentences[m.sentence].Text,
 		})
 	}
 	return out, queries

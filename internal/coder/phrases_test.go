@@ -206,6 +206,10 @@ func TestHistoryCodes(t *testing.T) {
 		{"Past medical history: stroke in 2010, hypertension.", []string{"Z86.73", "I10"}, []string{"I63"}},
 		{"He has a history of pulmonary tuberculosis and renal lithiasis.", []string{"Z86.11", "Z87.442"}, []string{"A15", "A18", "N20"}},
 		{"Acute myocardial infarction two days ago.", []string{"I21.9"}, []string{"I25.2"}},
+		// A malignancy is history once excised with no disease left
+		// (I.C.2.d), and still the condition while it has metastases.
+		{"He has a history of gastrectomy for gastric adenocarcinoma four years ago.", []string{"Z85.028"}, []string{"C16"}},
+		{"He has a history of prostate adenocarcinoma with multiple bone metastases.", []string{"C61", "C79.51"}, []string{"Z85"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

@@ -150,6 +150,12 @@ func (c *Coder) historyCodes(cands []candidate) []candidate {
 			if !slices.ContainsFunc(r.conditions, func(p string) bool { return strings.HasPrefix(cd.code.Code, p) }) {
 				continue
 			}
+			if strings.HasPrefix(r.code, "Z85") && !eradicated(cd.sentence) {
+				// A malignancy is history only once excised or
+				// eradicated with no disease left (I.C.2.d); otherwise it
+				// is still the condition.
+				break
+			}
 			v := c.tab.Validate(r.code)
 			cd.code.Trail = append(cd.code.Trail, coding.Step{Kind: coding.StepGuideline, Ref: "I.C.21.c.4",
 				Detail: fmt.Sprintf("Documented as history: %s %s no longer present, reported as personal history %s %s",
@@ -159,6 +165,26 @@ func (c *Coder) historyCodes(cands []candidate) []candidate {
 		}
 	}
 	return cands
+}
+
+// eradicatedWords say a malignancy was excised or eradicated, and
+// activeWords that it is still there or still treated.
+var (
+	eradicatedWords = []string{"ectomy", "resect", "excis", "eradicat", "remission", "no recurrence", "without recurrence", "disease-free", "disease free", "cured"}
+	activeWords     = []string{"metasta", "recurren", "relapse", "progress", "currently", "under treatment", "receiving", "on treatment"}
+)
+
+// eradicated reports whether a sentence documents a malignancy as
+// excised or eradicated, with no sign of disease or treatment left.
+func eradicated(sentence string) bool {
+	t := strings.ToLower(sentence)
+	has := func(ws []string) bool {
+		return slices.ContainsFunc(ws, func(w string) bool { return strings.Contains(t, w) })
+	}
+	if strings.Contains(t, "no recurrence") || strings.Contains(t, "without recurrence") {
+		return !has(activeWords[:1])
+	}
+	return has(eradicatedWords) && !has(activeWords)
 }
 
 // merged is one code with every mention supporting it.
