@@ -266,3 +266,31 @@ func contract(t *testing.T, s *Store) {
 		}
 	})
 }
+
+// TestSchemaVersion: reopening a database keeps its data and version;
+// a database written by a newer medcode is refused, untouched.
+func TestSchemaVersion(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "medcode.db")
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := func(s *Store) int {
+		var v int
+		if err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := version(s); v != migrations[len(migrations)-1].version {
+		t.Fatalf("schema version %d, want %d", v, migrations[len(migrations)-1].version)
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE schema_version SET version = 999`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := OpenSQLite(ctx, path); err == nil || !strings.Contains(err.Error(), "newer than this program knows") {
+		t.Fatalf("open a newer database: %v", err)
+	}
+}
