@@ -59,14 +59,15 @@ type phrase struct {
 // tokens of a sentence.
 const maxGap = 4
 
-// neoplasmGap is the spread allowed to a row of the Table of Neoplasms:
-// its site words and behaviour are read together ("liver metastases",
+// neoplasmGap is the spread allowed to a neoplasm (a row of the Table of
+// Neoplasms or a title of C00-D49): its site words and behaviour are read
+// together ("liver metastases",
 // "carcinoma of the bladder"), since a sentence of a case report names
 // many sites and a tumour of one.
 const neoplasmGap = 2
 
 func gapOf(e *entry) int {
-	if e.origin == fromNeoplasm {
+	if e.origin == fromNeoplasm || (e.code >= "C00" && e.code < "D5") {
 		return neoplasmGap
 	}
 	return maxGap
