@@ -52,6 +52,13 @@ func FHIRBundle(r *Result) map[string]any {
 				"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
 				"code":   verificationStatus(c.Assertion),
 			}}}
+			if c.Assertion == "resolved" {
+				// Present during the encounter, documented as gone.
+				res["clinicalStatus"] = map[string]any{"coding": []any{map[string]any{
+					"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+					"code":   "resolved",
+				}}}
+			}
 			res["category"] = []any{map[string]any{"coding": []any{map[string]any{
 				"system": "http://terminology.hl7.org/CodeSystem/condition-category",
 				"code":   "encounter-diagnosis",

@@ -98,3 +98,38 @@ func TestParseSetting(t *testing.T) {
 		t.Error("ParseSetting(emergency) succeeded")
 	}
 }
+
+// TestFHIRResolved: a condition documented as resolved is confirmed and
+// clinically resolved; others carry no clinical status.
+func TestFHIRResolved(t *testing.T) {
+	r := &Result{ID: "n", Codes: []Code{
+		{Code: "R50.9", System: codesys.ICD10CM, Kind: Diagnosis, Title: "Fever, unspecified", Assertion: "resolved"},
+		{Code: "I10", System: codesys.ICD10CM, Kind: Diagnosis, Title: "Essential (primary) hypertension", Assertion: "affirmed"},
+	}}
+	b, err := json.Marshal(FHIRBundle(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle struct {
+		Entry []struct {
+			Resource struct {
+				ClinicalStatus *struct {
+					Coding []struct{ System, Code string } `json:"coding"`
+				} `json:"clinicalStatus"`
+				VerificationStatus struct {
+					Coding []struct{ Code string } `json:"coding"`
+				} `json:"verificationStatus"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		t.Fatal(err)
+	}
+	fever, htn := bundle.Entry[0].Resource, bundle.Entry[1].Resource
+	if fever.ClinicalStatus == nil || fever.ClinicalStatus.Coding[0].Code != "resolved" || fever.VerificationStatus.Coding[0].Code != "confirmed" {
+		t.Errorf("resolved fever: %s", b)
+	}
+	if htn.ClinicalStatus != nil {
+		t.Errorf("affirmed hypertension has a clinical status: %s", b)
+	}
+}
