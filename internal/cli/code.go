@@ -140,14 +140,11 @@ func (a *app) offlineCoder(ctx context.Context, version string) (*coder.Coder, e
 			return nil, err
 		}
 	}
-	if infos, err := catalog.List(a.dataDir); err == nil {
-		for _, in := range infos { // newest first
-			if in.System == codesys.ICD10PCS && slices.Contains(in.Parts, codesys.PartPCSTables) {
-				if ref.PCS, err = catalog.OpenInfo(ctx, in); err != nil {
-					return nil, err
-				}
-				break
-			}
+	if in, err := a.pcsForCoder(); err != nil {
+		return nil, err
+	} else if in != nil {
+		if ref.PCS, err = catalog.OpenInfo(ctx, in); err != nil {
+			return nil, err
 		}
 	}
 	c, err := coder.New(ref, coder.Options{})
@@ -157,6 +154,30 @@ func (a *app) offlineCoder(ctx context.Context, version string) (*coder.Coder, e
 	return c, nil
 }
 
+// pcsForCoder returns the installed ICD-10-PCS release the procedure
+// coder reads: the newest with both the tables and the Index (the coder
+// finds root operations through the Index), else the newest with the
+// tables; nil when none has tables.
+func (a *app) pcsForCoder() (*catalog.Info, error) {
+	infos, err := catalog.List(a.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	var withTables *catalog.Info
+	for _, in := range slices.Backward(infos) { // List is oldest first
+		if in.System != codesys.ICD10PCS || !slices.Contains(in.Parts, codesys.PartPCSTables) {
+			continue
+		}
+		if slices.Contains(in.Parts, codesys.PartPCSIndex) {
+			return in, nil
+		}
+		if withTables == nil {
+			withTables = in
+		}
+	}
+	return withTables, nil
+}
+
 // tablesRelease returns the newest installed ICD-10-CM release, other than
 // cm, with the Alphabetic Index or the Table of Neoplasms, or nil.
 func (a *app) tablesRelease(ctx context.Context, cm *codesys.Release) (*codesys.Release, error) {
@@ -164,7 +185,7 @@ func (a *app) tablesRelease(ctx context.Context, cm *codesys.Release) (*codesys.
 	if err != nil {
 		return nil, err
 	}
-	for _, in := range infos {
+	for _, in := range slices.Backward(infos) { // List is oldest first
 		if in.System != codesys.ICD10CM || in.Version == cm.Version {
 			continue
 		}

@@ -113,7 +113,7 @@ func (a *app) openRelease(ctx context.Context, sys codesys.System, version strin
 		return nil, err
 	}
 	var newest *catalog.Info
-	for _, in := range infos { // List returns newest first within a system
+	for _, in := range slices.Backward(infos) { // List is oldest first
 		if in.System != sys {
 			continue
 		}
