@@ -78,6 +78,9 @@ var stopWords = map[string]bool{
 	"not": true, "is": true, "are": true, "its": true, "into": true, "part": true,
 	"than": true, "this": true, "that": true, "which": true, "so": true, "stated": true,
 	"condition": true, "conditions": true, "unknown": true, "type": false,
+	// "presenting" is the classification's wording ("Fever presenting
+	// with conditions classified elsewhere"); notes say "presented with".
+	"presenting": true,
 }
 
 func newLexicon(equiv map[string]string, vague []string) *lexicon {

@@ -30,6 +30,12 @@ func TestPhrases(t *testing.T) {
 		{"He presented bone metastases of clear cell renal cell carcinoma.", "C79.51", nil},
 		{"Colon adenocarcinoma with multiple liver metastases.", "C18.9", []string{"C22", "C78.5"}},
 		{"Colon adenocarcinoma with multiple liver metastases.", "C78.7", nil},
+		// "Presented with fever" is fever, not "fever presenting with
+		// conditions classified elsewhere" (R50.81).
+		{"She presented with fever and chills.", "R50.9", []string{"R50.81"}},
+		// An unspecified infection is not coded beside the named one.
+		{"Chronic hepatitis C virus infection.", "B18.2", []string{"B34.9", "B99"}},
+		{"He had chronic myeloid leukemia.", "C92.10", []string{"C95"}},
 		// A secondary neoplasm of unspecified site is not coded beside one
 		// of a named site.
 		{"Metastatic disease was found: liver metastases.", "C78.7", []string{"C79.9"}},

@@ -50,8 +50,10 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	codes = c.integralSymptoms(codes, drop)
 	// 5. The unspecified code of a category when a specific one is coded.
 	codes = unspecifiedBeside(codes, drop)
-	// 5b. A neoplasm of unspecified site when a site is coded.
+	// 5b. A neoplasm of unspecified site when a site is coded; an
+	// unspecified infection when a specific one is.
 	codes = unspecifiedSite(codes, drop)
+	codes = unspecifiedInfection(codes, drop)
 	// 6. Excludes1: the two conditions cannot be reported together.
 	codes = c.excludes1(codes, drop)
 	// 7. Manifestation codes never alone.
@@ -386,6 +388,23 @@ func unspecifiedSite(codes []merged, drop func(coding.Code, string)) []merged {
 				if m.Code == s.code && c >= s.lo && c <= s.hi {
 					return true
 				}
+			}
+			return false
+		})
+}
+
+// unspecifiedInfection drops "infectious disease, unspecified" (B99.9)
+// and "viral infection, unspecified" (B34.9) when a specific infectious
+// or viral disease is coded: the infection is named.
+func unspecifiedInfection(codes []merged, drop func(coding.Code, string)) []merged {
+	return dropBeside(codes, drop, "unspecified infection beside the specific %s",
+		func(m, o coding.Code) bool {
+			c := strings.Replace(o.Code, ".", "", 1)
+			switch m.Code {
+			case "B99.9":
+				return c >= "A00" && c < "B95" || c >= "B998" && c < "B999"
+			case "B34.9":
+				return c >= "A80" && c < "B34"
 			}
 			return false
 		})
