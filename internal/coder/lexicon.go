@@ -271,15 +271,21 @@ func (lx *lexicon) addTabular(t *codesys.Tabular, release string, skip func(code
 		lx.addPhrase(n.Code, n.Title, fromTitle, release)
 		// The inclusion terms of an exposure code name the substance
 		// ("Dyes NOS" under Z77.098): the note must say exposure too.
+		// Likewise a bilateral code's inclusion terms, which often give
+		// "(bilateral)" as a nonessential modifier: the note must say it.
 		also := ""
-		if strings.Contains(strings.ToLower(n.Title), "exposure") {
-			also = " exposure"
+		title := strings.ToLower(n.Title)
+		if strings.Contains(title, "exposure") {
+			also += " exposure"
+		}
+		if strings.Contains(title, "bilateral") {
+			also += " bilateral"
 		}
 		for _, s := range n.Notes.InclusionTerms {
-			lx.addPhrase(n.Code, s+also, fromInclusion, release)
+			lx.addPhrase(n.Code, also+" "+s, fromInclusion, release)
 		}
 		for _, s := range n.Notes.Includes {
-			lx.addPhrase(n.Code, s+also, fromInclusion, release)
+			lx.addPhrase(n.Code, also+" "+s, fromInclusion, release)
 		}
 	}
 }

@@ -254,13 +254,38 @@ func defaultChild(kids []*codesys.Node) *codesys.Node {
 	if best != nil {
 		return best
 	}
+	// Then the one "not specified" as anything ("not specified as
+	// recurrent"), or NOS.
 	for _, k := range kids {
 		t := strings.ToLower(k.Title)
-		if strings.Contains(t, "without") || strings.Contains(t, " nos") {
+		if strings.Contains(t, "not specified as") || strings.Contains(t, " nos") {
 			return k
 		}
 	}
-	return nil
+	// Then the one "without" the complications its siblings name: one
+	// that names none ("without obstruction or gangrene") over one "with"
+	// some of them, and of those the one coded 9.
+	score := func(k *codesys.Node) int {
+		t := strings.ToLower(k.Title)
+		if !strings.Contains(t, "without") {
+			return 0
+		}
+		n := 1
+		if !strings.Contains(strings.ReplaceAll(t, "without", ""), " with ") {
+			n += 2
+		}
+		if strings.HasSuffix(k.Code, "9") {
+			n++
+		}
+		return n
+	}
+	best, bestN = nil, 0
+	for _, k := range kids {
+		if n := score(k); n > bestN {
+			best, bestN = k, n
+		}
+	}
+	return best
 }
 
 func childList(kids []*codesys.Node) string {

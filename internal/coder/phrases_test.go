@@ -36,6 +36,11 @@ func TestPhrases(t *testing.T) {
 		// An unspecified infection is not coded beside the named one.
 		{"Chronic hepatitis C virus infection.", "B18.2", []string{"B34.9", "B99"}},
 		{"He had chronic myeloid leukemia.", "C92.10", []string{"C95"}},
+		// A right inguinal hernia is unilateral (K40.9-), and the default
+		// child is the one without complications, not specified as
+		// recurrent; an incarcerated one is with obstruction (K40.3-).
+		{"He had a direct right inguinal hernia.", "K40.90", []string{"K40.0", "K40.2"}},
+		{"An incarcerated right inguinal hernia was found.", "K40.30", []string{"K40.0"}},
 		// A secondary neoplasm of unspecified site is not coded beside one
 		// of a named site.
 		{"Metastatic disease was found: liver metastases.", "C78.7", []string{"C79.9"}},
