@@ -177,6 +177,8 @@ func TestWordsThatNameNoCondition(t *testing.T) {
 		{"Alopecia related to 5-FU toxicity, bilateral.", nil, []string{"H70"}},
 		// "hepatitis A" is not any hepatitis.
 		{"Serology for hepatitis B and C was negative; autoimmune hepatitis.", []string{"K75.4"}, []string{"B15"}},
+		// The General Surgery department is no generalized pain.
+		{"He was admitted to General Surgery due to abdominal pain and diarrhea.", []string{"R10.9", "R19.7"}, []string{"R10.84"}},
 		// A poor response to treatment is no slowness.
 		{"Given the poor response to treatment, surgery was decided.", nil, []string{"R46"}},
 	}
