@@ -143,6 +143,11 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 				units = append(units, unit{word: id, first: int32(k), last: int32(k)})
 			}
 		}
+		if k+1 < hi && lettered(t.Norm, n.Tokens[k+1].Norm) {
+			if id, ok := lx.stemID(letteredKey(t.Norm, n.Tokens[k+1].Norm), false); ok {
+				units = append(units, unit{word: id, first: int32(k), last: int32(k + 1)})
+			}
+		}
 	}
 	// Phrases and abbreviations: each stands for more words.
 	var via map[int32]string

@@ -119,9 +119,16 @@ func (lx *lexicon) stemID(stem string, add bool) (uint32, bool) {
 func phraseWords(text string) []string {
 	text = dropBracketed(text)
 	var out []string
-	for _, w := range textnorm.Words(text) {
+	ws := textnorm.Words(text)
+	for i, w := range ws {
 		if w.Norm == "without" || w.Norm == "except" || w.Norm == "excluding" || w.Norm == "w/o" {
 			break
+		}
+		if i > 0 && lettered(ws[i-1].Norm, w.Norm) {
+			// "Hepatitis A": the letter names the kind, and is no stop
+			// word; the two read together, as a word of their own.
+			out = append(out, letteredKey(ws[i-1].Norm, w.Norm))
+			continue
 		}
 		if stopWords[w.Norm] {
 			continue
@@ -134,6 +141,19 @@ func phraseWords(text string) []string {
 	}
 	return out
 }
+
+// letterKinds are the words a single letter after names a kind of
+// ("hepatitis A", "vitamin D", "influenza B").
+var letterKinds = map[string]bool{"hepatitis": true, "vitamin": true, "influenza": true}
+
+// lettered reports whether word and letter are a word of letterKinds and
+// the letter naming its kind.
+func lettered(word, letter string) bool {
+	return letterKinds[word] && len(letter) == 1 && letter[0] >= 'a' && letter[0] <= 'z'
+}
+
+// letteredKey is the lexicon key of a kind named by a letter.
+func letteredKey(word, letter string) string { return "kind:" + word + " " + letter }
 
 // acronym reports whether a word is written as an acronym: two to six
 // capital letters ("PIN", "HELLP", "MRSA"). An acronym matches only a word

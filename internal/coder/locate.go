@@ -119,9 +119,23 @@ func assertionName(a assert.Assertion) string {
 // the type ("Fracture of the radius. Left side.").
 func (c *Coder) sentenceWords(n *note.Note, si int) map[uint32]bool {
 	set := map[uint32]bool{}
-	for _, t := range n.SentenceTokens(si) {
+	text := n.Text.String()
+	toks := n.SentenceTokens(si)
+	for i, t := range toks {
 		if id, ok := c.lex.stemID(stemOf(t.Norm, t.Stem), false); ok {
 			set[id] = true
+		}
+		// The words the Analyze stage reads specially: acronyms and kinds
+		// named by a letter ("hepatitis C" picks B18.2 under B18).
+		if acronym(text[t.Start:t.End]) {
+			if id, ok := c.lex.stemID(acronymKey(t.Norm), false); ok {
+				set[id] = true
+			}
+		}
+		if i+1 < len(toks) && lettered(t.Norm, toks[i+1].Norm) {
+			if id, ok := c.lex.stemID(letteredKey(t.Norm, toks[i+1].Norm), false); ok {
+				set[id] = true
+			}
 		}
 	}
 	return set

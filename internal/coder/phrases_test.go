@@ -179,6 +179,11 @@ func TestWordsThatNameNoCondition(t *testing.T) {
 		{"Serology for hepatitis B and C was negative; autoimmune hepatitis.", []string{"K75.4"}, []string{"B15"}},
 		// The General Surgery department is no generalized pain.
 		{"He was admitted to General Surgery due to abdominal pain and diarrhea.", []string{"R10.9", "R19.7"}, []string{"R10.84"}},
+		// The letter of "hepatitis A" names the kind: it must follow the
+		// word, and "acute ... hepatitis" is not acute hepatitis A.
+		{"Acute manifestations of hepatitis were seen.", nil, []string{"B15"}},
+		{"He had acute hepatitis A.", []string{"B15.9"}, nil},
+		{"Chronic hepatitis C virus infection, genotype 1b.", []string{"B18.2"}, []string{"B18.9", "B34"}},
 		// A poor response to treatment is no slowness.
 		{"Given the poor response to treatment, surgery was decided.", nil, []string{"R46"}},
 	}
