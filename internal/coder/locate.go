@@ -100,7 +100,7 @@ func assertionName(a assert.Assertion) string {
 		return "family"
 	case a.Experiencer == assert.Other:
 		return "other"
-	case a.Negation == assert.Negated && resolvedOnly(a):
+	case a.Negation == assert.Negated && a.Resolved:
 		return "resolved"
 	case a.Negation == assert.Negated:
 		return "negated"

@@ -94,7 +94,7 @@ func isPersonalHistory(code string) bool { return code >= "Z85" && code < "Z88" 
 func assertionRule(cd candidate, setting coding.Setting) (string, *coding.Step) {
 	a, code := cd.assertion, cd.code.Code
 	switch {
-	case a.Negation == assert.Negated && resolvedOnly(a):
+	case a.Negation == assert.Negated && a.Resolved:
 		return "", &coding.Step{Kind: coding.StepGuideline, Ref: "III",
 			Detail: "Documented as resolved: the condition was present during the encounter and is coded; confidence lowered"}
 	case a.Negation == assert.Negated:
@@ -115,28 +115,6 @@ func assertionRule(cd candidate, setting coding.Setting) (string, *coding.Step) 
 			Detail: "Documented as history: coded as a condition the patient still has (chronic conditions affect care); confidence lowered"}
 	}
 	return "", nil
-}
-
-// resolutionWords mark a negation trigger that says a condition went away
-// ("the fever resolved", "hematuria subsided"), not that it was absent.
-var resolutionWords = []string{"resolv", "clear", "subsid", "disappear", "gone", "no longer", "remit"}
-
-// resolvedOnly reports whether every negation cue of a says the condition
-// resolved: a condition that resolved during the encounter was present,
-// and is coded as one that affected care.
-func resolvedOnly(a assert.Assertion) bool {
-	n := 0
-	for _, c := range a.Cues {
-		if c.Kind != assert.KindNegated {
-			continue
-		}
-		n++
-		t := strings.ToLower(c.Text)
-		if !slices.ContainsFunc(resolutionWords, func(w string) bool { return strings.Contains(t, w) }) {
-			return false
-		}
-	}
-	return n > 0
 }
 
 // historyCodes replaces a condition that ends (history.tsv), documented

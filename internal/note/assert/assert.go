@@ -76,6 +76,10 @@ type Assertion struct {
 	Negation    Negation
 	Temporality Temporality
 	Experiencer Experiencer
+	// Resolved reports that the negation says the condition went away
+	// ("the fever resolved"): Negation is Negated, and the condition was
+	// present before.
+	Resolved bool
 	// Section is the type of section the condition is in.
 	Section note.SectionType
 	// Cues are the triggers that set non-default values, in text order.
@@ -311,7 +315,7 @@ func (c *Classifier) decide(src string, toks []note.Token, cues []cue, tFirst, t
 				continue
 			}
 			switch r.kind {
-			case KindNegated, KindPossible:
+			case KindNegated, KindPossible, KindResolved:
 				consider(&neg, k, r, d)
 			case KindHistorical, KindHypothetical:
 				consider(&tmp, k, r, d)
@@ -331,8 +335,11 @@ func (c *Classifier) decide(src string, toks []note.Token, cues []cue, tFirst, t
 	}
 	if neg != nil {
 		a.Negation = Negated
-		if neg.kind == KindPossible {
+		switch neg.kind {
+		case KindPossible:
 			a.Negation = Possible
+		case KindResolved:
+			a.Resolved = true
 		}
 		a.Cues = append(a.Cues, cueOf(neg))
 	}

@@ -185,3 +185,32 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
+
+// TestResolved: a negation that says the condition went away is a
+// negation, marked resolved; one that says it was absent is not; and a
+// terminator of negations ends a resolution's scope too.
+func TestResolved(t *testing.T) {
+	c := New()
+	p := note.NewParser()
+	for _, tc := range []struct {
+		text, target string
+		negated      bool
+		resolved     bool
+	}{
+		{"On the fifth day the fever resolved.", "fever", true, true},
+		{"The hematuria subsided after lavage.", "hematuria", true, true},
+		{"Chest pain is no longer present.", "Chest pain", true, true},
+		{"There was no fever.", "fever", true, false},
+		{"He reports headache, but the fever resolved.", "headache", false, false},
+	} {
+		n, err := p.Parse(tc.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.Index(tc.text, tc.target)
+		a := c.Classify(n, n.Text.Span(i, i+len(tc.target)))
+		if (a.Negation == Negated) != tc.negated || a.Resolved != tc.resolved {
+			t.Errorf("%q in %q: %s resolved=%v, want negated=%v resolved=%v", tc.target, tc.text, a, a.Resolved, tc.negated, tc.resolved)
+		}
+	}
+}

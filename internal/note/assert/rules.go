@@ -27,6 +27,10 @@ const (
 	KindFamily
 	// KindOther attributes the condition to someone else who is not family.
 	KindOther
+	// KindResolved is a negation that says the condition went away
+	// ("resolved", "subsided", "no longer"), not that it was absent: the
+	// condition is negated now, and was present before.
+	KindResolved
 	// KindPseudo is a phrase that contains a trigger but is not one ("no
 	// change", "gram negative"); it only blocks the shorter triggers inside.
 	KindPseudo
@@ -35,7 +39,7 @@ const (
 	numKinds
 )
 
-var kindNames = [numKinds]string{"negated", "possible", "historical", "hypothetical", "family", "other", "pseudo", "terminate"}
+var kindNames = [numKinds]string{"negated", "possible", "historical", "hypothetical", "family", "other", "resolved", "pseudo", "terminate"}
 
 func (k Kind) String() string {
 	if k < numKinds {
@@ -173,6 +177,10 @@ func ParseRules(text string) (*Rules, error) {
 					return nil, fmt.Errorf("trigger list line %d: unknown kind %q in terminator", lineNo, s)
 				}
 				ru.stops[k] = true
+				if k == KindNegated {
+					// A resolution is a negation: what ends one ends both.
+					ru.stops[KindResolved] = true
+				}
 			}
 		case kind == KindPseudo:
 			ru.dir = Both
