@@ -49,9 +49,6 @@ type phrase struct {
 	// not only their stems: an abbreviation ("PIN") is not its plural
 	// ("pins").
 	exact []string
-	// block marks a phrase whose words name no condition ("stress test",
-	// "tumor markers"): its tokens are left out of matching.
-	block bool
 }
 
 // maxGap is how many words a match may spread beyond its own length: an
@@ -99,27 +96,26 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 	lx := c.lex
 	clear(present)
 	text := n.Text.String()
-	// Phrases that name no condition leave their tokens out.
-	var blocked map[int]bool
+	// The lexicon id of each word token's stem, looked up once.
+	ids := make([]int64, hi-lo)
 	for k := lo; k < hi; k++ {
-		t := &n.Tokens[k]
-		if t.Kind != note.Word {
-			continue
-		}
-		id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false)
-		if !ok {
-			continue
-		}
-		for _, p := range c.phrases[id] {
-			if !p.block {
-				continue
+		ids[k-lo] = -1
+		if t := &n.Tokens[k]; t.Kind == note.Word || t.Kind == note.Number {
+			if id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false); ok {
+				ids[k-lo] = int64(id)
 			}
+		}
+	}
+	// Phrases that name no condition leave their tokens out.
+	blocked := make([]bool, hi-lo)
+	for k := lo; k < hi; k++ {
+		if ids[k-lo] < 0 || n.Tokens[k].Kind != note.Word {
+			continue
+		}
+		for _, p := range c.blocks[uint32(ids[k-lo])] {
 			if end, ok := matchPhrase(n, k, hi, p, lx); ok {
-				if blocked == nil {
-					blocked = map[int]bool{}
-				}
 				for j := k; j < end; j++ {
-					blocked[j] = true
+					blocked[j-lo] = true
 				}
 				break
 			}
@@ -127,7 +123,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 	}
 	for k := lo; k < hi; k++ {
 		t := &n.Tokens[k]
-		if t.Kind == note.Punct || t.Kind == note.Placeholder || listMarker(n, k, lo, hi) || blocked[k] || dosageNumber(n, k, lo, hi) {
+		if t.Kind == note.Punct || t.Kind == note.Placeholder || listMarker(n, k, lo, hi) || blocked[k-lo] || dosageNumber(n, k, lo, hi) {
 			continue
 		}
 		if t.Norm == "non" && k+2 < hi && n.Tokens[k+1].Norm == "-" {
@@ -135,36 +131,22 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 			k += 2
 			continue
 		}
-		if id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false); ok {
-			units = append(units, unit{word: id, first: int32(k), last: int32(k)})
+		if id := ids[k-lo]; id >= 0 {
+			units = append(units, unit{word: uint32(id), first: int32(k), last: int32(k)})
 		}
-		if acronym(text[t.Start:t.End]) {
-			if id, ok := lx.stemID(acronymKey(t.Norm), false); ok {
-				units = append(units, unit{word: id, first: int32(k), last: int32(k)})
-			}
-		}
-		if k+1 < hi && lettered(t.Norm, n.Tokens[k+1].Norm) {
-			if id, ok := lx.stemID(letteredKey(t.Norm, n.Tokens[k+1].Norm), false); ok {
-				units = append(units, unit{word: id, first: int32(k), last: int32(k + 1)})
-			}
-		}
+		lx.specialWords(text, n.Tokens[k:hi], func(id uint32, width int) {
+			units = append(units, unit{word: id, first: int32(k), last: int32(k + width - 1)})
+		})
 	}
 	// Phrases and abbreviations: each stands for more words.
 	var via map[int32]string
 	covered := lo // phrases do not start inside one already read
 	for k := lo; k < hi; k++ {
 		t := &n.Tokens[k]
-		if t.Kind != note.Word || blocked[k] || k < covered {
+		if t.Kind != note.Word || blocked[k-lo] || k < covered || ids[k-lo] < 0 {
 			continue
 		}
-		id, ok := lx.stemID(stemOf(t.Norm, t.Stem), false)
-		if !ok {
-			continue
-		}
-		for _, p := range c.phrases[id] {
-			if p.block {
-				continue
-			}
+		for _, p := range c.phrases[uint32(ids[k-lo])] {
 			end, ok := matchPhrase(n, k, hi, p, lx)
 			if !ok {
 				continue

@@ -79,6 +79,9 @@ type Coder struct {
 	releases []string
 	lex      *lexicon
 	phrases  map[uint32][]*phrase
+	// blocks are the phrases that name no condition ("stress test"),
+	// whose tokens are left out of matching.
+	blocks   map[uint32][]*phrase
 	parser   *note.Parser
 	assert   *assert.Classifier
 	rules    *rules
@@ -140,7 +143,7 @@ func New(ref Reference, opts Options) (*Coder, error) {
 		c.lex.add(t.code, phraseWords(t.text), fromTerms, t.text, "terms.tsv")
 	}
 	c.lex.finish()
-	if c.phrases, err = c.buildPhrases(); err != nil {
+	if c.phrases, c.blocks, err = c.buildPhrases(); err != nil {
 		return nil, err
 	}
 	if c.rules, err = loadRules(c.tab); err != nil {
@@ -178,13 +181,15 @@ func (c *Coder) skipCode(code string) bool {
 }
 
 // buildPhrases compiles the lay phrases of synonyms.tsv and the
-// unambiguous abbreviations of the clinical abbreviation table.
-func (c *Coder) buildPhrases() (map[uint32][]*phrase, error) {
+// unambiguous abbreviations of the clinical abbreviation table, and apart
+// from them the phrases that name no condition (a right side of "-"), each
+// keyed by its first word.
+func (c *Coder) buildPhrases() (phrases, blocks map[uint32][]*phrase, err error) {
 	syn, err := parseSynonyms(synonymsTSV)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := map[uint32][]*phrase{}
+	out, blocks := map[uint32][]*phrase{}, map[uint32][]*phrase{}
 	add := func(from, to string, exact bool) {
 		var words []uint32
 		var forms []string
@@ -204,9 +209,7 @@ func (c *Coder) buildPhrases() (map[uint32][]*phrase, error) {
 			p.exact = forms
 		}
 		if to == "-" {
-			// A phrase that names no condition.
-			p.block = true
-			out[words[0]] = append(out[words[0]], p)
+			blocks[words[0]] = append(blocks[words[0]], p)
 			return
 		}
 		var stands []uint32
@@ -234,12 +237,6 @@ func (c *Coder) buildPhrases() (map[uint32][]*phrase, error) {
 	for k, ps := range out {
 		// Longest phrase first, then by text, for determinism.
 		slices.SortStableFunc(ps, func(a, b *phrase) int {
-			if a.block != b.block {
-				if a.block {
-					return -1
-				}
-				return 1
-			}
 			if c := cmp.Compare(len(b.words), len(a.words)); c != 0 {
 				return c
 			}
@@ -247,7 +244,7 @@ func (c *Coder) buildPhrases() (map[uint32][]*phrase, error) {
 		})
 		out[k] = ps
 	}
-	return out, nil
+	return out, blocks, nil
 }
 
 // compound joins the words of hyphenated compounds ("high-density" reads

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/textnorm"
 )
 
@@ -172,6 +173,24 @@ func acronym(s string) bool {
 
 // acronymKey is the lexicon key of an acronym, apart from any stem.
 func acronymKey(norm string) string { return "acr:" + norm }
+
+// specialWords calls fn with the lexicon words that toks[0] begins besides
+// its stem, and how many tokens each covers: its acronym key when written
+// as an acronym ("PIN"), the kind it and the next token name ("hepatitis
+// C"). text is the note's text, toks the tokens from this one on.
+func (lx *lexicon) specialWords(text string, toks []note.Token, fn func(id uint32, width int)) {
+	t := &toks[0]
+	if acronym(text[t.Start:t.End]) {
+		if id, ok := lx.stemID(acronymKey(t.Norm), false); ok {
+			fn(id, 1)
+		}
+	}
+	if len(toks) > 1 && lettered(t.Norm, toks[1].Norm) {
+		if id, ok := lx.stemID(letteredKey(t.Norm, toks[1].Norm), false); ok {
+			fn(id, 2)
+		}
+	}
+}
 
 // stemOf returns the stem the coder matches a word by: the Snowball stem,
 // except for inflammations, which Snowball reduces to their organ

@@ -125,18 +125,9 @@ func (c *Coder) sentenceWords(n *note.Note, si int) map[uint32]bool {
 		if id, ok := c.lex.stemID(stemOf(t.Norm, t.Stem), false); ok {
 			set[id] = true
 		}
-		// The words the Analyze stage reads specially: acronyms and kinds
-		// named by a letter ("hepatitis C" picks B18.2 under B18).
-		if acronym(text[t.Start:t.End]) {
-			if id, ok := c.lex.stemID(acronymKey(t.Norm), false); ok {
-				set[id] = true
-			}
-		}
-		if i+1 < len(toks) && lettered(t.Norm, toks[i+1].Norm) {
-			if id, ok := c.lex.stemID(letteredKey(t.Norm, toks[i+1].Norm), false); ok {
-				set[id] = true
-			}
-		}
+		// The words the Analyze stage reads specially ("hepatitis C"
+		// picks B18.2 under B18).
+		c.lex.specialWords(text, toks[i:], func(id uint32, _ int) { set[id] = true })
 	}
 	return set
 }
