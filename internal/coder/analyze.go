@@ -398,13 +398,7 @@ func dropSecondaryOfPrimary(ms []mention) []mention {
 			}
 		}
 	}
-	out := ms[:0]
-	for i, m := range ms {
-		if !dropped[i] {
-			out = append(out, m)
-		}
-	}
-	return out
+	return keep(ms, dropped)
 }
 
 // behaviourDistance is how far m's own tokens (those it does not share
@@ -455,35 +449,36 @@ func dropStraddling(n *note.Note, ms []mention) []mention {
 		}
 		return out
 	}
+	commas, ands := make([][]int32, len(ms)), make([]bool, len(ms))
+	for i, m := range ms {
+		commas[i], ands[i] = seps(m, false), len(seps(m, true)) > 0
+	}
+	drop := make([]bool, len(ms))
+	for i, m := range ms {
+		for j, k := range ms {
+			if i == j {
+				continue
+			}
+			// k is cut: m takes part of it.
+			cut := ands[i] && !ands[j] && intersects(m.tokens, k.tokens) && !subset(k.tokens, m.tokens)
+			// k is a condition of its own after a separator, not joined
+			// to what precedes by "with", "due to" and the like.
+			own := len(commas[i]) > 0 && len(commas[j]) == 0 && subset(k.tokens, m.tokens) &&
+				!sameCategory(k.entry.code, m.entry.code) && k.first > commas[i][0]
+			if cut || own {
+				drop[i] = true
+				break
+			}
+		}
+	}
+	return keep(ms, drop)
+}
+
+// keep returns the mentions of ms not marked in drop, in place.
+func keep(ms []mention, drop []bool) []mention {
 	out := ms[:0]
 	for i, m := range ms {
-		drop := false
-		if len(seps(m, true)) > 0 {
-			for j, k := range ms {
-				// k is cut: m takes part of it.
-				if i != j && len(seps(k, true)) == 0 && intersects(m.tokens, k.tokens) && !subset(k.tokens, m.tokens) {
-					drop = true
-					break
-				}
-			}
-		}
-		if ss := seps(m, false); len(ss) > 0 && !drop {
-			for j, k := range ms {
-				if i == j || len(seps(k, false)) > 0 {
-					continue
-				}
-				// k is a condition of its own after a separator, not
-				// joined to what precedes by "with", "due to" and the like.
-				if subset(k.tokens, m.tokens) && !sameCategory(k.entry.code, m.entry.code) {
-					for _, sp := range ss {
-						if k.first > sp {
-							drop = true
-						}
-					}
-				}
-			}
-		}
-		if !drop {
+		if !drop[i] {
 			out = append(out, m)
 		}
 	}
