@@ -64,7 +64,7 @@ const maxGap = 4
 const neoplasmGap = 2
 
 func gapOf(e *entry) int {
-	if e.origin == fromNeoplasm || (e.code >= "C00" && e.code < "D5") {
+	if neoplasm(e.code) {
 		return neoplasmGap
 	}
 	return maxGap
@@ -421,6 +421,10 @@ func behaviourDistance(m, other mention) int32 {
 	}
 	return best
 }
+
+// neoplasm reports whether code is in chapter 2 (C00-D49), as every code
+// of the Table of Neoplasms is.
+func neoplasm(code string) bool { return code >= "C00" && code < "D5" }
 
 func secondaryNeoplasm(code string) bool { return code >= "C77" && code < "C7A" }
 

@@ -122,10 +122,12 @@ type linkRule struct {
 	guideline  string
 }
 
-// historyRule: conditions that end, reported as history with code.
+// historyRule: conditions that end, reported as history with code (of
+// title in the release). The table's third column describes the rule for
+// its readers.
 type historyRule struct {
-	conditions []string
-	code, what string
+	conditions  []string
+	code, title string
 }
 
 // rules are the Verify stage's tables.
@@ -154,11 +156,12 @@ func loadRules(tab *codesys.Tabular) (*rules, error) {
 		if len(f) != 3 {
 			return fmt.Errorf("want conditions, a history code and a description")
 		}
-		if v := tab.Validate(f[1]); v.Status != codesys.Valid {
+		v := tab.Validate(f[1])
+		if v.Status != codesys.Valid {
 			// A release without the code: the rule is left out.
 			return nil
 		}
-		r.history = append(r.history, historyRule{conditions: strings.Fields(f[0]), code: f[1], what: f[2]})
+		r.history = append(r.history, historyRule{conditions: strings.Fields(f[0]), code: v.Code, title: v.Title})
 		return nil
 	})
 	if err != nil {

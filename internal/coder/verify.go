@@ -136,11 +136,10 @@ func (c *Coder) historyCodes(cands []candidate) []candidate {
 				// is still the condition.
 				break
 			}
-			v := c.tab.Validate(r.code)
 			cd.code.Trail = append(cd.code.Trail, coding.Step{Kind: coding.StepGuideline, Ref: "I.C.21.c.4",
 				Detail: fmt.Sprintf("Documented as history: %s %s no longer present, reported as personal history %s %s",
-					cd.code.Code, cd.code.Title, v.Code, v.Title)})
-			cd.code.Code, cd.code.Title = v.Code, v.Title
+					cd.code.Code, cd.code.Title, r.code, r.title)})
+			cd.code.Code, cd.code.Title = r.code, r.title
 			break
 		}
 	}
@@ -150,21 +149,23 @@ func (c *Coder) historyCodes(cands []candidate) []candidate {
 // eradicatedWords say a malignancy was excised or eradicated, and
 // activeWords that it is still there or still treated.
 var (
-	eradicatedWords = []string{"ectomy", "resect", "excis", "eradicat", "remission", "no recurrence", "without recurrence", "disease-free", "disease free", "cured"}
+	eradicatedWords = []string{"ectomy", "resect", "excis", "eradicat", "remission", "disease-free", "disease free", "cured"}
 	activeWords     = []string{"metasta", "recurren", "relapse", "progress", "currently", "under treatment", "receiving", "on treatment"}
 )
 
 // eradicated reports whether a sentence documents a malignancy as
-// excised or eradicated, with no sign of disease or treatment left.
+// excised or eradicated, with no sign of disease or treatment left; a
+// sentence saying there was no recurrence does so unless it names
+// metastases.
 func eradicated(sentence string) bool {
 	t := strings.ToLower(sentence)
-	has := func(ws []string) bool {
+	has := func(ws ...string) bool {
 		return slices.ContainsFunc(ws, func(w string) bool { return strings.Contains(t, w) })
 	}
-	if strings.Contains(t, "no recurrence") || strings.Contains(t, "without recurrence") {
-		return !has(activeWords[:1])
+	if has("no recurrence", "without recurrence") {
+		return !has("metasta")
 	}
-	return has(eradicatedWords) && !has(activeWords)
+	return has(eradicatedWords...) && !has(activeWords...)
 }
 
 // merged is one code with every mention supporting it.
