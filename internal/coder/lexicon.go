@@ -307,37 +307,34 @@ func (lx *lexicon) addTabular(t *codesys.Tabular, release string, skip func(code
 		if n.Kind < codesys.KindCategory || skip(n.Code) {
 			continue
 		}
-		lx.addPhrase(n.Code, n.Title, fromTitle, release)
+		lx.addPhrase(n.Code, n.Title, nil, fromTitle, release)
 		// The inclusion terms of an exposure code name the substance
 		// ("Dyes NOS" under Z77.098): the note must say exposure too.
 		// Likewise a bilateral code's inclusion terms, which often give
 		// "(bilateral)" as a nonessential modifier: the note must say it.
-		also := ""
+		var also []string
 		title := strings.ToLower(n.Title)
-		if strings.Contains(title, "exposure") {
-			also += " exposure"
+		for _, w := range []string{"exposure", "bilateral"} {
+			if strings.Contains(title, w) {
+				also = append(also, phraseWords(w)...)
+			}
 		}
-		if strings.Contains(title, "bilateral") {
-			also += " bilateral"
-		}
-		for _, s := range n.Notes.InclusionTerms {
-			lx.addPhrase(n.Code, also+" "+s, fromInclusion, release)
-		}
-		for _, s := range n.Notes.Includes {
-			lx.addPhrase(n.Code, also+" "+s, fromInclusion, release)
+		for _, s := range slices.Concat(n.Notes.InclusionTerms, n.Notes.Includes) {
+			lx.addPhrase(n.Code, s, also, fromInclusion, release)
 		}
 	}
 }
 
 // addPhrase adds a published phrase, and, when it coordinates two words
-// ("kidney and ureter", "bronchus or lung"), one variant per member.
-func (lx *lexicon) addPhrase(code, text string, o origin, release string) {
-	lx.add(code, phraseWords(text), o, text, release)
+// ("kidney and ureter", "bronchus or lung"), one variant per member; also
+// are words the note must say besides the phrase's own.
+func (lx *lexicon) addPhrase(code, text string, also []string, o origin, release string) {
+	lx.add(code, append(phraseWords(text), also...), o, text, release)
 	if o == fromTerms {
 		return
 	}
 	for _, v := range coordinationVariants(text) {
-		lx.add(code, phraseWords(v), fromVariant, text, release)
+		lx.add(code, append(phraseWords(v), also...), fromVariant, text, release)
 	}
 }
 

@@ -2,6 +2,7 @@ package coder
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/medcode-dev/medcode/internal/coding"
@@ -235,5 +236,22 @@ func TestHistoryCodes(t *testing.T) {
 			checkCodes(t, res, tt.want, tt.not)
 			checkEvidence(t, tt.text, res)
 		})
+	}
+}
+
+// TestInclusionTrail: an inclusion term that needs a word of its code's
+// title ("bilateral") is matched with it and quoted in the trail as the
+// Tabular List publishes it.
+func TestInclusionTrail(t *testing.T) {
+	res := codeText(t, "Bilateral incarcerated inguinal hernia.", coding.Inpatient)
+	checkCodes(t, res, []string{"K40.00"}, nil)
+	for _, c := range res.Codes {
+		if c.Code != "K40.00" {
+			continue
+		}
+		want := `inclusion term of K40.0: "Incarcerated inguinal hernia (bilateral) without gangrene"`
+		if !slices.ContainsFunc(c.Trail, func(s coding.Step) bool { return strings.Contains(s.Detail, want) }) {
+			t.Errorf("trail lacks %s: %+v", want, c.Trail)
+		}
 	}
 }
