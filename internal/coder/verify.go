@@ -52,8 +52,7 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	codes = unspecifiedBeside(codes, drop)
 	// 5b. A neoplasm of unspecified site when a site is coded; an
 	// unspecified infection when a specific one is.
-	codes = unspecifiedSite(codes, drop)
-	codes = unspecifiedInfection(codes, drop)
+	codes = unspecifiedNamed(codes, drop)
 	// 6. Excludes1: the two conditions cannot be reported together.
 	codes = c.excludes1(codes, drop)
 	// 7. Manifestation codes never alone.
@@ -345,58 +344,57 @@ func (c *Coder) integralSymptoms(codes []merged, drop func(coding.Code, string))
 // not (guideline I.B.18 and the conventions on "unspecified" codes).
 func unspecifiedBeside(codes []merged, drop func(coding.Code, string)) []merged {
 	unspecified := func(c coding.Code) bool { return strings.Contains(strings.ToLower(c.Title), "unspecified") }
-	return dropBeside(codes, drop, "unspecified code beside the more specific %s of the same category",
-		func(m, o coding.Code) bool { return unspecified(m) && o.Code[:3] == m.Code[:3] && !unspecified(o) })
+	return dropBeside(codes, drop, func(m, o coding.Code) string {
+		if unspecified(m) && o.Code[:3] == m.Code[:3] && !unspecified(o) {
+			return "unspecified code beside the more specific %s of the same category"
+		}
+		return ""
+	})
 }
 
-// siteless are the neoplasm codes of an unspecified site, each with the
-// code range (compact, inclusive) of the same behaviour at a named site.
-var siteless = []struct{ code, lo, hi string }{
-	{"C79.9", "C77", "C79Z"},   // secondary malignant neoplasm
-	{"C80.1", "C00", "C76Z"},   // malignant neoplasm
-	{"D49.9", "D490", "D4989"}, // neoplasm of unspecified behavior
+// besideNamed are the codes of an unnamed site or kind, each with a code
+// range (compact, inclusive) naming it: a neoplasm of unspecified site is
+// not coded beside one of the same behaviour at a named site, an
+// unspecified infection not beside the named infectious or viral disease.
+var besideNamed = []struct{ code, lo, hi, why string }{
+	{"C79.9", "C77", "C79Z", "neoplasm of unspecified site beside %s, of a named site"},   // secondary malignant neoplasm
+	{"C80.1", "C00", "C76Z", "neoplasm of unspecified site beside %s, of a named site"},   // malignant neoplasm
+	{"D49.9", "D490", "D4989", "neoplasm of unspecified site beside %s, of a named site"}, // unspecified behavior
+	{"B99.9", "A00", "B94Z", "unspecified infection beside the specific %s"},
+	{"B99.9", "B998", "B998", "unspecified infection beside the specific %s"},
+	{"B34.9", "A80", "B33Z", "unspecified infection beside the specific %s"},
 }
 
-// unspecifiedSite drops a neoplasm code of unspecified site when a code of
-// the same behaviour at a named site is coded: the site is documented.
-func unspecifiedSite(codes []merged, drop func(coding.Code, string)) []merged {
-	return dropBeside(codes, drop, "neoplasm of unspecified site beside %s, of a named site",
-		func(m, o coding.Code) bool {
-			c := strings.Replace(o.Code, ".", "", 1)
-			for _, s := range siteless {
-				if m.Code == s.code && c >= s.lo && c <= s.hi {
-					return true
-				}
+// unspecifiedNamed drops the codes of besideNamed beside a code that
+// names their site or kind.
+func unspecifiedNamed(codes []merged, drop func(coding.Code, string)) []merged {
+	return dropBeside(codes, drop, func(m, o coding.Code) string {
+		c := strings.Replace(o.Code, ".", "", 1)
+		for _, r := range besideNamed {
+			if m.Code == r.code && c >= r.lo && c <= r.hi {
+				return r.why
 			}
-			return false
-		})
-}
-
-// unspecifiedInfection drops "infectious disease, unspecified" (B99.9)
-// and "viral infection, unspecified" (B34.9) when a specific infectious
-// or viral disease is coded: the infection is named.
-func unspecifiedInfection(codes []merged, drop func(coding.Code, string)) []merged {
-	return dropBeside(codes, drop, "unspecified infection beside the specific %s",
-		func(m, o coding.Code) bool {
-			c := strings.Replace(o.Code, ".", "", 1)
-			switch m.Code {
-			case "B99.9":
-				return c >= "A00" && c < "B95" || c >= "B998" && c < "B999"
-			case "B34.9":
-				return c >= "A80" && c < "B34"
-			}
-			return false
-		})
+		}
+		return ""
+	})
 }
 
 // dropBeside drops each code m for which another coded code o makes
-// beside(m, o) true, with the reason why (a format naming o).
-func dropBeside(codes []merged, drop func(coding.Code, string), why string, beside func(m, o coding.Code) bool) []merged {
+// beside(m, o) a reason, a format naming o.
+func dropBeside(codes []merged, drop func(coding.Code, string), beside func(m, o coding.Code) string) []merged {
 	out := codes[:0:0]
 	for _, m := range codes {
-		i := slices.IndexFunc(codes, func(o merged) bool { return o.code.Code != m.code.Code && beside(m.code, o.code) })
-		if i >= 0 {
-			drop(m.code, fmt.Sprintf(why, codes[i].code.Code))
+		why, by := "", ""
+		for _, o := range codes {
+			if o.code.Code != m.code.Code {
+				if why = beside(m.code, o.code); why != "" {
+					by = o.code.Code
+					break
+				}
+			}
+		}
+		if why != "" {
+			drop(m.code, fmt.Sprintf(why, by))
 			continue
 		}
 		out = append(out, m)
