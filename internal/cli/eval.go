@@ -10,6 +10,7 @@ import (
 
 	"github.com/medcode-dev/medcode/internal/agent"
 	"github.com/medcode-dev/medcode/internal/baseline"
+	"github.com/medcode-dev/medcode/internal/catalog"
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/eval"
@@ -135,7 +136,13 @@ Tune only on train and dev splits; the split scored is printed.`,
 				cmKnown = formCatalog(rel)
 			}
 			opt.Catalog = cmKnown
-			if pcs, err := a.openRelease(ctx, codesys.ICD10PCS, "", codesys.PartPCSTables); err == nil {
+			// The ICD-10-PCS release the offline coder codes procedures
+			// with, so that the check is against the codes it can give.
+			if in, err := a.pcsForCoder(); err == nil && in != nil {
+				pcs, err := catalog.OpenInfo(ctx, in)
+				if err != nil {
+					return err
+				}
 				pcsKnown := pcsCatalog(pcs)
 				opt.Catalog = eval.CatalogFunc(func(s codesys.System, code string) bool {
 					if s == codesys.ICD10PCS {
@@ -214,8 +221,7 @@ func formCatalog(rel *codesys.Release) eval.Catalog {
 		if rel.Tabular.Validate(code).Status == codesys.Valid {
 			return true
 		}
-		return strings.ContainsRune("STVWXY", rune(code[0])) &&
-			rel.Tabular.Validate(codesys.PadX(code)+"A").Status == codesys.Valid
+		return codiesp.OmitsSeventh(code) && rel.Tabular.Validate(codesys.PadX(code)+"A").Status == codesys.Valid
 	})
 }
 

@@ -145,8 +145,9 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 			for i := range res.Predictions {
 				p := &res.Predictions[i]
 				sys := cmp.Or(p.System, GuessSystem(p.Code))
+				canon := CanonCode(sys, p.Code)
 				p.Scored = ""
-				if f := opt.Form(sys, CanonCode(sys, p.Code)); f != CanonCode(sys, p.Code) {
+				if f := opt.Form(sys, canon); f != canon {
 					p.Scored = f
 				}
 			}

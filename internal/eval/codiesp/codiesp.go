@@ -276,7 +276,7 @@ const FormName = "codiesp: no 7th character"
 // placeholder X, so that both sides compare at the detail the gold has.
 // Other codes and systems are returned as they are.
 func Form(sys codesys.System, code string) string {
-	if sys != codesys.ICD10CM || code == "" || !strings.ContainsRune("STVWXY", rune(code[0])) {
+	if sys != codesys.ICD10CM || !OmitsSeventh(code) {
 		return code
 	}
 	bare := strings.ReplaceAll(code, ".", "")
@@ -288,4 +288,10 @@ func Form(sys codesys.System, code string) string {
 		return bare
 	}
 	return bare[:3] + "." + bare[3:]
+}
+
+// OmitsSeventh reports whether CodiEsp writes an ICD-10-CM code without
+// its 7th character: the codes of chapters 19 and 20 (S00-Y99).
+func OmitsSeventh(code string) bool {
+	return code != "" && strings.ContainsRune("STVWXY", rune(code[0]))
 }
