@@ -70,11 +70,19 @@ func gapOf(e *entry) int {
 	return maxGap
 }
 
+// scratch holds the buffers matchRange reuses from one sentence to the
+// next of a note.
+type scratch struct {
+	units   []unit
+	present map[uint32][]int32 // word -> unit indexes
+	ids     []int64            // per token of the range: its stem's id, or -1
+	blocked []bool             // per token of the range: in a phrase naming no condition
+}
+
 // analyze finds the mentions of n.
 func (c *Coder) analyze(n *note.Note, an *assert.Analysis) []mention {
 	var out []mention
-	var units []unit
-	present := map[uint32][]int32{} // word -> unit indexes
+	sc := &scratch{present: map[uint32][]int32{}}
 	for si := range n.Sentences {
 		s := n.Sentences[si]
 		if s.EndToken-s.FirstToken > 400 {
@@ -82,22 +90,26 @@ func (c *Coder) analyze(n *note.Note, an *assert.Analysis) []mention {
 			// text without punctuation: read it in windows.
 			for lo := s.FirstToken; lo < s.EndToken; lo += 200 {
 				hi := min(lo+300, s.EndToken)
-				out = c.matchRange(n, an, si, lo, hi, units[:0], present, out)
+				out = c.matchRange(n, an, si, lo, hi, sc, out)
 			}
 			continue
 		}
-		out = c.matchRange(n, an, si, s.FirstToken, s.EndToken, units[:0], present, out)
+		out = c.matchRange(n, an, si, s.FirstToken, s.EndToken, sc, out)
 	}
 	return out
 }
 
 // matchRange matches tokens [lo, hi) of sentence si.
-func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, units []unit, present map[uint32][]int32, out []mention) []mention {
+func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc *scratch, out []mention) []mention {
 	lx := c.lex
+	present := sc.present
 	clear(present)
+	units := sc.units[:0]
+	defer func() { sc.units = units[:0] }()
 	text := n.Text.String()
 	// The lexicon id of each word token's stem, looked up once.
-	ids := make([]int64, hi-lo)
+	sc.ids = slices.Grow(sc.ids[:0], hi-lo)[:hi-lo]
+	ids := sc.ids
 	for k := lo; k < hi; k++ {
 		ids[k-lo] = -1
 		if t := &n.Tokens[k]; t.Kind == note.Word || t.Kind == note.Number {
@@ -107,7 +119,9 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, un
 		}
 	}
 	// Phrases that name no condition leave their tokens out.
-	blocked := make([]bool, hi-lo)
+	sc.blocked = slices.Grow(sc.blocked[:0], hi-lo)[:hi-lo]
+	blocked := sc.blocked
+	clear(blocked)
 	for k := lo; k < hi; k++ {
 		if ids[k-lo] < 0 || n.Tokens[k].Kind != note.Word {
 			continue
