@@ -16,8 +16,7 @@ import (
 // at a time: each request is answered with a call of the stage's
 // submission tool (the last tool offered), so that `medcode code
 // --reasoner llm` and `medcode eval --reasoner llm` run end to end with no
-// model. $LLMREQUESTS counts the requests, written to the file llm-requests
-// after each one.
+// model.
 func fakeLLM(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: fakellm")
@@ -31,7 +30,7 @@ func fakeLLM(ts *testscript.TestScript, neg bool, args []string) {
 		"submit_codes": map[string]any{"codes": []any{map[string]any{
 			"code": "I10", "finding": "F1", "evidence": []string{"Essential hypertension"}, "index_path": "Hypertension, hypertensive"}}},
 	}
-	var n atomic.Int64
+	var n atomic.Int64 // numbers the responses
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/chat/completions" {
 			http.NotFound(w, r)
