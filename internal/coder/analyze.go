@@ -64,7 +64,7 @@ const maxGap = 4
 const neoplasmGap = 2
 
 func gapOf(e *entry) int {
-	if neoplasm(e.code) {
+	if neoplasm(e.code) || e.origin == fromIndex {
 		return neoplasmGap
 	}
 	return maxGap
@@ -191,6 +191,9 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 			seen[ei] = true
 			e := &lx.entries[ei]
 			if m, ok := c.matchEntry(e, units, present); ok {
+				if e.form != "" && !sameForm(n.Tokens[m.first].Norm, e.form) {
+					continue
+				}
 				m.sentence = si
 				out = append(out, m)
 			}

@@ -41,6 +41,7 @@ import (
 	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/note/abbrev"
 	"github.com/medcode-dev/medcode/internal/note/assert"
+	"github.com/medcode-dev/medcode/internal/textnorm"
 )
 
 // Name is the reasoner's name in results.
@@ -81,12 +82,15 @@ type Coder struct {
 	phrases  map[uint32][]*phrase
 	// blocks are the phrases that name no condition ("stress test"),
 	// whose tokens are left out of matching.
-	blocks   map[uint32][]*phrase
-	parser   *note.Parser
-	assert   *assert.Classifier
-	rules    *rules
-	proc     ProcedureCoder
-	warnings []string
+	blocks map[uint32][]*phrase
+	// encounter are the title beginnings of codes that state a reason
+	// for the encounter (encounter.txt).
+	encounter []string
+	parser    *note.Parser
+	assert    *assert.Classifier
+	rules     *rules
+	proc      ProcedureCoder
+	warnings  []string
 }
 
 // New builds a coder over ref: the lexicon, the phrase tables and the
@@ -122,11 +126,12 @@ func New(ref Reference, opts Options) (*Coder, error) {
 		return nil, err
 	}
 	c.lex = newLexicon(equiv, parseWordList(vagueTXT))
+	c.encounter = parseLines(encounterTXT)
 	c.lex.addTabular(c.tab, ref.CM.ID(), c.skipCode)
 	// The Alphabetic Index and the Table of Neoplasms: CM's own when it
 	// has them, else those of the tables release.
 	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Index }); ix != nil {
-		c.lex.addIndex(ix, id)
+		c.lex.addIndex(ix, id, c.skipIndexCode, c.titleNames)
 	}
 	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Neoplasm }); ix != nil {
 		c.lex.addNeoplasmTable(ix, id)
@@ -164,6 +169,47 @@ func partOf(cm, tables *codesys.Release, get func(*codesys.Release) *codesys.Ind
 		}
 	}
 	return nil, ""
+}
+
+// skipIndexCode leaves out of the Alphabetic Index's entries the codes
+// skipCode leaves out and the reasons for an encounter (encounter.txt):
+// the index names them by words a note uses for other things
+// ("examination", "observation", "test").
+func (c *Coder) skipIndexCode(code string) bool {
+	if c.skipCode(code) {
+		return true
+	}
+	n := c.tab.Node(code)
+	for n != nil {
+		for _, p := range c.encounter {
+			if len(n.Title) >= len(p) && strings.EqualFold(n.Title[:len(p)], p) {
+				return true
+			}
+		}
+		if n.Parent < 0 {
+			break
+		}
+		n = &c.tab.Nodes[n.Parent]
+	}
+	return false
+}
+
+// titleNames reports whether the Tabular List's title or an inclusion
+// term of code (or of the category it falls back to) contains word, in
+// some form.
+func (c *Coder) titleNames(code, word string) bool {
+	n := c.tab.Node(code)
+	if n == nil {
+		return false
+	}
+	for _, s := range append([]string{n.Title}, n.Notes.InclusionTerms...) {
+		for _, w := range textnorm.Words(s) {
+			if sameForm(w.Norm, word) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // skipCode leaves out of the lexicon the parts of the classification a

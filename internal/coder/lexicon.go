@@ -54,6 +54,12 @@ type entry struct {
 	// other marks titles of "other" and "other specified" codes, which
 	// lose ties against the unspecified or plain code.
 	other bool
+	// form, when set, is the folded word a note must write for the entry
+	// to match (give or take an inflection): a term of the Alphabetic
+	// Index that is a single word has no other words to confirm it, so
+	// neither its stem ("teething" is "teeth") nor its word class ("dental")
+	// stands for it.
+	form string
 }
 
 // lexicon is the vocabulary and entries the Analyze stage matches notes
@@ -198,6 +204,10 @@ func (lx *lexicon) specialWords(text string, toks []note.Token, fn func(id uint3
 func stemOf(norm, stem string) string {
 	switch {
 	case strings.HasSuffix(norm, "itis"):
+		return norm
+	case strings.HasSuffix(norm, "ism"):
+		// "lymphatism", "morphinism": a condition of its own, not the
+		// adjective of its root ("lymphatic")
 		return norm
 	case strings.HasSuffix(norm, "ible"), strings.HasSuffix(norm, "able"):
 		// "depressible", "palpable": not the condition of their root
@@ -462,18 +472,132 @@ func sameStem(a, b string) bool {
 	return strings.EqualFold(a[:4], b[:4])
 }
 
-// addIndex adds every path of the Alphabetic Index that leads to a code.
-func (lx *lexicon) addIndex(ix *codesys.Index, release string) {
+// otherSpecified reports whether an index subterm stands for the other
+// specified members of its term ("specified NEC", "specified type NEC"),
+// which a coder chooses knowing the documented kind is not listed: the
+// words of a note cannot show that.
+func otherSpecified(title string) bool {
+	ws := textnorm.Words(dropBracketed(title))
+	return len(ws) > 0 && ws[0].Norm == "specified"
+}
+
+// nec reports whether a title carries the abbreviation NEC.
+func nec(title string) bool {
+	for _, w := range textnorm.Words(title) {
+		if w.Norm == "nec" {
+			return true
+		}
+	}
+	return false
+}
+
+// addIndex adds the paths of the Alphabetic Index that lead to a code, the
+// way a coder reads them: the main term is the condition, each subterm
+// must be documented too. A path is left out when its last subterm names
+// nothing the note could say ("specified NEC", "NOS": the coder reaches
+// those only knowing the condition is specified, which words cannot
+// show), when its main term is a single letter (an eponym's initial, "H
+// disease", whose words the rebuilt index may have lost), or when skip
+// refuses its code (external causes, encounter reasons).
+func (lx *lexicon) addIndex(ix *codesys.Index, release string, skip func(code string) bool, agrees func(code, word string) bool) {
 	ix.Walk(func(path []*codesys.Term) bool {
 		t := path[len(path)-1]
 		if t.Code == "" {
 			return true
 		}
-		var words []string
-		for _, p := range path {
-			words = append(words, phraseWords(p.Title)...)
+		code := strings.TrimRight(t.Code, "-.")
+		if skip(code) || len(strings.TrimSpace(path[0].Title)) < 2 {
+			return true
 		}
-		lx.add(strings.TrimRight(t.Code, "-."), words, fromIndex, codesys.PathString(path), release)
+		last := indexForms(t.Title)[0]
+		if len(path) > 1 && (len(phraseWords(last)) == 0 || otherSpecified(last)) {
+			return true
+		}
+		if len(path) == 1 && nec(t.Title) && len(phraseWords(last)) == 1 {
+			// "Symptoms NEC": the rest of a class, which a single word
+			// of the note cannot tell from its named members.
+			return true
+		}
+		// The path reads as one phrase, so that a subterm's letter names
+		// the kind of its main term ("Hepatitis > C"), and a "without"
+		// ends what the note must say. A title listing forms of its word
+		// ("viral, virus"; "Ulcer, ulcerated, ulceration") gives one
+		// reading per form.
+		readings := []string{""}
+		for _, p := range path {
+			var next []string
+			for _, alt := range indexForms(p.Title) {
+				for _, r := range readings {
+					if len(next) < 8 {
+						next = append(next, r+" "+alt)
+					}
+				}
+			}
+			readings = next
+		}
+		for _, r := range readings {
+			lx.addIndexReading(code, phraseWords(r), path, release, agrees)
+		}
 		return true
 	})
+}
+
+// addIndexReading adds one reading of an index path. A single word leads
+// to its main term's default code only where the Tabular List names that
+// code by the word too ("Tachypnea" R06.82 "Tachypnea, not elsewhere
+// classified"); otherwise the default is a class the word alone does not
+// establish ("Swelling" R60.9 "Edema, unspecified"). Such an entry
+// matches only the word as written (form).
+func (lx *lexicon) addIndexReading(code string, words []string, path []*codesys.Term, release string, agrees func(code, word string) bool) {
+	n := len(lx.entries)
+	lx.add(code, words, fromIndex, codesys.PathString(path), release)
+	if len(lx.entries) == n || len(words) != 1 {
+		return
+	}
+	ws := textnorm.Words(dropBracketed(path[0].Title))
+	if len(path) != 1 || len(ws) == 0 || !agrees(code, ws[0].Norm) {
+		lx.entries = lx.entries[:n]
+		return
+	}
+	lx.entries[n].form = ws[0].Norm
+}
+
+// indexForms returns the ways an index title may be read: a title that
+// lists forms of its word after commas ("viral, virus", "Ulcer,
+// ulcerated, ulcerating") gives each form; any other part after a comma
+// qualifies the word ("Wound, open") and stays.
+func indexForms(title string) []string {
+	title = dropBracketed(title)
+	if !strings.Contains(title, ",") {
+		return []string{title}
+	}
+	parts := strings.Split(title, ",")
+	first := strings.TrimSpace(parts[0])
+	var forms []string
+	qual := ""
+	for _, p := range parts[1:] {
+		p = strings.TrimSpace(p)
+		if !strings.Contains(p, " ") && !strings.Contains(first, " ") && len(p) >= 3 && len(first) >= 3 &&
+			strings.EqualFold(p[:3], first[:3]) {
+			forms = append(forms, p)
+			continue
+		}
+		qual += " " + p
+	}
+	out := []string{first + qual}
+	for _, f := range forms {
+		out = append(out, f+qual)
+	}
+	return out
+}
+
+// sameForm reports whether a note's word is the form of a one-word
+// entry, give or take an inflection: the two share all but at most two
+// letters of the longer ("abscesses", "ischemic", "hemorrhagic").
+func sameForm(word, form string) bool {
+	n := 0
+	for n < len(word) && n < len(form) && word[n] == form[n] {
+		n++
+	}
+	return n >= 4 && max(len(word), len(form))-n <= 2
 }

@@ -26,6 +26,8 @@ var (
 	linksTSV string
 	//go:embed data/history.tsv
 	historyTSV string
+	//go:embed data/encounter.txt
+	encounterTXT string
 )
 
 // tsvLines calls fn with the tab-separated fields of every line of data
@@ -54,6 +56,19 @@ func parseWordList(data string) []string {
 			continue
 		}
 		out = append(out, strings.Fields(line)...)
+	}
+	return out
+}
+
+// parseLines reads a list of one entry a line, leaving out blank and
+// comment lines.
+func parseLines(data string) []string {
+	var out []string
+	for line := range strings.Lines(data) {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
 	}
 	return out
 }
