@@ -130,8 +130,18 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	c.lex.addTabular(c.tab, ref.CM.ID(), c.skipCode)
 	// The Alphabetic Index and the Table of Neoplasms: CM's own when it
 	// has them, else those of the tables release.
+	optional := map[string]bool{}
+	for _, w := range parseLines(optionalTXT) {
+		optional[strings.ToLower(w)] = true
+	}
 	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Index }); ix != nil {
-		c.lex.addIndex(ix, id, c.skipIndexCode, c.titleNames)
+		c.lex.addIndex(ix, id, &indexReading{skip: c.skipIndexCode, agrees: c.titleNames, optional: optional, resolved: map[string][]*codesys.Term{}})
+	}
+	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.External }); ix != nil {
+		// The External Cause Index names the codes skipCode leaves out
+		// of the Tabular List's words: read it whole; Verify keeps its
+		// codes only beside an injury.
+		c.lex.addIndex(ix, id, &indexReading{skip: c.skipExternalCode, agrees: c.titleNames, optional: optional, resolved: map[string][]*codesys.Term{}})
 	}
 	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Neoplasm }); ix != nil {
 		c.lex.addNeoplasmTable(ix, id)
@@ -210,6 +220,13 @@ func (c *Coder) titleNames(code, word string) bool {
 		}
 	}
 	return false
+}
+
+// skipExternalCode leaves out of the External Cause Index's entries the
+// codes that are not external causes (its cross-references into the
+// Alphabetic Index's conditions).
+func (c *Coder) skipExternalCode(code string) bool {
+	return !c.skipCode(code)
 }
 
 // skipCode leaves out of the lexicon the parts of the classification a

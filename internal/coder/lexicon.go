@@ -499,47 +499,150 @@ func nec(title string) bool {
 // show), when its main term is a single letter (an eponym's initial, "H
 // disease", whose words the rebuilt index may have lost), or when skip
 // refuses its code (external causes, encounter reasons).
-func (lx *lexicon) addIndex(ix *codesys.Index, release string, skip func(code string) bool, agrees func(code, word string) bool) {
+func (lx *lexicon) addIndex(ix *codesys.Index, release string, r *indexReading) {
 	ix.Walk(func(path []*codesys.Term) bool {
 		t := path[len(path)-1]
+		if t.Code == "" && t.See != "" {
+			lx.addSee(ix, path, release, r)
+			return true
+		}
 		if t.Code == "" {
 			return true
 		}
-		code := strings.TrimRight(t.Code, "-.")
-		if skip(code) || len(strings.TrimSpace(path[0].Title)) < 2 {
-			return true
-		}
-		last := indexForms(t.Title)[0]
-		if len(path) > 1 && (len(phraseWords(last)) == 0 || otherSpecified(last)) {
-			return true
-		}
-		if len(path) == 1 && nec(t.Title) && len(phraseWords(last)) == 1 {
-			// "Symptoms NEC": the rest of a class, which a single word
-			// of the note cannot tell from its named members.
-			return true
-		}
-		// The path reads as one phrase, so that a subterm's letter names
-		// the kind of its main term ("Hepatitis > C"), and a "without"
-		// ends what the note must say. A title listing forms of its word
-		// ("viral, virus"; "Ulcer, ulcerated, ulceration") gives one
-		// reading per form.
-		readings := []string{""}
-		for _, p := range path {
-			var next []string
-			for _, alt := range indexForms(p.Title) {
-				for _, r := range readings {
-					if len(next) < 8 {
-						next = append(next, r+" "+alt)
-					}
-				}
-			}
-			readings = next
-		}
-		for _, r := range readings {
-			lx.addIndexReading(code, phraseWords(r), path, release, agrees)
-		}
+		lx.addIndexPath(path, path, t.Code, codesys.PathString(path), release, r)
 		return true
 	})
+}
+
+// indexReading is what the Alphabetic Index's reader needs from the
+// coder: the codes it leaves out, whether the Tabular List names a code
+// by a word, and the main-term qualifiers a note need not repeat.
+type indexReading struct {
+	skip     func(code string) bool
+	agrees   func(code, word string) bool
+	optional map[string]bool
+	// resolved caches the terms cross-references name.
+	resolved map[string][]*codesys.Term
+	// byFirst holds the main terms by the first word of their title, so
+	// that a cross-reference is resolved among the few it can name.
+	byFirst map[string]*codesys.Index
+}
+
+// mains returns the part of ix a reference can name: the main terms that
+// share its first word.
+func (r *indexReading) mains(ix *codesys.Index, ref string) *codesys.Index {
+	if r.byFirst == nil {
+		r.byFirst = map[string]*codesys.Index{}
+		for _, t := range ix.Terms {
+			k := firstWord(t.Title)
+			sub := r.byFirst[k]
+			if sub == nil {
+				sub = &codesys.Index{System: ix.System, Part: ix.Part}
+				r.byFirst[k] = sub
+			}
+			sub.Terms = append(sub.Terms, t)
+		}
+	}
+	if sub := r.byFirst[firstWord(ref)]; sub != nil {
+		return sub
+	}
+	return &codesys.Index{}
+}
+
+// firstWord is the folded first word of a title.
+func firstWord(s string) string {
+	if ws := textnorm.Words(s); len(ws) > 0 {
+		return ws[0].Norm
+	}
+	return ""
+}
+
+// addIndexPath adds the entries of one index path leading to code: words
+// is the path whose words the note must say (a cross-reference's source),
+// path the one shown.
+func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, text, release string, r *indexReading) {
+	code = strings.TrimRight(code, "-.")
+	t := words[len(words)-1]
+	if r.skip(code) || len(strings.TrimSpace(words[0].Title)) < 2 {
+		return
+	}
+	last := indexForms(t.Title, nil)[0]
+	if len(words) > 1 && (len(phraseWords(last)) == 0 || otherSpecified(last)) {
+		return
+	}
+	if len(words) == 1 && nec(t.Title) && len(phraseWords(last)) == 1 {
+		// "Symptoms NEC": the rest of a class, which a single word of
+		// the note cannot tell from its named members.
+		return
+	}
+	// The path reads as one phrase, so that a subterm's letter names the
+	// kind of its main term ("Hepatitis > C"), and a "without" ends what
+	// the note must say. A title listing forms of its word ("viral,
+	// virus"; "Ulcer, ulcerated, ulceration") or alternative prepositions
+	// ("from, off, out of") gives one reading per form.
+	readings := []string{""}
+	for i, p := range words {
+		var opt map[string]bool
+		if i == 0 {
+			opt = r.optional
+		}
+		var next []string
+		for _, alt := range indexForms(p.Title, opt) {
+			for _, rd := range readings {
+				if len(next) < 8 {
+					next = append(next, rd+" "+alt)
+				}
+			}
+		}
+		readings = next
+	}
+	for _, rd := range readings {
+		lx.addIndexReading(code, phraseWords(rd), words, text, release, r.agrees)
+	}
+}
+
+// addSee follows a "see" cross-reference as a coder does: the words of the
+// path that carries it lead to the code of the term it names, and to the
+// codes of that term's subterms ("Abuse > cocaine - see Abuse, drug,
+// cocaine" gives F14.10 for "cocaine abuse").
+func (lx *lexicon) addSee(ix *codesys.Index, path []*codesys.Term, release string, r *indexReading) {
+	see := path[len(path)-1].See
+	target, ok := r.resolved[see]
+	if !ok {
+		var rest string
+		var err error
+		target, rest, err = r.mains(ix, see).Resolve(see)
+		if err != nil || rest != "" {
+			target = nil
+		}
+		r.resolved[see] = target
+	}
+	if len(target) == 0 {
+		return
+	}
+	src := slices.Clone(path)
+	from := codesys.PathString(src) + " (see " + path[len(path)-1].See + ")"
+	var walk func(sub []*codesys.Term, below []*codesys.Term, budget *int)
+	walk = func(sub []*codesys.Term, below []*codesys.Term, budget *int) {
+		for _, t := range sub {
+			if *budget <= 0 {
+				return
+			}
+			*budget--
+			b := append(slices.Clone(below), t)
+			if t.Code != "" {
+				lx.addIndexPath(append(slices.Clone(src), b...), append(slices.Clone(target), b...), t.Code,
+					from+" > "+codesys.PathString(b), release, r)
+			}
+			walk(t.Terms, b, budget)
+		}
+	}
+	end := target[len(target)-1]
+	if end.Code != "" {
+		lx.addIndexPath(src, target, end.Code, from, release, r)
+	}
+	budget := 40
+	walk(end.Terms, nil, &budget)
 }
 
 // addIndexReading adds one reading of an index path. A single word leads
@@ -548,9 +651,9 @@ func (lx *lexicon) addIndex(ix *codesys.Index, release string, skip func(code st
 // classified"); otherwise the default is a class the word alone does not
 // establish ("Swelling" R60.9 "Edema, unspecified"). Such an entry
 // matches only the word as written (form).
-func (lx *lexicon) addIndexReading(code string, words []string, path []*codesys.Term, release string, agrees func(code, word string) bool) {
+func (lx *lexicon) addIndexReading(code string, words []string, path []*codesys.Term, text, release string, agrees func(code, word string) bool) {
 	n := len(lx.entries)
-	lx.add(code, words, fromIndex, codesys.PathString(path), release)
+	lx.add(code, words, fromIndex, text, release)
 	if len(lx.entries) == n || len(words) != 1 {
 		return
 	}
@@ -564,25 +667,31 @@ func (lx *lexicon) addIndexReading(code string, words []string, path []*codesys.
 
 // indexForms returns the ways an index title may be read: a title that
 // lists forms of its word after commas ("viral, virus", "Ulcer,
-// ulcerated, ulcerating") gives each form; any other part after a comma
-// qualifies the word ("Wound, open") and stays.
-func indexForms(title string) []string {
+// ulcerated, ulcerating") or alternative prepositions ("from, off, out
+// of") gives each; any other part after a comma qualifies the word
+// ("Wound, open") and stays, unless optional lists it (a main term's
+// default kind, "Fracture, traumatic").
+func indexForms(title string, optional map[string]bool) []string {
 	title = dropBracketed(title)
 	if !strings.Contains(title, ",") {
 		return []string{title}
 	}
 	parts := strings.Split(title, ",")
 	first := strings.TrimSpace(parts[0])
+	function := len(phraseWords(first)) == 0
 	var forms []string
 	qual := ""
 	for _, p := range parts[1:] {
 		p = strings.TrimSpace(p)
-		if !strings.Contains(p, " ") && !strings.Contains(first, " ") && len(p) >= 3 && len(first) >= 3 &&
-			strings.EqualFold(p[:3], first[:3]) {
+		switch {
+		case function,
+			!strings.Contains(p, " ") && !strings.Contains(first, " ") && len(p) >= 3 && len(first) >= 3 &&
+				strings.EqualFold(p[:3], first[:3]):
 			forms = append(forms, p)
-			continue
+		case optional[strings.ToLower(p)]:
+		default:
+			qual += " " + p
 		}
-		qual += " " + p
 	}
 	out := []string{first + qual}
 	for _, f := range forms {

@@ -251,7 +251,14 @@ func defaultChild(kids []*codesys.Node) *codesys.Node {
 	var best *codesys.Node
 	bestN := 0
 	for _, k := range kids {
-		n := strings.Count(strings.ToLower(k.Title), "unspecified")
+		// Only what the title leaves unspecified of the condition
+		// itself counts: "with unspecified cocaine-induced disorder"
+		// names an unspecified complication, not the default.
+		t := strings.ToLower(k.Title)
+		if i := strings.Index(t, " with "); i >= 0 {
+			t = t[:i]
+		}
+		n := strings.Count(t, "unspecified")
 		if n > bestN || (n == bestN && n > 0 && strings.HasSuffix(k.Code, "9") && !strings.HasSuffix(best.Code, "9")) {
 			best, bestN = k, n
 		}
@@ -272,6 +279,11 @@ func defaultChild(kids []*codesys.Node) *codesys.Node {
 	// some of them, and of those the one coded 9.
 	score := func(k *codesys.Node) int {
 		t := strings.ToLower(k.Title)
+		if strings.Contains(t, "uncomplicated") {
+			// "Cocaine abuse, uncomplicated": without any of the
+			// complications its siblings name.
+			t = "without"
+		}
 		if !strings.Contains(t, "without") {
 			return 0
 		}
@@ -279,7 +291,7 @@ func defaultChild(kids []*codesys.Node) *codesys.Node {
 		if !strings.Contains(strings.ReplaceAll(t, "without", ""), " with ") {
 			n += 2
 		}
-		if strings.HasSuffix(k.Code, "9") {
+		if strings.HasSuffix(k.Code, "9") || strings.HasSuffix(k.Code, "0") && t == "without" {
 			n++
 		}
 		return n

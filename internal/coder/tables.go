@@ -28,6 +28,8 @@ var (
 	historyTSV string
 	//go:embed data/encounter.txt
 	encounterTXT string
+	//go:embed data/optional.txt
+	optionalTXT string
 )
 
 // tsvLines calls fn with the tab-separated fields of every line of data

@@ -1,0 +1,89 @@
+package coder
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/medcode-dev/medcode/internal/coding"
+)
+
+// TestIndexLed codes notes whose codes a coder finds by following the
+// Alphabetic Index (the expected codes are the Index's and the Tabular
+// List's, not the coder's output): lead term, subterms, defaults.
+func TestIndexLed(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		setting coding.Setting
+		want    []string
+		not     []string // prefixes
+	}{
+		{"eponym", "She was admitted with Ludwig's angina.", coding.Inpatient, []string{"K12.2"}, nil},
+		// Abuse, drug, cocaine: the default is uncomplicated (F14.10),
+		// not the unspecified cocaine-induced disorder.
+		{"default child", "History of cocaine abuse, still using.", coding.Inpatient, []string{"F14.10"}, []string{"F14.19"}},
+		// Failure, heart, systolic, acute on chronic: one code for the
+		// condition documented twice.
+		{"acute on chronic", "Chronic systolic heart failure. She was admitted for acute on chronic systolic heart failure.",
+			coding.Inpatient, []string{"I50.23"}, []string{"I50.22", "I50.9"}},
+		// History, personal, malignant neoplasm, breast.
+		{"history of cancer", "History of breast cancer status post mastectomy.", coding.Inpatient, []string{"Z85.3"}, []string{"Z85.82", "C50"}},
+		// Sepsis, Escherichia coli; Infection, urinary tract.
+		{"sepsis due to", "Sepsis due to E. coli UTI.", coding.Inpatient, []string{"A41.51", "N39.0"}, []string{"A41.9"}},
+		// History, family, diabetes mellitus.
+		{"family history", "Mother has type 2 diabetes.", coding.Outpatient, []string{"Z83.3"}, []string{"E11"}},
+		// Fracture, radius, lower end; External Cause Index: Fall, from,
+		// ladder.
+		{"injury with its external cause", "Closed fracture of the right distal radius after a fall from a ladder.",
+			coding.Inpatient, []string{"S52.501A", "W11.XXXA"}, nil},
+	}
+	c := realCoder(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := c.Code(t.Context(), coding.Request{ID: tt.name, Text: tt.text, Setting: tt.setting})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := codesOf(res)
+			for _, w := range tt.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("%s not coded; got %v", w, got)
+				}
+			}
+			for _, n := range tt.not {
+				if hasCode(res, n) {
+					t.Errorf("%s* coded; got %v", n, got)
+				}
+			}
+			checkEvidence(t, tt.text, res)
+		})
+	}
+}
+
+// TestIndexTrail checks that a code found through the Index quotes the
+// path followed, then the Tabular List check.
+func TestIndexTrail(t *testing.T) {
+	res := codeText(t, "Type 2 diabetes with diabetic cataract.", coding.Inpatient)
+	for _, cd := range res.Codes {
+		if cd.Code != "E11.36" {
+			continue
+		}
+		var kinds []string
+		var index string
+		for _, s := range cd.Trail {
+			kinds = append(kinds, string(s.Kind))
+			if s.Kind == coding.StepIndex {
+				index = s.Detail
+			}
+		}
+		if !strings.Contains(index, "Diabetes, diabetic > type 2 > with > cataract") {
+			t.Errorf("E11.36 trail does not quote the Index path: %q", index)
+		}
+		if i, j := slices.Index(kinds, string(coding.StepIndex)), slices.Index(kinds, string(coding.StepTabular)); i < 0 || j < i {
+			t.Errorf("trail kinds %v: want the Index step before the Tabular check", kinds)
+		}
+		return
+	}
+	t.Fatalf("E11.36 not coded; got %v", codesOf(res))
+}
