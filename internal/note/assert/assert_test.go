@@ -60,6 +60,26 @@ func TestClassify(t *testing.T) {
 		// the target's own words are not a trigger
 		{"General: in no acute distress.", "acute distress", "negated/recent/patient"},
 		{"No change in vision.", "change in vision", "negated/recent/patient"},
+		// a negation ends where a new predication begins
+		{"Allergies: without known drug allergies, with a history of hypertension, atrial fibrillation.", "drug allergies", "negated/recent/patient"},
+		{"Allergies: without known drug allergies, with a history of hypertension, atrial fibrillation.", "hypertension", "affirmed/historical/patient"},
+		{"Allergies: without known drug allergies, with a history of hypertension, atrial fibrillation.", "atrial fibrillation", "affirmed/historical/patient"},
+		{"Denies chest pain or palpitations with a past medical history of syncope.", "syncope", "affirmed/historical/patient"},
+		{"Possible pneumonia with known COPD.", "COPD", "affirmed/recent/patient"},
+		{"Patient without fever, with cough and dyspnea.", "dyspnea", "affirmed/recent/patient"},
+		{"Patient without fever, with cough and dyspnea.", "fever", "negated/recent/patient"},
+		{"No fever and has a productive cough.", "productive cough", "affirmed/recent/patient"},
+		// "free" after a condition negates it, but not in "free wall",
+		// "free fluid", "free air"; "free of" negates what follows
+		{"Hypokinesis of the left ventricular free wall.", "Hypokinesis", "affirmed/recent/patient"},
+		{"Pneumoperitoneum with free air under the diaphragm.", "Pneumoperitoneum", "affirmed/recent/patient"},
+		{"Ascites with free fluid in the pelvis.", "Ascites", "affirmed/recent/patient"},
+		{"No free fluid.", "free fluid", "negated/recent/patient"},
+		{"Chest pain free since discharge.", "Chest pain", "negated/recent/patient"},
+		{"The patient is free of pain.", "pain", "negated/recent/patient"},
+		// family members, for the family history codes
+		{"Mother has type 2 diabetes.", "type 2 diabetes", "affirmed/recent/family"},
+		{"Her father has a history of colon cancer.", "colon cancer", "affirmed/historical/family"},
 	} {
 		n, err := p.Parse(tc.text)
 		if err != nil {
