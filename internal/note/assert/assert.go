@@ -80,6 +80,14 @@ type Assertion struct {
 	// ("the fever resolved"): Negation is Negated, and the condition was
 	// present before.
 	Resolved bool
+	// RuledOut reports that the condition was uncertain and a negative
+	// result after it ruled it out: a negation of the condition itself
+	// ("possible pneumonia was ruled out") or, for a condition under
+	// work-up, a negative result in the same or the next sentence
+	// ("Pneumonia was considered. The chest x-ray showed no infiltrate.").
+	// Negation is Negated, and the cues hold both the uncertainty and the
+	// result.
+	RuledOut bool
 	// Section is the type of section the condition is in.
 	Section note.SectionType
 	// Cues are the triggers that set non-default values, in text order.
@@ -161,11 +169,14 @@ func (c *Classifier) findCues(toks []note.Token, from int, out []cue) []cue {
 func (c *Classifier) Classify(n *note.Note, target note.Span) Assertion {
 	si := n.SentenceAt(target.Start)
 	if si < 0 {
-		return c.decide("", nil, nil, 0, 0, sectionType(n, target.Start))
+		a, _ := c.decide("", nil, nil, 0, 0, sectionType(n, target.Start))
+		return a
 	}
 	toks := n.SentenceTokens(si)
 	cues := c.findCues(toks, 0, nil)
-	return c.classifyIn(n, si, toks, cues, target)
+	return c.classifyIn(n, si, toks, cues, target, func(i int) []cue {
+		return c.findCues(n.SentenceTokens(i), 0, nil)
+	})
 }
 
 func sectionType(n *note.Note, off int) note.SectionType {
@@ -175,7 +186,10 @@ func sectionType(n *note.Note, off int) note.SectionType {
 	return note.None
 }
 
-func (c *Classifier) classifyIn(n *note.Note, si int, toks []note.Token, cues []cue, target note.Span) Assertion {
+// classifyIn classifies target in sentence si, whose tokens and cues are
+// given; cuesOf returns the cues of another sentence, for a negative result
+// that follows a suspected condition.
+func (c *Classifier) classifyIn(n *note.Note, si int, toks []note.Token, cues []cue, target note.Span, cuesOf func(int) []cue) Assertion {
 	// the target's tokens within the sentence: [tFirst, tEnd)
 	tFirst, tEnd := len(toks), len(toks)
 	for i := range toks {
@@ -189,7 +203,121 @@ func (c *Classifier) classifyIn(n *note.Note, si int, toks []note.Token, cues []
 		tEnd++
 	}
 	cues = c.trimAtTarget(toks, cues, tFirst)
-	return c.decide(n.Text.String(), toks, cues, tFirst, tEnd, n.Sections[n.Sentences[si].Section].Type)
+	src := n.Text.String()
+	a, suspected := c.decide(src, toks, cues, tFirst, tEnd, n.Sections[n.Sentences[si].Section].Type)
+	if a.Negation != Possible || a.Temporality == Hypothetical {
+		return a
+	}
+	// An uncertain condition is ruled out by a negative result about it
+	// after it; a suspected one also by a negative result of its work-up,
+	// in its sentence or in the next one of the same section.
+	rtoks := toks
+	rcu, ok := c.ruledOut(toks, cues, tFirst, tEnd, suspected)
+	if !ok && suspected && si+1 < len(n.Sentences) && n.Sentences[si+1].Section == n.Sentences[si].Section {
+		rtoks = n.SentenceTokens(si + 1)
+		rcu, ok = c.ruledOut(rtoks, cuesOf(si+1), -1, -1, true)
+	}
+	if ok {
+		start, end := rtoks[rcu.first].Start, rtoks[rcu.end-1].End
+		a.Negation, a.RuledOut = Negated, true
+		a.Cues = append(a.Cues, Cue{
+			Span:      note.Span{Start: start, End: end, Text: src[start:end]},
+			Kind:      KindRuledOut,
+			Direction: Both,
+		})
+		slices.SortFunc(a.Cues, func(x, y Cue) int { return x.Start - y.Start })
+	}
+	return a
+}
+
+// ruledOut finds the first negative result in a sentence that rules out
+// the target: a ruled-out cue if the target is suspected, or a negation
+// after the target that reaches it ("possible pneumonia was ruled out").
+// When the target is not in the sentence (tEnd < 0) only the first clause
+// counts, and no negation reaches the target. A result that an uncertain
+// or hypothetical trigger reaches ("if the x-ray shows no infiltrate") is
+// no result, unless that trigger also reaches the target: then it is the
+// suspicion being ruled out.
+func (c *Classifier) ruledOut(toks []note.Token, cues []cue, tFirst, tEnd int, suspected bool) (cue, bool) {
+	for k, cu := range cues {
+		if cu.first < tEnd {
+			continue
+		}
+		result := suspected && hasKind(cu.p, KindRuledOut)
+		if !result && !c.negates(toks, cues, k, tFirst, tEnd) {
+			if tEnd < 0 && endsClause(cu.p) {
+				break // the next sentence's first clause only
+			}
+			continue
+		}
+		if c.hedged(toks, cues, k, tFirst, tEnd) {
+			continue
+		}
+		return cu, true
+	}
+	return cue{}, false
+}
+
+// negates reports whether cue k negates the target [tFirst, tEnd) of its
+// sentence.
+func (c *Classifier) negates(toks []note.Token, cues []cue, k, tFirst, tEnd int) bool {
+	if tEnd < 0 {
+		return false
+	}
+	for _, r := range cues[k].p.rules {
+		if r.kind == KindNegated {
+			if _, ok := c.reaches(toks, cues, k, r, tFirst, tEnd); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hedged reports whether an uncertain or hypothetical trigger reaches cue
+// k without reaching the target [tFirst, tEnd) (tEnd < 0: the target is
+// not in the sentence).
+func (c *Classifier) hedged(toks []note.Token, cues []cue, k, tFirst, tEnd int) bool {
+	for j := range cues {
+		if j == k {
+			continue
+		}
+		for _, r := range cues[j].p.rules {
+			if r.kind != KindPossible && r.kind != KindSuspected && r.kind != KindHypothetical {
+				continue
+			}
+			if _, ok := c.reaches(toks, cues, j, r, cues[k].first, cues[k].end); !ok {
+				continue
+			}
+			if tEnd >= 0 {
+				if _, ok := c.reaches(toks, cues, j, r, tFirst, tEnd); ok {
+					continue
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// endsClause reports whether p ends the scope of every trigger (";",
+// "but", "however").
+func endsClause(p *phrase) bool {
+	for _, r := range p.rules {
+		if r.kind == KindTerminate && !slices.Contains(r.stops[:], false) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasKind(p *phrase, k Kind) bool {
+	for _, r := range p.rules {
+		if r.kind == k {
+			return true
+		}
+	}
+	return false
 }
 
 // trimAtTarget re-matches a trigger phrase that runs into the target, so
@@ -232,9 +360,10 @@ func (c *Classifier) Analyze(n *note.Note) *Analysis {
 func (a *Analysis) Classify(target note.Span) Assertion {
 	si := a.n.SentenceAt(target.Start)
 	if si < 0 {
-		return a.c.decide("", nil, nil, 0, 0, sectionType(a.n, target.Start))
+		as, _ := a.c.decide("", nil, nil, 0, 0, sectionType(a.n, target.Start))
+		return as
 	}
-	return a.c.classifyIn(a.n, si, a.n.SentenceTokens(si), a.cues[si], target)
+	return a.c.classifyIn(a.n, si, a.n.SentenceTokens(si), a.cues[si], target, func(i int) []cue { return a.cues[i] })
 }
 
 // scope reports whether cue k reaches the target tokens [tFirst, tEnd) for
@@ -289,8 +418,10 @@ func words(toks []note.Token, from, to int) int {
 	return n
 }
 
-// decide combines the cues that reach the target with the section.
-func (c *Classifier) decide(src string, toks []note.Token, cues []cue, tFirst, tEnd int, sec note.SectionType) Assertion {
+// decide combines the cues that reach the target with the section. It
+// also reports whether a suspected trigger reaches the target, nearest or
+// not: such a condition is under work-up and can be ruled out.
+func (c *Classifier) decide(src string, toks []note.Token, cues []cue, tFirst, tEnd int, sec note.SectionType) (Assertion, bool) {
 	a := Assertion{Section: sec}
 	// nearest reaching cue of each dimension
 	type pick struct {
@@ -300,6 +431,7 @@ func (c *Classifier) decide(src string, toks []note.Token, cues []cue, tFirst, t
 		dist int
 	}
 	var neg, tmp, exp *pick
+	suspected := false
 	consider := func(p **pick, k int, r rule, d int) {
 		if *p == nil || d < (*p).dist {
 			*p = &pick{k, r.kind, r.dir, d}
@@ -315,8 +447,9 @@ func (c *Classifier) decide(src string, toks []note.Token, cues []cue, tFirst, t
 				continue
 			}
 			switch r.kind {
-			case KindNegated, KindPossible, KindResolved:
+			case KindNegated, KindPossible, KindResolved, KindSuspected:
 				consider(&neg, k, r, d)
+				suspected = suspected || r.kind == KindSuspected
 			case KindHistorical, KindHypothetical:
 				consider(&tmp, k, r, d)
 			case KindFamily, KindOther:
@@ -336,7 +469,7 @@ func (c *Classifier) decide(src string, toks []note.Token, cues []cue, tFirst, t
 	if neg != nil {
 		a.Negation = Negated
 		switch neg.kind {
-		case KindPossible:
+		case KindPossible, KindSuspected:
 			a.Negation = Possible
 		case KindResolved:
 			a.Resolved = true
@@ -364,5 +497,5 @@ func (c *Classifier) decide(src string, toks []note.Token, cues []cue, tFirst, t
 		a.Experiencer = Family
 	}
 	slices.SortFunc(a.Cues, func(x, y Cue) int { return x.Start - y.Start })
-	return a
+	return a, suspected
 }

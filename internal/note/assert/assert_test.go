@@ -60,6 +60,30 @@ func TestClassify(t *testing.T) {
 		// the target's own words are not a trigger
 		{"General: in no acute distress.", "acute distress", "negated/recent/patient"},
 		{"No change in vision.", "change in vision", "negated/recent/patient"},
+		// a negation ends where a new predication begins
+		{"Allergies: without known drug allergies, with a history of hypertension, atrial fibrillation.", "drug allergies", "negated/recent/patient"},
+		{"Allergies: without known drug allergies, with a history of hypertension, atrial fibrillation.", "hypertension", "affirmed/historical/patient"},
+		{"Allergies: without known drug allergies, with a history of hypertension, atrial fibrillation.", "atrial fibrillation", "affirmed/historical/patient"},
+		{"Denies chest pain or palpitations with a past medical history of syncope.", "syncope", "affirmed/historical/patient"},
+		{"Possible pneumonia with known COPD.", "COPD", "affirmed/recent/patient"},
+		{"Patient without fever, with cough and dyspnea.", "dyspnea", "affirmed/recent/patient"},
+		{"Patient without fever, with cough and dyspnea.", "fever", "negated/recent/patient"},
+		{"No fever and has a productive cough.", "productive cough", "affirmed/recent/patient"},
+		// "free" after a condition negates it, but not in "free wall",
+		// "free fluid", "free air"; "free of" negates what follows
+		{"Hypokinesis of the left ventricular free wall.", "Hypokinesis", "affirmed/recent/patient"},
+		{"Pneumoperitoneum with free air under the diaphragm.", "Pneumoperitoneum", "affirmed/recent/patient"},
+		{"Ascites with free fluid in the pelvis.", "Ascites", "affirmed/recent/patient"},
+		{"No free fluid.", "free fluid", "negated/recent/patient"},
+		{"Chest pain free since discharge.", "Chest pain", "negated/recent/patient"},
+		{"The patient is free of pain.", "pain", "negated/recent/patient"},
+		// family members, for the family history codes
+		{"Mother has type 2 diabetes.", "type 2 diabetes", "affirmed/recent/family"},
+		{"Her father has a history of colon cancer.", "colon cancer", "affirmed/historical/family"},
+		// uncertainty that is not a negation
+		{"Pneumonia has not been ruled out.", "Pneumonia", "possible/recent/patient"},
+		{"Pneumonia could not be excluded.", "Pneumonia", "possible/recent/patient"},
+		{"The biopsy confirmed the suspicion of lymphoma.", "lymphoma", "affirmed/recent/patient"},
 	} {
 		n, err := p.Parse(tc.text)
 		if err != nil {
@@ -211,6 +235,68 @@ func TestResolved(t *testing.T) {
 		a := c.Classify(n, n.Text.Span(i, i+len(tc.target)))
 		if (a.Negation == Negated) != tc.negated || a.Resolved != tc.resolved {
 			t.Errorf("%q in %q: %s resolved=%v, want negated=%v resolved=%v", tc.target, tc.text, a, a.Resolved, tc.negated, tc.resolved)
+		}
+	}
+}
+
+// TestRuledOut: an uncertain condition is ruled out (negated) by a negative
+// result about it, and a suspected one by a negative result of its
+// work-up in the same sentence or the first clause of the next one; other
+// negative results, hedged results and results elsewhere leave it
+// possible.
+func TestRuledOut(t *testing.T) {
+	c := New()
+	p := note.NewParser()
+	for _, tc := range []struct {
+		text, target string
+		want         Negation
+		cue          string // the ruling-out cue, if any
+	}{
+		{"Possible pneumonia was considered. The chest x-ray showed no infiltrate and antibiotics were not started.", "pneumonia", Negated, "showed no"},
+		{"Pneumonia was considered but the chest x-ray showed no infiltrate.", "Pneumonia", Negated, "showed no"},
+		{"Concern for pulmonary embolism. CT angiogram was negative.", "pulmonary embolism", Negated, "was negative"},
+		{"Rule out myocardial infarction. Troponins were negative.", "myocardial infarction", Negated, "were negative"},
+		{"Suspected appendicitis. This was ruled out by ultrasound.", "appendicitis", Negated, "This was ruled out"},
+		{"Pneumonia was suspected but ruled out.", "Pneumonia", Negated, "but ruled out"},
+		{"Possible pneumonia was ruled out.", "pneumonia", Negated, "was ruled out"},
+		// no result yet, or a positive one
+		{"Rule out myocardial infarction. Will check troponins.", "myocardial infarction", Possible, ""},
+		{"Suspected pneumonia. Chest x-ray showed a right lower lobe infiltrate.", "pneumonia", Possible, ""},
+		// a hedged finding or a differential is not under a work-up a
+		// single result can end
+		{"Possible atelectasis. No evidence of pneumothorax.", "atelectasis", Possible, ""},
+		{"The differential includes pneumonia. Blood cultures were negative.", "pneumonia", Possible, ""},
+		// a result that is itself hypothetical
+		{"Suspected pneumonia. If the chest x-ray shows no infiltrate, antibiotics will be stopped.", "pneumonia", Possible, ""},
+		// an exclusion of another named condition
+		{"Suspected piebaldism. Eye lesions were ruled out.", "piebaldism", Possible, ""},
+		// beyond the first clause of the next sentence, or in another section
+		{"Suspicion of myelitis. Blood tests were normal; the EEG showed no abnormalities.", "myelitis", Possible, ""},
+		{"Suspected pneumonia.\nHPI: CT showed no bleed.", "pneumonia", Possible, ""},
+	} {
+		n, err := p.Parse(tc.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.Index(tc.text, tc.target)
+		target := n.Text.Span(i, i+len(tc.target))
+		for name, a := range map[string]Assertion{"Classify": c.Classify(n, target), "Analyze": c.Analyze(n).Classify(target)} {
+			if a.Negation != tc.want || a.RuledOut != (tc.cue != "") {
+				t.Errorf("%s(%q in %q) = %s ruledOut=%v, want %s (cues %v)", name, tc.target, tc.text, a, a.RuledOut, tc.want, a.Cues)
+				continue
+			}
+			if tc.cue == "" {
+				continue
+			}
+			found := false
+			for _, cu := range a.Cues {
+				if cu.Kind == KindRuledOut && cu.Text == tc.cue && tc.text[cu.Start:cu.End] == cu.Text {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s(%q in %q): no ruled-out cue %q in %v", name, tc.target, tc.text, tc.cue, a.Cues)
+			}
 		}
 	}
 }

@@ -31,15 +31,23 @@ const (
 	// ("resolved", "subsided", "no longer"), not that it was absent: the
 	// condition is negated now, and was present before.
 	KindResolved
+	// KindSuspected marks the condition as uncertain and under work-up
+	// ("suspected", "concern for", "rule out", "was considered"): it is
+	// possible, and a later negative result rules it out (KindRuledOut).
+	KindSuspected
 	// KindPseudo is a phrase that contains a trigger but is not one ("no
 	// change", "gram negative"); it only blocks the shorter triggers inside.
 	KindPseudo
 	// KindTerminate ends the scope of the triggers that reach it ("but").
 	KindTerminate
+	// KindRuledOut is a negative result ("was ruled out", "showed no", "no
+	// evidence of"): after a suspected condition, in the same sentence or
+	// the next, it rules that condition out.
+	KindRuledOut
 	numKinds
 )
 
-var kindNames = [numKinds]string{"negated", "possible", "historical", "hypothetical", "family", "other", "resolved", "pseudo", "terminate"}
+var kindNames = [numKinds]string{"negated", "possible", "historical", "hypothetical", "family", "other", "resolved", "suspected", "pseudo", "terminate", "ruledout"}
 
 func (k Kind) String() string {
 	if k < numKinds {
@@ -177,12 +185,16 @@ func ParseRules(text string) (*Rules, error) {
 					return nil, fmt.Errorf("trigger list line %d: unknown kind %q in terminator", lineNo, s)
 				}
 				ru.stops[k] = true
-				if k == KindNegated {
+				switch k {
+				case KindNegated:
 					// A resolution is a negation: what ends one ends both.
 					ru.stops[KindResolved] = true
+				case KindPossible:
+					// A suspicion is an uncertainty: likewise.
+					ru.stops[KindSuspected] = true
 				}
 			}
-		case kind == KindPseudo:
+		case kind == KindPseudo || kind == KindRuledOut:
 			ru.dir = Both
 		default:
 			switch f[1] {
