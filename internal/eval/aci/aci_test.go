@@ -77,6 +77,19 @@ func TestLoadFixture(t *testing.T) {
 	if len(docs) != 1 || docs[0].ID != "V001" || len(cov.NoEncounter) != 0 {
 		t.Errorf("dev = %+v, coverage %+v", docs, cov)
 	}
+
+	// train+dev: both files, in that order.
+	docs, cov, err = Load(fixtureDir, []string{fixtureLabels}, Options{Split: "train+dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range docs {
+		ids = append(ids, d.ID)
+	}
+	if !slices.Equal(ids, []string{"T001", "T002", "V001"}) || cov.Encounters != 5 {
+		t.Errorf("train+dev = %v, coverage %+v", ids, cov)
+	}
 }
 
 // TestLoadGzip: the files as stored in ../shared/data are gzipped; a file
