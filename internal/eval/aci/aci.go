@@ -46,10 +46,10 @@ var splitFiles = map[string]struct {
 	files  []string
 	labels []string
 }{
-	"train": {[]string{"train"}, []string{"train"}},
-	"dev":   {[]string{"valid"}, []string{"valid"}},
-	"valid": {[]string{"valid"}, []string{"valid"}},
-	"test":  {[]string{"clinicalnlp_taskB_test1", "clinicalnlp_taskC_test2", "clef_taskC_test3"}, []string{"test"}},
+	"train":     {[]string{"train"}, []string{"train"}},
+	"dev":       {[]string{"valid"}, []string{"valid"}},
+	"valid":     {[]string{"valid"}, []string{"valid"}},
+	"test":      {[]string{"clinicalnlp_taskB_test1", "clinicalnlp_taskC_test2", "clef_taskC_test3"}, []string{"test"}},
 	"train+dev": {[]string{"train", "valid"}, []string{"train", "valid"}},
 }
 
