@@ -91,7 +91,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 				coderSetting = coding.Outpatient
 				text = cmp.Or(text, aci.Note)
 				var cov *aci.Coverage
-				docs, cov, err = aci.Load(path, labels, aci.Options{Split: split, Text: text})
+				docs, cov, err = aci.Load(ctx, path, labels, aci.Options{Split: split, Text: text})
 				if cov != nil {
 					excluded = cov.Exclusions()
 				}

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"cmp"
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -272,7 +273,7 @@ func (c *Coverage) Exclusions() []eval.Exclusion {
 // ID. Documents are the labelled encounters, in file and row order; the
 // coverage accounts for the rest. A label whose split disagrees with the
 // file its encounter is in is an error: the files do not belong together.
-func Load(dir string, labelPaths []string, opt Options) ([]eval.Document, *Coverage, error) {
+func Load(ctx context.Context, dir string, labelPaths []string, opt Options) ([]eval.Document, *Coverage, error) {
 	split := cmp.Or(opt.Split, "dev")
 	sf, ok := splitFiles[split]
 	if !ok {
@@ -302,6 +303,9 @@ func Load(dir string, labelPaths []string, opt Options) ([]eval.Document, *Cover
 	var docs []eval.Document
 	found := map[string]bool{}
 	for _, base := range sf.files {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("aci: %w", err)
+		}
 		encs, err := OpenEncounters(dir, base)
 		if err != nil {
 			return nil, nil, err

@@ -3,8 +3,10 @@ package aci
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,7 +35,7 @@ func goldCodes(d eval.Document) []string {
 }
 
 func TestLoadFixture(t *testing.T) {
-	docs, cov, err := Load(fixtureDir, []string{fixtureLabels}, Options{Split: "train"})
+	docs, cov, err := Load(t.Context(), fixtureDir, []string{fixtureLabels}, Options{Split: "train"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func TestLoadFixture(t *testing.T) {
 	}
 
 	// The dialogue of T004 is not empty, so it is a document.
-	docs, cov, err = Load(fixtureDir, []string{fixtureLabels}, Options{Split: "train", Text: Dialogue})
+	docs, cov, err = Load(t.Context(), fixtureDir, []string{fixtureLabels}, Options{Split: "train", Text: Dialogue})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func TestLoadFixture(t *testing.T) {
 	}
 
 	// dev is ACI-Bench's valid file; the train labels are not its concern.
-	docs, cov, err = Load(fixtureDir, []string{fixtureLabels}, Options{})
+	docs, cov, err = Load(t.Context(), fixtureDir, []string{fixtureLabels}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestLoadFixture(t *testing.T) {
 	}
 
 	// train+dev: both files, in that order.
-	docs, cov, err = Load(fixtureDir, []string{fixtureLabels}, Options{Split: "train+dev"})
+	docs, cov, err = Load(t.Context(), fixtureDir, []string{fixtureLabels}, Options{Split: "train+dev"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,11 +113,11 @@ func TestLoadGzip(t *testing.T) {
 	}
 	gz(filepath.Join(fixtureDir, "train.csv"), filepath.Join(dir, "train.csv.gz"))
 	gz(fixtureLabels, filepath.Join(dir, "labels.jsonl.gz"))
-	want, _, err := Load(fixtureDir, []string{fixtureLabels}, Options{Split: "train"})
+	want, _, err := Load(t.Context(), fixtureDir, []string{fixtureLabels}, Options{Split: "train"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := Load(dir, []string{filepath.Join(dir, "labels.jsonl.gz")}, Options{Split: "train"})
+	got, _, err := Load(t.Context(), dir, []string{filepath.Join(dir, "labels.jsonl.gz")}, Options{Split: "train"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,14 +152,19 @@ func TestLoadErrors(t *testing.T) {
 		{"labels twice", fixtureDir, []string{fixtureLabels, fixtureLabels}, Options{}, "labelled in an earlier label file"},
 		{"nothing labelled", fixtureDir, []string{wrongSplit}, Options{Split: "test"}, "clinicalnlp_taskB_test1"},
 	} {
-		if _, _, err := Load(tc.dir, tc.labels, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, _, err := Load(t.Context(), tc.dir, tc.labels, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := Load(ctx, fixtureDir, []string{fixtureLabels}, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v", err)
 	}
 	// A split none of whose encounters is labelled is an error that still
 	// reports the coverage.
 	only := write("only-valid.jsonl", `{"codes": [{"code_raw": "E11.9"}], "encounter_id": "V001", "split_orig": "valid"}`+"\n")
-	_, cov, err := Load(fixtureDir, []string{only}, Options{Split: "train"})
+	_, cov, err := Load(t.Context(), fixtureDir, []string{only}, Options{Split: "train"})
 	if err == nil || cov == nil || len(cov.Unlabelled) != 4 {
 		t.Errorf("nothing labelled: err = %v, coverage %+v", err, cov)
 	}
@@ -247,7 +254,7 @@ func TestRealData(t *testing.T) {
 				wantUnlabelled = append(wantUnlabelled, r[1])
 			}
 		}
-		docs, cov, err := Load(dir, []string{labelPath}, Options{Split: split})
+		docs, cov, err := Load(t.Context(), dir, []string{labelPath}, Options{Split: split})
 		if err != nil {
 			t.Fatal(err)
 		}
