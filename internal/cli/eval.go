@@ -213,7 +213,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 		},
 	}
 	cmd.Flags().StringVar(&path, "path", "", "dataset folder (codiesp, mdace, aci: challenge_data) or file (jsonl)")
-	cmd.Flags().StringVar(&split, "split", "dev", "split to score: train, dev or test")
+	cmd.Flags().StringVar(&split, "split", "dev", "split to score: train, dev or test (aci also train+dev)")
 	cmd.Flags().StringVar(&lang, "lang", "en", "codiesp text language: es (original, with evidence spans) or en (machine translation)")
 	cmd.Flags().StringVar(&notes, "notes", "", "mdace: MIMIC-III NOTEEVENTS.csv or .csv.gz")
 	cmd.Flags().StringVar(&setting, "setting", "", "mdace: Inpatient (default) or Profee; other datasets: the setting the coder codes in, inpatient or outpatient (default: outpatient for aci, else inpatient)")
