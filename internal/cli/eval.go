@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/eval"
+	"github.com/medcode-dev/medcode/internal/eval/aci"
 	"github.com/medcode-dev/medcode/internal/eval/codiesp"
 	"github.com/medcode-dev/medcode/internal/eval/jsonl"
 	"github.com/medcode-dev/medcode/internal/eval/mdace"
@@ -24,6 +26,8 @@ func newEvalCmd(a *app) *cobra.Command {
 	var (
 		path, split, lang, notes, setting string
 		coderName, version, out, report   string
+		restrict, text                    string
+		labels                            []string
 		systems                           []string
 		categories                        []string
 		bootstrap                         int
@@ -33,7 +37,7 @@ func newEvalCmd(a *app) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "eval DATASET",
-		Short: "Score a coder on a benchmark (codiesp, mdace) or your own JSONL data",
+		Short: "Score a coder on a benchmark (codiesp, mdace, aci) or your own JSONL data",
 		Long: `Eval runs a coder over an evaluation set and scores it with the metrics
 the field uses: micro and macro precision, recall and F1 at code and category
 level, exact match, MAP, evidence span overlap and CodiEsp-X, with bootstrap
@@ -43,11 +47,20 @@ and prints a summary; "medcode eval compare" compares two run files.
 
 Datasets: codiesp (--path to final_dataset_v4_to_publish, --lang es|en),
 mdace (--path to the MDACE folder, --notes to your MIMIC-III NOTEEVENTS.csv),
+aci (--path to ACI-Bench's challenge_data folder, --labels to the ICD-10-CM
+label file; the clinical note of each encounter is coded, outpatient),
 jsonl (--path to a file in the format of docs/eval.md).
+
+--restrict gold (or a file of codes) drops the predictions outside that label
+space before scoring, the "restricted code system" protocol of published
+ACI-Bench and MDACE results; the summary then shows the restricted and the
+unrestricted scores side by side.
 
 Tune only on train and dev splits; the split scored is printed.`,
 		Example: `  medcode eval codiesp --path ../shared/data/eval/codiesp/final_dataset_v4_to_publish --split dev --lang en
   medcode eval mdace --path MDACE --notes NOTEEVENTS.csv.gz --split dev
+  medcode eval aci --path ../shared/data/eval/aci-bench/challenge_data \
+      --labels ../shared/data/eval/aci-bench-icd10cm/amazon-icd10cm-train-valid.jsonl.gz --restrict gold
   medcode eval jsonl --path mine.jsonl --out mine.json --report md
   medcode eval compare base.json new.json`,
 		Args: cobra.ExactArgs(1),
@@ -58,12 +71,30 @@ Tune only on train and dev splits; the split scored is printed.`,
 				return fmt.Errorf("eval %s: --path is required", dataset)
 			}
 			var docs []eval.Document
+			var excluded []eval.Exclusion
 			var err error
+			coderSetting := coding.Inpatient
 			switch dataset {
 			case "codiesp":
 				docs, err = codiesp.Load(path, split, lang)
 			case "mdace":
+				setting = cmp.Or(setting, "Inpatient")
+				if strings.EqualFold(setting, "Profee") {
+					coderSetting = coding.Outpatient
+				}
 				docs, err = mdace.Load(ctx, path, notes, mdace.Options{Setting: setting, Split: split, DocOptions: mdace.DocOptions{Categories: categories}})
+				lang = "en"
+			case "aci":
+				if len(labels) == 0 {
+					return fmt.Errorf("eval aci: --labels is required")
+				}
+				coderSetting = coding.Outpatient
+				text = cmp.Or(text, aci.Note)
+				var cov *aci.Coverage
+				docs, cov, err = aci.Load(ctx, path, labels, aci.Options{Split: split, Text: text})
+				if cov != nil {
+					excluded = cov.Exclusions()
+				}
 				lang = "en"
 			case "jsonl":
 				docs, err = jsonl.Open(path)
@@ -74,10 +105,28 @@ Tune only on train and dev splits; the split scored is printed.`,
 					lang = ""
 				}
 			default:
-				return fmt.Errorf("eval: unknown dataset %q (want codiesp, mdace or jsonl)", dataset)
+				return fmt.Errorf("eval: unknown dataset %q (want codiesp, mdace, aci or jsonl)", dataset)
 			}
 			if err != nil {
 				return err
+			}
+			if text != "" && dataset != "aci" {
+				return fmt.Errorf("eval %s: --text applies to aci only", dataset)
+			}
+			if dataset != "mdace" && setting != "" {
+				if coderSetting, err = coding.ParseSetting(strings.ToLower(setting)); err != nil {
+					return fmt.Errorf("eval %s: %w", dataset, err)
+				}
+			}
+			var space *eval.LabelSpace
+			switch restrict {
+			case "":
+			case eval.RestrictGold:
+				space = eval.GoldSpace()
+			default:
+				if space, err = eval.OpenLabelSpace(restrict); err != nil {
+					return fmt.Errorf("eval %s: --restrict: %w", dataset, err)
+				}
 			}
 			var sys []codesys.System
 			for _, s := range systems {
@@ -98,11 +147,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 				if err != nil {
 					return err
 				}
-				st := coding.Inpatient
-				if strings.EqualFold(setting, "Profee") {
-					st = coding.Outpatient
-				}
-				coder = eval.FromReasoner(c, st, nil)
+				coder = eval.FromReasoner(c, coderSetting, nil)
 			case "baseline":
 				coder = baseline.New(baseline.TabularTerms(rel.Tabular))
 			case "llm":
@@ -116,7 +161,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 				if err != nil {
 					return fmt.Errorf("eval: %w", err)
 				}
-				coder = eval.FromReasoner(ag, coding.Inpatient, sys)
+				coder = eval.FromReasoner(ag, coderSetting, sys)
 				coderName = "llm:" + ag.Config().Provider + ":" + ag.Config().Model + ":" + agent.PromptVersion
 			default:
 				return fmt.Errorf("eval: unknown coder %q (available: offline, baseline, llm)", coderName)
@@ -129,6 +174,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 				Systems: sys, ReleaseName: "ICD-10-CM " + rel.Version,
 				ReleaseSystems: []codesys.System{codesys.ICD10CM},
 				Bootstrap:      bootstrap, Seed: seed,
+				Restrict: space, Setting: string(coderSetting), Text: text, Excluded: excluded,
 			}
 			cmKnown := releaseCatalog(rel)
 			if dataset == "codiesp" && !exactForm {
@@ -166,11 +212,14 @@ Tune only on train and dev splits; the split scored is printed.`,
 			return writeRun(rep, out, report, a)
 		},
 	}
-	cmd.Flags().StringVar(&path, "path", "", "dataset folder (codiesp, mdace) or file (jsonl)")
-	cmd.Flags().StringVar(&split, "split", "dev", "split to score: train, dev or test")
+	cmd.Flags().StringVar(&path, "path", "", "dataset folder (codiesp, mdace, aci: challenge_data) or file (jsonl)")
+	cmd.Flags().StringVar(&split, "split", "dev", "split to score: train, dev or test (aci also train+dev)")
 	cmd.Flags().StringVar(&lang, "lang", "en", "codiesp text language: es (original, with evidence spans) or en (machine translation)")
 	cmd.Flags().StringVar(&notes, "notes", "", "mdace: MIMIC-III NOTEEVENTS.csv or .csv.gz")
-	cmd.Flags().StringVar(&setting, "setting", "Inpatient", "mdace: Inpatient or Profee")
+	cmd.Flags().StringVar(&setting, "setting", "", "mdace: Inpatient (default) or Profee; other datasets: the setting the coder codes in, inpatient or outpatient (default: outpatient for aci, else inpatient)")
+	cmd.Flags().StringSliceVar(&labels, "labels", nil, "aci: ICD-10-CM label files (JSON lines, gzipped or not), joined to the encounters on encounter_id")
+	cmd.Flags().StringVar(&text, "text", "", "aci: the text to code, note (the clinical note, default) or dialogue (the transcript)")
+	cmd.Flags().StringVar(&restrict, "restrict", "", "drop predictions outside a label space before scoring: gold (the scored documents' gold codes) or a file of codes, one per line")
 	cmd.Flags().BoolVar(&exactForm, "exact-form", false, "codiesp: compare codes exactly as coded, not in CodiEsp's form without the 7th character of injuries and external causes")
 	cmd.Flags().StringSliceVar(&categories, "note-category", nil, "mdace: only notes of these categories (e.g. \"Discharge summary\")")
 	cmd.Flags().StringVar(&coderName, "coder", "offline", "coder to evaluate: offline (the default reasoner), baseline or llm")

@@ -48,6 +48,9 @@ func Compare(a, b *Report, iterations int, seed uint64) (*Comparison, error) {
 	if !slices.Equal(a.Meta.Systems, b.Meta.Systems) {
 		return nil, fmt.Errorf("compare runs: A scores %v, B scores %v", a.Meta.Systems, b.Meta.Systems)
 	}
+	if ra, rb := restrictionSource(a.Meta), restrictionSource(b.Meta); ra != rb || a.Meta.Text != b.Meta.Text {
+		return nil, fmt.Errorf("compare runs: A is %s, B is %s: restricted and unrestricted runs, or runs on different texts, do not compare", describe(a.Meta), describe(b.Meta))
+	}
 	byID := make(map[string]int, len(b.Documents))
 	for i, d := range b.Documents {
 		byID[d.ID] = i
@@ -139,6 +142,12 @@ func describe(m Meta) string {
 	s := fmt.Sprintf("%s %s", m.Dataset, m.Split)
 	if m.Language != "" {
 		s += " (" + m.Language + ")"
+	}
+	if m.Text != "" {
+		s += ", " + m.Text
+	}
+	if src := restrictionSource(m); src != "" {
+		s += ", restricted to " + src
 	}
 	return s + ", coder " + m.Coder + ", " + m.Started.Format("2006-01-02 15:04:05Z")
 }

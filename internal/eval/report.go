@@ -16,11 +16,19 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.Meta.CodeForm != "" {
 		fmt.Fprintf(w, "codes compared in the dataset's form (%s)\n", r.Meta.CodeForm)
 	}
+	for _, l := range r.runLines() {
+		fmt.Fprintln(w, l)
+	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "system\tgold\tpred\tmicro-P\tmicro-R\tmicro-F1\t95% CI\tmacro-F1\tcat-F1\tEMR\tMAP\t")
 	for _, s := range r.Scores {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t\n",
+			s.System, s.GoldCodes, s.PredictedCodes, s.Micro.Precision, s.Micro.Recall, s.Micro.F1,
+			ci(s.CI, MetricMicroF1), s.Macro.F1, s.CategoryMicro.F1, s.ExactMatch, s.MAP)
+	}
+	for _, s := range r.Unrestricted {
+		fmt.Fprintf(tw, "%s unrestricted\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t\n",
 			s.System, s.GoldCodes, s.PredictedCodes, s.Micro.Precision, s.Micro.Recall, s.Micro.F1,
 			ci(s.CI, MetricMicroF1), s.Macro.F1, s.CategoryMicro.F1, s.ExactMatch, s.MAP)
 	}
@@ -118,12 +126,19 @@ func (r *Report) WriteMarkdown(w io.Writer, opt MarkdownOptions) error {
 		fmt.Fprintf(&b, "- Confidence intervals: 95%% percentile bootstrap over documents, %d resamples, seed %d\n", m.Bootstrap, m.Seed)
 	}
 	fmt.Fprintf(&b, "- Cost: %s\n", costLine(r.Cost))
+	for _, l := range r.runLines() {
+		fmt.Fprintf(&b, "- %s\n", l)
+	}
 	for _, s := range r.Scores {
 		if s.Release != nil {
 			fmt.Fprintf(&b, "- %s: %s\n", s.System, releaseLine(s.Release, m.Release))
 		}
 	}
-	b.WriteString("\n## Summary\n\n| system | metric | value | 95% CI |\n|---|---|---:|---:|\n")
+	b.WriteString("\n## Summary")
+	if m.Restriction != nil {
+		b.WriteString(" (restricted)")
+	}
+	b.WriteString("\n\n| system | metric | value | 95% CI |\n|---|---|---:|---:|\n")
 	for _, s := range r.Scores {
 		vals := map[string]float64{
 			MetricMicroP: s.Micro.Precision, MetricMicroR: s.Micro.Recall, MetricMicroF1: s.Micro.F1,
@@ -148,6 +163,7 @@ func (r *Report) WriteMarkdown(w io.Writer, opt MarkdownOptions) error {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %.4f | %.4f |\n", s.System, s.GoldCodes, s.PredictedCodes,
 			s.Micro.TP, s.Micro.FP, s.Micro.FN, s.MacroCodes, s.Macro.Precision, s.Macro.Recall)
 	}
+	writeUnrestricted(&b, r.Unrestricted)
 	if hasEvidence(r.Scores) {
 		b.WriteString("\n## Evidence\n\nOver the correctly predicted codes that have gold evidence.\n\n")
 		b.WriteString("| system | codes | exact P | exact R | exact F1 | token P | token R | token F1 | CodiEsp-X P | CodiEsp-X R | CodiEsp-X F1 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

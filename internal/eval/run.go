@@ -36,6 +36,9 @@ type DocResult struct {
 	// canonical form.
 	ReleaseChecked []codesys.System `json:"releaseChecked,omitempty"`
 	Unknown        []string         `json:"unknownGold,omitempty"`
+	// Dropped holds the predictions a restricted run dropped because
+	// their codes are outside the label space (Meta.Restriction).
+	Dropped []Prediction `json:"droppedByRestriction,omitempty"`
 }
 
 // Meta describes a run.
@@ -56,6 +59,17 @@ type Meta struct {
 	Bootstrap int              `json:"bootstrap"`
 	Seed      uint64           `json:"seed"`
 	Started   time.Time        `json:"started"`
+
+	// Setting is the encounter setting the coder was asked to code in.
+	Setting string `json:"setting,omitempty"`
+	// Text names which text of each encounter was coded, for datasets
+	// that have more than one (ACI-Bench: note or dialogue).
+	Text string `json:"text,omitempty"`
+	// Restriction, when set, says the predictions were restricted to a
+	// label space before scoring, and how many were dropped.
+	Restriction *Restriction `json:"restriction,omitempty"`
+	// Excluded lists what the loader could not score, and why.
+	Excluded []Exclusion `json:"excluded,omitempty"`
 }
 
 // Cost is what a run cost: speed, memory and language model use.
@@ -86,6 +100,10 @@ type Report struct {
 	Scores    []Scores    `json:"scores"`
 	Cost      Cost        `json:"cost"`
 	Documents []DocResult `json:"documents"`
+
+	// Unrestricted holds the scores of a restricted run without its
+	// restriction, every prediction counted, for reporting both.
+	Unrestricted []Scores `json:"unrestrictedScores,omitempty"`
 }
 
 // Options describe and control a run.
@@ -115,6 +133,16 @@ type Options struct {
 	Form FormFunc
 	// FormName names Form in the report.
 	FormName string
+	// Restrict, when set, drops predictions of the scored systems whose
+	// codes are outside this label space before scoring (the "restricted
+	// code system" protocol); the run then also reports the scores
+	// without it.
+	Restrict *LabelSpace
+	// Setting and Text are recorded in the run file as given.
+	Setting string
+	Text    string
+	// Excluded is what the loader left out, recorded in the run file.
+	Excluded []Exclusion
 }
 
 // Run codes every document with c, scores the predictions and measures
@@ -127,7 +155,13 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		Language: opt.Language, Coder: opt.Coder, Release: opt.ReleaseName, CodeForm: opt.FormName,
 		Systems: opt.Systems, Documents: len(docs),
 		Bootstrap: opt.Bootstrap, Seed: opt.Seed, Started: time.Now().UTC(),
+		Setting: opt.Setting, Text: opt.Text, Excluded: opt.Excluded,
 	}}
+	var restrict *restrictor
+	var full []DocResult // a restricted run's documents with every prediction
+	if opt.Restrict != nil {
+		restrict = newRestrictor(opt.Restrict, docs, opt.Systems, opt.Form)
+	}
 	var peak peakMemory
 	start := time.Now()
 	for i, d := range docs {
@@ -175,6 +209,14 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 				}
 			}
 		}
+		if restrict != nil {
+			full = append(full, dr)
+			dr.Predictions, dr.Dropped = restrict.apply(dr.Predictions)
+			if dr.Predictions == nil {
+				dr.Predictions = []Prediction{}
+			}
+			dr.Evidence = Evidence(d.Text, d.Gold, dr.Predictions)
+		}
 		rep.Documents = append(rep.Documents, dr)
 		if opt.Progress != nil {
 			opt.Progress(i+1, len(docs))
@@ -182,6 +224,11 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 	}
 	rep.Cost = cost(rep.Documents, time.Since(start), peak.max())
 	rep.Scores = Score(rep.Documents, ScoreOptions{Systems: opt.Systems, Bootstrap: opt.Bootstrap, Seed: opt.Seed})
+	if restrict != nil {
+		info := restrict.info
+		rep.Meta.Restriction = &info
+		rep.Unrestricted = Score(full, ScoreOptions{Systems: opt.Systems, Bootstrap: opt.Bootstrap, Seed: opt.Seed})
+	}
 	if len(rep.Meta.Systems) == 0 {
 		rep.Meta.Systems = goldSystems(rep.Documents)
 	}
