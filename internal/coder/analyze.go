@@ -63,9 +63,17 @@ const maxGap = 4
 // many sites and a tumour of one.
 const neoplasmGap = 2
 
+// indexGap is the spread allowed to a path of the Alphabetic Index: a
+// subterm qualifies its main term in the same phrase ("sepsis due to E.
+// coli", "pain in the right kidney"), not anywhere in a sentence.
+const indexGap = 3
+
 func gapOf(e *entry) int {
-	if neoplasm(e.code) || e.origin == fromIndex {
+	if neoplasm(e.code) {
 		return neoplasmGap
+	}
+	if e.origin == fromIndex {
+		return indexGap
 	}
 	return maxGap
 }

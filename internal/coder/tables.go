@@ -30,6 +30,8 @@ var (
 	encounterTXT string
 	//go:embed data/optional.txt
 	optionalTXT string
+	//go:embed data/chapters.tsv
+	chaptersTSV string
 )
 
 // tsvLines calls fn with the tab-separated fields of every line of data
@@ -147,11 +149,33 @@ type historyRule struct {
 	code, title string
 }
 
+// chapterRole is the part a chapter of the Tabular List plays in Verify.
+type chapterRole uint8
+
+// The chapter roles of chapters.tsv; a chapter none names plays none.
+const (
+	roleCondition chapterRole = iota
+	roleInjury
+	roleSymptom
+	roleFactor
+	roleExternal
+)
+
+var chapterRoles = map[string]chapterRole{"injury": roleInjury, "symptom": roleSymptom, "factor": roleFactor, "external": roleExternal}
+
+// chapterRule names a chapter by the beginning of its title.
+type chapterRule struct {
+	role      chapterRole
+	title     string
+	guideline string
+}
+
 // rules are the Verify stage's tables.
 type rules struct {
 	symptoms []symptomRule
 	links    []linkRule
 	history  []historyRule
+	chapters []chapterRule
 }
 
 // loadRules reads symptoms.tsv, history.tsv and links.tsv and checks every
@@ -159,7 +183,32 @@ type rules struct {
 // the release lacks.
 func loadRules(tab *codesys.Tabular) (*rules, error) {
 	r := &rules{}
-	err := tsvLines("symptoms.tsv", symptomsTSV, func(_ int, f []string) error {
+	err := tsvLines("chapters.tsv", chaptersTSV, func(_ int, f []string) error {
+		if len(f) != 3 {
+			return fmt.Errorf("want a role, a title's beginning and a guideline")
+		}
+		role, ok := chapterRoles[f[0]]
+		if !ok {
+			return fmt.Errorf("unknown role %q", f[0])
+		}
+		found := false
+		for i := range tab.Nodes {
+			n := &tab.Nodes[i]
+			if n.Kind == codesys.KindChapter && strings.HasPrefix(n.Title, f[1]) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("no chapter of the Tabular List %s begins %q", tab.Version, f[1])
+		}
+		r.chapters = append(r.chapters, chapterRule{role: role, title: f[1], guideline: f[2]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = tsvLines("symptoms.tsv", symptomsTSV, func(_ int, f []string) error {
 		if len(f) != 3 {
 			return fmt.Errorf("want symptom, diagnoses and a description")
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
+	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/note/assert"
 )
 
@@ -53,6 +54,11 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	// 5b. A neoplasm of unspecified site when a site is coded; an
 	// unspecified infection when a specific one is.
 	codes = unspecifiedNamed(codes, drop)
+	// 5c. A code documenting less of a condition than another of its
+	// category ("chronic" beside "acute on chronic").
+	codes = c.lessDocumented(codes, drop)
+	// 5d. External causes only beside the injury they caused.
+	codes = c.externalWithInjury(codes, drop)
 	// 6. Excludes1: the two conditions cannot be reported together.
 	codes = c.excludes1(codes, drop)
 	// 7. Manifestation codes never alone.
@@ -402,6 +408,13 @@ func dropBeside(codes []merged, drop func(coding.Code, string), beside func(m, o
 	return out
 }
 
+// principalSection are the sections whose conditions are the reason for
+// the encounter: a coder looks there first for the principal diagnosis.
+var principalSection = map[note.SectionType]bool{
+	note.ChiefComplaint: true, note.AdmissionDiagnoses: true, note.DischargeDiagnoses: true,
+	note.Diagnoses: true, note.Impression: true,
+}
+
 // codeRef matches the codes and code ranges cited in instructional notes:
 // "(E10.-)", "(I10-I16)", "E11.9", "(N18.1-N18.6)".
 var codeRef = regexp.MustCompile(`\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?(?:\s*-\s*([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?)?`)
@@ -584,10 +597,112 @@ func (c *Coder) manifestations(codes []merged, drop func(coding.Code, string)) [
 	return out
 }
 
-// sequence orders the codes in the order of the note, then moves each
+// role returns the part code's chapter plays (chapters.tsv), with the
+// guideline behind it.
+func (c *Coder) role(code string) (chapterRole, string) {
+	n := c.tab.Node(code)
+	if n == nil {
+		if v := c.tab.Validate(code); v.Base != nil {
+			n = v.Base
+		} else {
+			return roleCondition, ""
+		}
+	}
+	title := c.tab.Chapter(n).Title
+	for _, r := range c.rules.chapters {
+		if strings.HasPrefix(title, r.title) {
+			return r.role, r.guideline
+		}
+	}
+	return roleCondition, ""
+}
+
+// lessDocumented drops a code whose title says nothing another code of
+// its category does not also say: "Chronic systolic heart failure" beside
+// "Acute on chronic systolic heart failure", "Type 2 diabetes mellitus
+// without complications" beside a complication of it. The condition was
+// documented twice, once fully; it is coded once, as fully as documented.
+func (c *Coder) lessDocumented(codes []merged, drop func(coding.Code, string)) []merged {
+	words := make([]map[uint32]bool, len(codes))
+	for i, m := range codes {
+		words[i] = c.titleWords(m.code.Title)
+	}
+	return dropBeside(codes, drop, func(m, o coding.Code) string {
+		if m.Code[:3] != o.Code[:3] {
+			return ""
+		}
+		var wm, wo map[uint32]bool
+		for i := range codes {
+			switch codes[i].code.Code {
+			case m.Code:
+				wm = words[i]
+			case o.Code:
+				wo = words[i]
+			}
+		}
+		if len(wm) == 0 || len(wm) >= len(wo) {
+			return ""
+		}
+		for w := range wm {
+			if !wo[w] {
+				return ""
+			}
+		}
+		return "the condition is coded as fully as documented by %s"
+	})
+}
+
+// externalWithInjury drops external cause codes when no injury or
+// poisoning is coded: an external cause describes how an injury happened
+// (I.C.20); a fall or an activity the note mentions otherwise is no
+// code.
+func (c *Coder) externalWithInjury(codes []merged, drop func(coding.Code, string)) []merged {
+	injured := false
+	for _, m := range codes {
+		if r, _ := c.role(m.code.Code); r == roleInjury {
+			injured = true
+		}
+	}
+	if injured {
+		return codes
+	}
+	out := codes[:0:0]
+	for _, m := range codes {
+		if r, g := c.role(m.code.Code); r == roleExternal {
+			drop(m.code, "external cause without an injury or poisoning it caused ("+g+")")
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// sequence puts first the diagnosis the guidelines make principal (or
+// first-listed): conditions documented among the note's diagnoses or as
+// the reason for the encounter, then the other conditions, then
+// symptoms (II.A), status and history codes (I.C.21), and external
+// causes (I.C.20.a), each group in note order; then it moves each
 // code a "code first" note of another names before it, and each code a
 // "use additional code" note names after the code that asks for it.
 func (c *Coder) sequence(codes []merged) []merged {
+	rank := func(m merged) int {
+		r, _ := c.role(m.code.Code)
+		switch r {
+		case roleSymptom:
+			return 2
+		case roleFactor:
+			return 3
+		case roleExternal:
+			return 4
+		}
+		for _, e := range m.code.Evidence {
+			if principalSection[note.SectionType(e.Section)] {
+				return 0
+			}
+		}
+		return 1
+	}
+	slices.SortStableFunc(codes, func(a, b merged) int { return cmp.Compare(rank(a), rank(b)) })
 	type pair struct{ first, then string }
 	var pairs []pair
 	for i := range codes {
