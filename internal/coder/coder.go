@@ -83,6 +83,8 @@ type Coder struct {
 	// blocks are the phrases that name no condition ("stress test"),
 	// whose tokens are left out of matching.
 	blocks map[uint32][]*phrase
+	// family are the Alphabetic Index's family history entries.
+	family []familyEntry
 	// encounter are the title beginnings of codes that state a reason
 	// for the encounter (encounter.txt).
 	encounter []string
@@ -145,6 +147,9 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	}
 	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Neoplasm }); ix != nil {
 		c.lex.addNeoplasmTable(ix, id)
+	}
+	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Index }); ix != nil {
+		c.family = c.familyEntries(ix, id)
 	}
 	terms, err := parseTerms(termsTSV)
 	if err != nil {

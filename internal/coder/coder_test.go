@@ -202,10 +202,16 @@ func TestVerifyRules(t *testing.T) {
 		{"negated", coding.Inpatient,
 			[]candidate{cand(t, "R07.9", 0, 2, assert.Assertion{Negation: assert.Negated})},
 			nil, []string{"R07.9"}, "negated"},
+		// The family member's colon cancer becomes its family history code
+		// (Index: History, family, malignant neoplasm), which the more
+		// specific one documented beside it replaces.
 		{"family member's disease, but family history code kept", coding.Inpatient,
 			[]candidate{cand(t, "C18.9", 0, 2, assert.Assertion{Experiencer: assert.Family}),
 				cand(t, "Z80.0", 10, 4, assert.Assertion{Experiencer: assert.Family})},
-			[]string{"Z80.0"}, []string{"C18.9"}, "family"},
+			[]string{"Z80.0"}, []string{"Z80.9"}, "beside the more specific Z80.0"},
+		{"someone else's disease", coding.Inpatient,
+			[]candidate{cand(t, "C18.9", 0, 2, assert.Assertion{Experiencer: assert.Other})},
+			nil, []string{"C18.9"}, "someone else's"},
 		{"uncertain, inpatient: coded", coding.Inpatient,
 			[]candidate{cand(t, "J18.9", 0, 1, assert.Assertion{Negation: assert.Possible})},
 			[]string{"J18.9"}, nil, ""},

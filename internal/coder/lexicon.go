@@ -70,6 +70,9 @@ type lexicon struct {
 	entries []entry
 	byKey   map[uint32][]int32
 	df      []int32
+	// indexByCode lists, per code, the entries of the Alphabetic Index
+	// naming it, so that the trail can quote the Index path.
+	indexByCode map[string][]int32
 	// vague are words too general to name a code on their own ("tumor",
 	// "lesion"): an entry needs at least one other word.
 	vague map[uint32]bool
@@ -297,8 +300,12 @@ func (lx *lexicon) finish() {
 			lx.df[w]++
 		}
 	}
+	lx.indexByCode = map[string][]int32{}
 	for i := range lx.entries {
 		e := &lx.entries[i]
+		if e.origin == fromIndex {
+			lx.indexByCode[e.code] = append(lx.indexByCode[e.code], int32(i))
+		}
 		e.key = e.words[0]
 		for _, w := range e.words[1:] {
 			if lx.df[w] < lx.df[e.key] {
@@ -307,6 +314,29 @@ func (lx *lexicon) finish() {
 		}
 		lx.byKey[e.key] = append(lx.byKey[e.key], int32(i))
 	}
+}
+
+// indexEntryFor returns the entry of the Alphabetic Index naming code
+// whose words are all in words, the one with most words, or nil.
+func (lx *lexicon) indexEntryFor(code string, words map[uint32]bool) *entry {
+	var best *entry
+	for _, i := range lx.indexByCode[code] {
+		e := &lx.entries[i]
+		if e.form != "" {
+			continue
+		}
+		all := true
+		for _, w := range e.words {
+			if !words[w] {
+				all = false
+				break
+			}
+		}
+		if all && (best == nil || len(e.words) > len(best.words)) {
+			best = e
+		}
+	}
+	return best
 }
 
 // addTabular adds the titles, inclusion terms and includes notes of every
@@ -404,7 +434,16 @@ func (lx *lexicon) addNeoplasmTable(ix *codesys.Index, release string) {
 		var label []string
 		for _, p := range path[1:] {
 			var next [][]string
+			// "mastectomy site", "colostomy site": the site is the
+			// place of an operation, which the note must name as a
+			// site, not the operation's organ ("breast cancer status post
+			// mastectomy" is the breast).
+			var also []string
+			if ws := textnorm.Words(dropBracketed(p.Title)); len(ws) > 1 && ws[len(ws)-1].Norm == "site" && ws[len(ws)-2].Norm != "specified" {
+				also = []string{stemOf(ws[len(ws)-1].Norm, ws[len(ws)-1].Stem)}
+			}
 			for _, alt := range siteAlternatives(p.Text()) {
+				alt = append(alt, also...)
 				for _, s := range sites {
 					if len(next) < 16 {
 						next = append(next, append(slices.Clone(s), alt...))

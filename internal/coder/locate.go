@@ -52,8 +52,15 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 		for _, v := range m.via {
 			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + v})
 		}
-		trail = append(trail, locateStep(e))
 		sent := c.sentenceWords(n, m.sentence)
+		if e.origin != fromIndex {
+			// The Index leads: where a path of it names the same code
+			// with words the sentence has, the trail quotes it first.
+			if ie := c.lex.indexEntryFor(e.code, sent); ie != nil {
+				trail = append(trail, locateStep(ie))
+			}
+		}
+		trail = append(trail, locateStep(e))
 		code, steps, conf, q := c.assign(e.code, sent)
 		if q != nil {
 			q.Evidence = []coding.Evidence{ev}

@@ -25,6 +25,8 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 		x.Reason = reason
 		dropped = append(dropped, x)
 	}
+	// 0. A family member's condition: its family history code.
+	cands = c.familyHistory(cands)
 	// 1. Assertions and the encounter setting.
 	kept := cands[:0:0]
 	for _, cd := range cands {
@@ -93,6 +95,90 @@ func firstStart(c coding.Code) int {
 // mentions are coded as.
 func isFamilyHistory(code string) bool   { return code >= "Z80" && code < "Z85" }
 func isPersonalHistory(code string) bool { return code >= "Z85" && code < "Z88" }
+
+// familyEntry is a path of the Alphabetic Index below "History, family
+// (of)": the words of the condition and the family history code.
+type familyEntry struct {
+	words map[uint32]bool
+	code  string
+	path  string
+}
+
+// familyEntries reads the subterms of the Index's "History, family (of)"
+// term.
+func (c *Coder) familyEntries(ix *codesys.Index, release string) []familyEntry {
+	path, ok := ix.Find("History", "family")
+	if !ok {
+		return nil
+	}
+	var out []familyEntry
+	var walk func(ts []*codesys.Term, titles []string)
+	walk = func(ts []*codesys.Term, titles []string) {
+		for _, t := range ts {
+			ti := append(slices.Clone(titles), t.Title)
+			code := strings.TrimRight(t.Code, "-.")
+			if code != "" && !otherSpecified(t.Title) {
+				if v := c.tab.Validate(code); v.Status != codesys.Invalid {
+					ws := c.titleWords(strings.Join(ti, " "))
+					if len(ws) > 0 {
+						out = append(out, familyEntry{words: ws, code: code,
+							path: "Index " + release + ": " + codesys.PathString(path) + " > " + strings.Join(ti, " > ")})
+					}
+				}
+			}
+			walk(t.Terms, ti)
+		}
+	}
+	walk(path[len(path)-1].Terms, nil)
+	return out
+}
+
+// familyHistory turns the condition of a family member into its family
+// history code (I.C.21.c.4), found as a coder finds it: the Index's
+// "History, family (of)" subterm whose words the condition's code title
+// or mention all have, the most specific first.
+func (c *Coder) familyHistory(cands []candidate) []candidate {
+	for i := range cands {
+		cd := &cands[i]
+		if cd.assertion.Experiencer != assert.Family || isFamilyHistory(cd.code.Code) {
+			continue
+		}
+		have := c.titleWords(cd.code.Title)
+		for _, e := range cd.code.Evidence {
+			for w := range c.titleWords(e.Text) {
+				have[w] = true
+			}
+		}
+		var best *familyEntry
+		for j := range c.family {
+			f := &c.family[j]
+			all := true
+			for w := range f.words {
+				if !have[w] {
+					all = false
+					break
+				}
+			}
+			if all && (best == nil || len(f.words) > len(best.words)) {
+				best = f
+			}
+		}
+		if best == nil {
+			continue
+		}
+		code, _, _, q := c.assign(best.code, have)
+		if q != nil {
+			continue
+		}
+		v := c.tab.Validate(code)
+		cd.code.Trail = append(cd.code.Trail,
+			coding.Step{Kind: coding.StepIndex, Ref: best.code, Detail: best.path + " → " + best.code},
+			coding.Step{Kind: coding.StepGuideline, Ref: "I.C.21.c.4",
+				Detail: fmt.Sprintf("A family member's %s %s: reported as family history %s %s", cd.code.Code, cd.code.Title, v.Code, v.Title)})
+		cd.code.Code, cd.code.Title = v.Code, v.Title
+	}
+	return cands
+}
 
 // assertionRule decides a candidate by its assertion: a reason to drop it,
 // or a step to add to its trail.
