@@ -167,7 +167,9 @@ func TestCodeHistorical(t *testing.T) {
 }
 
 // When the documentation stops short of a character, the partial code is
-// reported as a query naming the axis and the values the table allows.
+// reported as a query naming the axis and the values the table allows,
+// and, once the body part is known, as an incomplete code with the same
+// prefix, evidence and trail, never as a reportable code.
 func TestCodePartial(t *testing.T) {
 	c := testCoder(t)
 	tests := []struct {
@@ -188,8 +190,20 @@ func TestCodePartial(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			r := code(t, c, tt.text)
-			if len(r.Codes) != 0 {
-				t.Fatalf("codes = %v, want none", codesOf(r.Codes))
+			var want []string
+			if len(tt.partial) >= 4 {
+				want = []string{tt.partial}
+			}
+			if got := codesOf(r.Codes); !slices.Equal(got, want) {
+				t.Fatalf("codes = %v, want %v", got, want)
+			}
+			for _, cd := range r.Codes {
+				if !cd.Incomplete || cd.Reportable() || !strings.EqualFold(cd.Missing, tt.about) {
+					t.Errorf("%s: incomplete %v, missing %q; want incomplete, missing %q", cd.Code, cd.Incomplete, cd.Missing, tt.about)
+				}
+				if len(cd.Evidence) == 0 || len(cd.Trail) == 0 || cd.Title == "" {
+					t.Errorf("%s: evidence %v, trail %v, title %q: want all three", cd.Code, cd.Evidence, cd.Trail, cd.Title)
+				}
 			}
 			if len(r.Queries) != 1 {
 				t.Fatalf("queries = %+v, want one", r.Queries)
