@@ -206,7 +206,7 @@ func top(m map[string]int, n int) string {
 // TestCodiEspDevProcedures codes CodiEsp dev (English translation) and
 // reports micro P/R/F1 against the CodiEsp-P gold; the floor guards
 // against regressions and sits below the score measured when the term
-// table was written (tuned on train only). CODIESP_SPLIT=train runs the
+// table was written (error analysis on train; dev only measured). CODIESP_SPLIT=train runs the
 // train split instead, for error analysis.
 func TestCodiEspDevProcedures(t *testing.T) {
 	split := "dev"
@@ -221,7 +221,7 @@ func TestCodiEspDevProcedures(t *testing.T) {
 	t.Logf("with historical, with incomplete codes:             %v", rep.partHist)
 	t.Logf("top false positives: %s", top(rep.fpCount, 40))
 	t.Logf("top false negatives: %s", top(rep.fnCount, 40))
-	if split == "dev" && rep.partial.f1() < 0.36 {
-		t.Errorf("F1 %.3f below the floor 0.36 (measured 0.389)", rep.partial.f1())
+	if split == "dev" && rep.partial.f1() < 0.37 {
+		t.Errorf("F1 %.3f below the floor 0.37 (measured 0.399)", rep.partial.f1())
 	}
 }

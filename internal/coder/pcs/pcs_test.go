@@ -94,7 +94,7 @@ func TestCodeComplete(t *testing.T) {
 		{"An open excisional biopsy of the left breast was done.", []string{"0HBU0ZX"}, []string{"biopsy", "left", "breast", "open"}},
 		{"Colonoscopy with biopsy of the sigmoid colon was performed.", []string{"0DBN8ZX"}, []string{"biopsy", "sigmoid", "colon", "Colonoscopy"}},
 		{"A 12-lead electrocardiogram showed sinus rhythm.", []string{"4A02X4Z"}, []string{"electrocardiogram"}},
-		{"She was delivered by cesarean section at 39 weeks.", []string{"10D00Z1"}, []string{"cesarean section"}},
+		{"She was delivered by low transverse cesarean section at 39 weeks.", []string{"10D00Z1"}, []string{"cesarean section", "low transverse"}},
 		{"The patient underwent a cystoscopy that showed a bladder tumor.", []string{"0TJB8ZZ"}, []string{"cystoscopy"}},
 		{"Open left nephrectomy was performed.", []string{"0TT10ZZ"}, []string{"nephrectomy", "left", "Open"}},
 		{"Transesophageal echocardiography showed no vegetations.", []string{"B246ZZ4"}, []string{"Transesophageal echocardiography"}},
@@ -184,6 +184,9 @@ func TestCodePartial(t *testing.T) {
 		{"Biopsy of the left breast was performed.", "0HBU", "approach", []string{"Open (0)", "Percutaneous (3)"}},
 		// CT contrast not documented.
 		{"CT of the abdomen showed a renal mass.", "BW20", "contrast", []string{"High Osmolar (0)", "Low Osmolar (1)", "None (Z)"}},
+		// The type of cesarean (classical, low cervical, extraperitoneal)
+		// not documented.
+		{"She was delivered by cesarean section at 39 weeks.", "10D00Z", "qualifier", []string{"High (0)", "Low (1)", "Extraperitoneal (2)"}},
 		// Laterality of the kidney not documented.
 		{"Laparoscopic nephrectomy was performed.", "0TT", "body part", []string{"Kidney, Right (0)", "Kidney, Left (1)"}},
 	}
@@ -221,6 +224,25 @@ func TestCodePartial(t *testing.T) {
 				t.Errorf("partial %s is not a valid beginning of a code: %s", q.Partial, chk.Reason)
 			}
 		})
+	}
+}
+
+// In a list of procedures each item's site words document that item
+// only: the cranial CT is of the skull, not of the chest and abdomen
+// named for the X-ray and the ultrasound before it.
+func TestListItems(t *testing.T) {
+	c := testCoder(t)
+	r := code(t, c, "Chest X-ray, abdominal ultrasound, cranial CT and echocardiography were performed.")
+	got := codesOf(r.Codes)
+	for _, want := range []string{"BW03ZZZ", "BW40ZZZ", "BN20"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("codes = %v, want %s among them", got, want)
+		}
+	}
+	for _, not := range []string{"BW24", "BW20"} {
+		if slices.Contains(got, not) {
+			t.Errorf("codes = %v: %s takes the sites of other items", got, not)
+		}
 	}
 }
 
