@@ -239,11 +239,27 @@ func (a *app) codeOne(ctx context.Context, c coding.Reasoner, arg, path string, 
 
 // writeText prints a result for a reader: each code with its title,
 // confidence, assertion and evidence; with explain, its trail, then the
-// codes dropped and the queries.
+// codes dropped and the queries. An incomplete code is printed with its
+// characters followed by "?" and marked as not reportable.
 func writeText(w io.Writer, name string, res *coding.Result, explain bool) {
-	fmt.Fprintf(w, "%s: %d codes (%s; %s)\n", name, len(res.Codes), strings.Join(res.Releases, ", "), res.Setting)
+	incomplete := 0
 	for _, c := range res.Codes {
-		fmt.Fprintf(w, "%-9s %s  [%s, %.2f]\n", c.Code, c.Title, c.Assertion, c.Confidence)
+		if !c.Reportable() {
+			incomplete++
+		}
+	}
+	count := fmt.Sprintf("%d codes", len(res.Codes)-incomplete)
+	if incomplete > 0 {
+		count += fmt.Sprintf(", %d incomplete", incomplete)
+	}
+	fmt.Fprintf(w, "%s: %s (%s; %s)\n", name, count, strings.Join(res.Releases, ", "), res.Setting)
+	for _, c := range res.Codes {
+		if c.Reportable() {
+			fmt.Fprintf(w, "%-9s %s  [%s, %.2f]\n", c.Code, c.Title, c.Assertion, c.Confidence)
+		} else {
+			fmt.Fprintf(w, "%-9s INCOMPLETE, not reportable: %s; %s not documented  [%s, %.2f]\n",
+				c.Code+"?", c.Title, strings.ToLower(c.Missing), c.Assertion, c.Confidence)
+		}
 		for _, e := range c.Evidence {
 			fmt.Fprintf(w, "          %q @%d-%d", e.Text, e.Start, e.End)
 			if e.Section != "" && e.Section != "none" {

@@ -113,7 +113,22 @@ type Code struct {
 	Confidence float64 `json:"confidence"`
 	// Reason says why a code was dropped (in Result.Dropped).
 	Reason string `json:"reason,omitempty"`
+	// Incomplete marks a code the documentation supports only in part:
+	// Code holds the characters that could be determined (an ICD-10-PCS
+	// code of fewer than seven characters, e.g. "0DJD") and Missing names
+	// what the note does not document. An incomplete code is not
+	// reportable: it is shown for review with the query that would
+	// complete it (the Query whose Partial equals Code) and is never
+	// exported as a billable code.
+	Incomplete bool `json:"incomplete,omitempty"`
+	// Missing names, for an incomplete code, the first axis (or Index
+	// choice) the note does not document, e.g. "Approach".
+	Missing string `json:"missing,omitempty"`
 }
+
+// Reportable reports whether c is a code that may be reported (billed,
+// exported to a claim): a complete code, not an incomplete one.
+func (c Code) Reportable() bool { return !c.Incomplete }
 
 // Evidence is one span of the note, by byte offsets into Request.Text, with
 // the quoted text; Text == note[Start:End] always holds.

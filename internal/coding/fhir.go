@@ -22,11 +22,20 @@ const FHIREvidenceURL = "https://medcode.dev/fhir/StructureDefinition/evidence"
 // FHIRConfidenceURL is the extension carrying the reasoner's confidence.
 const FHIRConfidenceURL = "https://medcode.dev/fhir/StructureDefinition/confidence"
 
+// FHIRIncompleteURL is the extension marking an incomplete code (see
+// Code.Incomplete): sub-extensions prefix (the characters determined) and
+// missing (what the note does not document). The resource then carries no
+// coding in the classification's system, only this extension and a text,
+// so that no consumer takes the prefix for a code.
+const FHIRIncompleteURL = "https://medcode.dev/fhir/StructureDefinition/incomplete-code"
+
 // FHIRBundle returns the result as a FHIR R4 Bundle of type "collection":
 // one Condition per diagnosis and one Procedure per procedure, with the
 // code, its title, the evidence spans as extensions and the trail as
 // annotations. The subject is the note's ID, as a display reference,
-// because the note does not name the patient's FHIR resource.
+// because the note does not name the patient's FHIR resource. An
+// incomplete code becomes a resource whose code is text only, marked with
+// the FHIRIncompleteURL extension.
 func FHIRBundle(r *Result) map[string]any {
 	subject := map[string]any{"display": "note " + r.ID}
 	if r.ID == "" {
@@ -39,6 +48,14 @@ func FHIRBundle(r *Result) map[string]any {
 			"subject":   subject,
 			"code":      map[string]any{"coding": []any{fhirCoding(c)}, "text": c.Title},
 			"extension": fhirExtensions(c),
+		}
+		if c.Incomplete {
+			res["code"] = map[string]any{"text": fmt.Sprintf("incomplete %s code %s (%s): %s not documented; not reportable",
+				c.System.Title(), c.Code, c.Title, strings.ToLower(c.Missing))}
+			res["extension"] = append(res["extension"].([]any), map[string]any{"url": FHIRIncompleteURL, "extension": []any{
+				map[string]any{"url": "prefix", "valueString": c.Code},
+				map[string]any{"url": "missing", "valueString": c.Missing},
+			}})
 		}
 		if notes := fhirNotes(c); len(notes) > 0 {
 			res["note"] = notes

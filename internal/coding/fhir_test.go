@@ -3,6 +3,7 @@ package coding
 import (
 	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
@@ -131,5 +132,53 @@ func TestFHIRResolved(t *testing.T) {
 	}
 	if htn.ClinicalStatus != nil {
 		t.Errorf("affirmed hypertension has a clinical status: %s", b)
+	}
+}
+
+// An incomplete code is a Procedure whose code is text only, marked with
+// the incomplete-code extension: no coding in the ICD-10-PCS system.
+func TestFHIRIncomplete(t *testing.T) {
+	r := &Result{ID: "n", Codes: []Code{{Code: "0DTJ", System: codesys.ICD10PCS, Kind: Procedure,
+		Title: "Medical and Surgical, Gastrointestinal System, Resection, Appendix", Incomplete: true, Missing: "Approach"}}}
+	b, err := json.Marshal(FHIRBundle(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle struct {
+		Entry []struct {
+			Resource struct {
+				Code struct {
+					Coding []any  `json:"coding"`
+					Text   string `json:"text"`
+				} `json:"code"`
+				Extension []struct {
+					URL       string `json:"url"`
+					Extension []struct {
+						URL         string `json:"url"`
+						ValueString string `json:"valueString"`
+					} `json:"extension"`
+				} `json:"extension"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		t.Fatal(err)
+	}
+	res := bundle.Entry[0].Resource
+	if len(res.Code.Coding) != 0 || !strings.Contains(res.Code.Text, "incomplete ICD-10-PCS code 0DTJ") || !strings.Contains(res.Code.Text, "not reportable") {
+		t.Errorf("code = %+v, want text only, marked incomplete", res.Code)
+	}
+	var prefix string
+	for _, ext := range res.Extension {
+		if ext.URL == FHIRIncompleteURL {
+			for _, sub := range ext.Extension {
+				if sub.URL == "prefix" {
+					prefix = sub.ValueString
+				}
+			}
+		}
+	}
+	if prefix != "0DTJ" {
+		t.Errorf("incomplete extension prefix = %q, want 0DTJ (%s)", prefix, b)
 	}
 }

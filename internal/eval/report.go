@@ -54,6 +54,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	for _, s := range r.Scores {
+		if p := s.PartialCredit; p != nil {
+			fmt.Fprintf(w, "%s: %s\n", s.System, partialLine(*p))
+		}
+	}
+	for _, s := range r.Scores {
 		if s.Release != nil {
 			fmt.Fprintf(w, "%s: %s\n", s.System, releaseLine(s.Release, r.Meta.Release))
 		}
@@ -80,6 +85,11 @@ func releaseLine(rc *ReleaseCheck, release string) string {
 	}
 	return fmt.Sprintf("%d of %d gold codes (%.1f%%) are not in %s; recall ceiling %.3f",
 		rc.Unknown, rc.Gold, 100*ratio(rc.Unknown, rc.Gold), release, rc.RecallCeiling)
+}
+
+func partialLine(p PRF) string {
+	return fmt.Sprintf("complete codes credited for the partial gold code they begin: micro-P %.3f, micro-R %.3f, micro-F1 %.3f",
+		p.Precision, p.Recall, p.F1)
 }
 
 func costLine(c Cost) string {
@@ -132,6 +142,9 @@ func (r *Report) WriteMarkdown(w io.Writer, opt MarkdownOptions) error {
 	for _, s := range r.Scores {
 		if s.Release != nil {
 			fmt.Fprintf(&b, "- %s: %s\n", s.System, releaseLine(s.Release, m.Release))
+		}
+		if s.PartialCredit != nil {
+			fmt.Fprintf(&b, "- %s: %s\n", s.System, partialLine(*s.PartialCredit))
 		}
 	}
 	b.WriteString("\n## Summary")

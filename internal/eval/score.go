@@ -43,6 +43,11 @@ type Scores struct {
 	// CodiEspX is the CodiEsp-X score: a predicted code counts only if its
 	// evidence matches a gold reference. Nil when the gold has no spans.
 	CodiEspX *PRF `json:"codiespX,omitempty"`
+	// PartialCredit is the micro score when a complete ICD-10-PCS
+	// prediction counts for a partial gold code it begins ("BW20ZZZ" for
+	// CodiEsp's "BW20"); nil when the gold has no partial codes. Micro
+	// compares codes exactly, as CodiEsp's own evaluation does.
+	PartialCredit *PRF `json:"partialCredit,omitempty"`
 	// Release says how many gold codes are missing from the active release.
 	Release *ReleaseCheck `json:"release,omitempty"`
 	// CI holds bootstrap confidence intervals by metric name.
@@ -181,6 +186,7 @@ func scoreSelection(docs []DocResult, name string, sel []codesys.System, opt Sco
 		x := s.ev.codiespX()
 		sc.CodiEspX = &x
 	}
+	sc.PartialCredit = partialCredit(docs, sel)
 	sc.Release = releaseCheck(docs, sel)
 	per := counts(stats, idx, false)
 	groups := make(map[string]*[4]int) // TP, FP, FN, codes

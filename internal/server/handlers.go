@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -168,6 +169,10 @@ func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store
 	}
 	dur := time.Since(start)
 	s.m.codingDur.Observe(dur.Seconds())
+	// Incomplete codes are not codes a reviewer can accept and export
+	// (to a claim above all): they stay with the run as the queries that
+	// would complete them.
+	res.Codes = slices.DeleteFunc(res.Codes, func(c coding.Code) bool { return !c.Reportable() })
 	s.m.codes.Observe(float64(len(res.Codes)))
 	warnings := make([][]string, len(res.Codes))
 	for i := range res.Codes {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/store"
 )
 
@@ -505,5 +507,39 @@ func TestTimeout(t *testing.T) {
 	}
 	if l, _ := e.st.ListDocuments(context.Background(), "north", store.Filter{}); len(l) != 0 {
 		t.Fatalf("%d documents stored", len(l))
+	}
+}
+
+// incompleteReasoner codes a diagnosis and a procedure the note documents
+// only up to its body part: an incomplete code with its query.
+type incompleteReasoner struct{}
+
+func (incompleteReasoner) Code(_ context.Context, req coding.Request) (*coding.Result, error) {
+	ev := []coding.Evidence{{Start: 0, End: 9, Text: req.Text[:9]}}
+	return &coding.Result{Reasoner: "incomplete-test", Setting: req.Setting, Codes: []coding.Code{
+		{Code: "J18.9", System: codesys.ICD10CM, Kind: coding.Diagnosis, Title: "Pneumonia, unspecified organism", Evidence: ev, Confidence: 0.9},
+		{Code: "0DTJ", System: codesys.ICD10PCS, Kind: coding.Procedure, Title: "Medical and Surgical, Gastrointestinal System, Resection, Appendix",
+			Evidence: ev, Confidence: 0.7, Incomplete: true, Missing: "Approach"},
+	}, Queries: []coding.Query{{About: "approach", Question: "Approach not documented?", Partial: "0DTJ", Evidence: ev}}}, nil
+}
+
+// An incomplete code never becomes a code to review, accept and export
+// (to a claim above all); its query stays with the run.
+func TestIncompleteCodeNotExported(t *testing.T) {
+	e := newEnv(t, Config{Reasoner: incompleteReasoner{}})
+	d := e.submit("pneumonia; appendectomy")
+	if len(d.Codes) != 1 || d.Codes[0].Code != "J18.9" {
+		t.Fatalf("codes for review: %+v, want only J18.9", d.Codes)
+	}
+	if len(d.Runs) != 1 || len(d.Runs[0].Queries) != 1 || d.Runs[0].Queries[0].Partial != "0DTJ" {
+		t.Fatalf("runs: %+v, want the query for 0DTJ", d.Runs)
+	}
+	e.do("north/coder", "POST", "/v1/documents/"+d.ID+"/codes/"+d.Codes[0].ID+"/decision", map[string]any{"action": "accept"}, nil)
+	var claim map[string]any
+	if code := e.do("north/coder", "GET", "/v1/documents/"+d.ID+"/export?format=claim", nil, &claim); code != 200 {
+		t.Fatalf("export claim: %d", code)
+	}
+	if _, ok := claim["procedure"]; ok {
+		t.Fatalf("claim has procedures: %v", claim["procedure"])
 	}
 }

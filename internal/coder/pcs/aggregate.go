@@ -68,7 +68,18 @@ func (a *aggregate) add(b *built, as assert.Assertion, sentence int) {
 		if reason != "" || len(b.code) < 3 {
 			return
 		}
-		a.query(b, ev)
+		missing := a.query(b, ev)
+		if len(b.code) < minIncomplete || missing == "" {
+			return
+		}
+		code := coding.Code{
+			Code: b.code, System: codesys.ICD10PCS, Kind: coding.Procedure, Title: a.labels(b.code),
+			Evidence: ev, Assertion: as.String(), Confidence: b.confidence,
+			Incomplete: true, Missing: missing,
+		}
+		code.Trail = append(slices.Clone(b.trail), coding.Step{Kind: coding.StepVerify, Ref: b.code,
+			Detail: fmt.Sprintf("incomplete: the note documents %s up to character %d; %s is not documented, so the code is not reportable until the query is answered", b.code, len(b.code), missing)})
+		a.addCode(code, sentence)
 		return
 	}
 	title := ""
@@ -88,10 +99,22 @@ func (a *aggregate) add(b *built, as assert.Assertion, sentence int) {
 		}
 		return
 	}
-	if i, ok := a.byCode[b.code]; ok {
+	a.addCode(code, sentence)
+}
+
+// minIncomplete is the fewest characters an incomplete code is reported
+// with: section, body system, root operation and body part, the first
+// four characters CodiEsp's annotation gives an incomplete code. With
+// fewer the procedure's site is unknown and only the query is reported.
+const minIncomplete = 4
+
+// addCode adds a code to the note's codes, merging it with an earlier
+// mention of the same code (all evidence kept).
+func (a *aggregate) addCode(code coding.Code, sentence int) {
+	if i, ok := a.byCode[code.Code]; ok {
 		have := &a.codes[i]
-		for _, e := range ev {
-			if k := (evKey{b.code, e.Start, e.End}); !a.seen[k] {
+		for _, e := range code.Evidence {
+			if k := (evKey{code.Code, e.Start, e.End}); !a.seen[k] {
 				a.seen[k] = true
 				have.Evidence = append(have.Evidence, e)
 			}
@@ -102,25 +125,27 @@ func (a *aggregate) add(b *built, as assert.Assertion, sentence int) {
 		}
 		return
 	}
-	for _, e := range ev {
-		a.seen[evKey{b.code, e.Start, e.End}] = true
+	for _, e := range code.Evidence {
+		a.seen[evKey{code.Code, e.Start, e.End}] = true
 	}
-	a.byCode[b.code] = len(a.codes)
+	a.byCode[code.Code] = len(a.codes)
 	a.codes = append(a.codes, code)
 	a.sents = append(a.sents, []int{sentence})
 }
 
-func (a *aggregate) query(b *built, ev []coding.Evidence) {
-	var about, question string
+// query records what a partial code lacks as a query, and returns the
+// name of what is missing ("" when nothing can be asked).
+func (a *aggregate) query(b *built, ev []coding.Evidence) string {
+	var about, missing, question string
 	switch {
 	case b.missingTitle != "":
-		about = strings.ToLower(b.missingTitle)
+		about, missing = strings.ToLower(b.missingTitle), b.missingTitle
 		question = fmt.Sprintf("%s not documented for %q (%s): %s?", b.missingTitle, b.mention.Text, a.describe(b.code), describeNext(b.missingNext))
 	case len(b.missingSub) > 0:
-		about = "index subterm"
+		about, missing = "index subterm", "Index subterm"
 		question = fmt.Sprintf("the note does not say which of these %q was: %s?", b.mention.Text, strings.Join(b.missingSub, "; "))
 	default:
-		return
+		return ""
 	}
 	key := b.code + "\x00" + about
 	if i, ok := a.qKey[key]; ok {
@@ -130,24 +155,30 @@ func (a *aggregate) query(b *built, ev []coding.Evidence) {
 				a.queries[i].Evidence = append(a.queries[i].Evidence, e)
 			}
 		}
-		return
+		return missing
 	}
 	for _, e := range ev {
 		a.seen[evKey{"?" + key, e.Start, e.End}] = true
 	}
 	a.qKey[key] = len(a.queries)
 	a.queries = append(a.queries, coding.Query{About: about, Question: question, Partial: b.code, Evidence: ev})
+	return missing
 }
 
-// describe names the characters of a partial code: "Medical and
+// describe names the characters of a partial code: "0DTJ: Medical and
 // Surgical, Gastrointestinal System, Resection, Appendix".
 func (a *aggregate) describe(partial string) string {
+	return partial + ": " + a.labels(partial)
+}
+
+// labels joins the labels of the characters of a partial code.
+func (a *aggregate) labels(partial string) string {
 	chk := a.c.tables.Validate(partial)
 	labels := make([]string, len(chk.Axes))
 	for i, ax := range chk.Axes {
 		labels[i] = ax.Label
 	}
-	return partial + ": " + strings.Join(labels, ", ")
+	return strings.Join(labels, ", ")
 }
 
 // result applies the guidelines that look at the codes of the note
@@ -155,7 +186,7 @@ func (a *aggregate) describe(partial string) string {
 func (a *aggregate) result() *Result {
 	// B3.11a: inspection done to achieve the objective of another
 	// procedure on the same body system is not coded separately.
-	var keep []coding.Code
+	var keep, incomplete []coding.Code
 	for i, cd := range a.codes {
 		if integral := a.inspectionFor(i); integral != "" {
 			cd.Reason = fmt.Sprintf("inspection integral to %s in the same sentence (ICD-10-PCS guideline B3.11a)", integral)
@@ -163,9 +194,32 @@ func (a *aggregate) result() *Result {
 			a.dropped = append(a.dropped, cd)
 			continue
 		}
-		keep = append(keep, cd)
+		if !cd.Incomplete {
+			keep = append(keep, cd)
+			continue
+		}
+		// An incomplete code that another mention completes is that
+		// procedure, documented in full elsewhere in the note.
+		if full := a.completedBy(cd.Code); full != "" {
+			cd.Reason = fmt.Sprintf("incomplete code completed by %s, documented elsewhere in the note", full)
+			a.dropped = append(a.dropped, cd)
+			continue
+		}
+		incomplete = append(incomplete, cd)
 	}
-	return &Result{Codes: keep, Dropped: a.dropped, Queries: a.queries}
+	// Reportable codes first, then the incomplete ones.
+	return &Result{Codes: append(keep, incomplete...), Dropped: a.dropped, Queries: a.queries}
+}
+
+// completedBy returns a complete code of the note that begins with the
+// incomplete code partial, or "".
+func (a *aggregate) completedBy(partial string) string {
+	for _, o := range a.codes {
+		if !o.Incomplete && strings.HasPrefix(o.Code, partial) {
+			return o.Code
+		}
+	}
+	return ""
 }
 
 // inspectionFor returns the code that makes code i, an Inspection in the

@@ -3,7 +3,6 @@ package pcs
 import (
 	"bytes"
 	"context"
-	"slices"
 	"testing"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
@@ -14,11 +13,10 @@ import (
 	"github.com/medcode-dev/medcode/internal/shareddata"
 )
 
-// harnessCoder adapts the PCS coder to the evaluation harness: complete
-// codes first (score = confidence), then, when partial is set, each
-// query's partial code cut to four characters, the form CodiEsp's
-// annotators gave incomplete codes (score below every complete code).
-func harnessCoder(c *Coder, partial bool) eval.Coder {
+// harnessCoder adapts the PCS coder to the evaluation harness: every code
+// in the coder's order (score = confidence); with incomplete unset, the
+// complete codes only.
+func harnessCoder(c *Coder, incomplete bool) eval.Coder {
 	p := note.NewParser()
 	cls := assert.New()
 	return eval.CoderFunc(func(ctx context.Context, doc eval.Document) (eval.Result, error) {
@@ -32,25 +30,14 @@ func harnessCoder(c *Coder, partial bool) eval.Coder {
 		}
 		var out eval.Result
 		for _, cd := range r.Codes {
+			if cd.Incomplete && !incomplete {
+				continue
+			}
 			pr := eval.Prediction{Code: cd.Code, System: codesys.ICD10PCS, Score: cd.Confidence}
 			for _, e := range cd.Evidence {
 				pr.Evidence = append(pr.Evidence, eval.Span{Start: e.Start, End: e.End})
 			}
 			out.Predictions = append(out.Predictions, pr)
-		}
-		if partial {
-			var seen []string
-			for _, q := range r.Queries {
-				if len(q.Partial) < 4 || slices.Contains(seen, q.Partial[:4]) {
-					continue
-				}
-				seen = append(seen, q.Partial[:4])
-				pr := eval.Prediction{Code: q.Partial[:4], System: codesys.ICD10PCS, Score: 0.3}
-				for _, e := range q.Evidence {
-					pr.Evidence = append(pr.Evidence, eval.Span{Start: e.Start, End: e.End})
-				}
-				out.Predictions = append(out.Predictions, pr)
-			}
 		}
 		return out, nil
 	})
@@ -66,10 +53,10 @@ func TestHarnessCodiEspDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := testCoder(t)
-	for _, partial := range []bool{false, true} {
-		rep, err := eval.Run(context.Background(), harnessCoder(c, partial), docs, eval.Options{
+	for _, incomplete := range []bool{false, true} {
+		rep, err := eval.Run(context.Background(), harnessCoder(c, incomplete), docs, eval.Options{
 			Dataset: "codiesp", Split: "dev", Language: codiesp.English, Coder: "offline-pcs",
-			Systems: []codesys.System{codesys.ICD10PCS},
+			Systems: []codesys.System{codesys.ICD10PCS}, Form: codiesp.Form, FormName: codiesp.FormName,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -78,6 +65,6 @@ func TestHarnessCodiEspDev(t *testing.T) {
 		if err := rep.WriteTable(&buf); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("partial codes scored as 4 characters: %v\n%s", partial, buf.String())
+		t.Logf("incomplete codes: %v\n%s", incomplete, buf.String())
 	}
 }

@@ -359,6 +359,12 @@ type sentCtx struct {
 	vals  map[kind][]docValue
 	// prefer holds the root operations the sentence's words choose.
 	prefer []docValue
+	// procs are the procedure mentions of the sentence and seps the
+	// offsets of its list separators (commas, semicolons): in a list of
+	// procedures, a site word belongs to its own item ("chest X-ray,
+	// abdominal ultrasound, cranial CT").
+	procs []note.Span
+	seps  []int
 }
 
 // docValue is a value of an axis a phrase of the note documents.
@@ -371,12 +377,18 @@ func (c *Coder) newSentCtx(toks []note.Token, ms []match) *sentCtx {
 	sc := &sentCtx{c: c, words: make(map[string][]note.Span, len(toks)), vals: make(map[kind][]docValue)}
 	for i := range toks {
 		t := &toks[i]
+		if t.Kind == note.Punct && (t.Text == "," || t.Text == ";") {
+			sc.seps = append(sc.seps, t.Start)
+		}
 		if t.Kind != note.Word {
 			continue
 		}
 		sc.words[t.Stem] = append(sc.words[t.Stem], t.Span)
 	}
 	for _, m := range ms {
+		if _, ok := procEntry(m.entries); ok {
+			sc.procs = append(sc.procs, m.Span)
+		}
 		for _, e := range m.entries {
 			switch e.kind {
 			case kindAnat, kindUse:
@@ -446,19 +458,25 @@ func (c *Coder) titleStems(title string) []string {
 var stopWords = map[string]bool{"and": true, "of": true, "the": true, "with": true, "or": true, "in": true, "to": true, "on": true, "a": true}
 
 // cover reports whether every content word of title is documented in the
-// sentence, returning the spans of the nearest mention of each word to
-// near, the number of words and their total distance from near.
+// sentence for the procedure mentioned at near, returning the spans of the
+// nearest mention of each word to near, the number of words and their
+// total distance from near. A word of another item of the sentence's list
+// of procedures documents that item, not this one.
 func (sc *sentCtx) cover(title string, near note.Span) (spans []note.Span, words, dist int, ok bool) {
 	for _, w := range sc.c.titleStems(title) {
-		ss := sc.words[w]
-		if len(ss) == 0 {
-			return nil, 0, 0, false
-		}
-		best, bd := ss[0], distance(ss[0], near)
-		for _, s := range ss[1:] {
-			if d := distance(s, near); d < bd {
+		bd := -1
+		var best note.Span
+		for _, s := range sc.words[w] {
+			d := distance(s, near)
+			if sc.otherItem(s, near) {
+				continue
+			}
+			if bd < 0 || d < bd {
 				best, bd = s, d
 			}
+		}
+		if bd < 0 {
+			return nil, 0, 0, false
 		}
 		words++
 		dist += bd
@@ -467,6 +485,29 @@ func (sc *sentCtx) cover(title string, near note.Span) (spans []note.Span, words
 		}
 	}
 	return spans, words, dist, words > 0
+}
+
+// otherItem reports whether the word at s belongs to another item of a
+// list of procedures than the mention at near: a list separator and
+// another procedure mention lie between them.
+func (sc *sentCtx) otherItem(s, near note.Span) bool {
+	lo, hi := min(s.End, near.End), max(s.Start, near.Start)
+	sep := false
+	for _, o := range sc.seps {
+		if o >= lo && o < hi {
+			sep = true
+			break
+		}
+	}
+	if !sep {
+		return false
+	}
+	for _, p := range sc.procs {
+		if p != near && p.Start >= lo && p.End <= hi {
+			return true
+		}
+	}
+	return false
 }
 
 func distance(a, b note.Span) int {

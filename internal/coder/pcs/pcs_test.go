@@ -94,7 +94,7 @@ func TestCodeComplete(t *testing.T) {
 		{"An open excisional biopsy of the left breast was done.", []string{"0HBU0ZX"}, []string{"biopsy", "left", "breast", "open"}},
 		{"Colonoscopy with biopsy of the sigmoid colon was performed.", []string{"0DBN8ZX"}, []string{"biopsy", "sigmoid", "colon", "Colonoscopy"}},
 		{"A 12-lead electrocardiogram showed sinus rhythm.", []string{"4A02X4Z"}, []string{"electrocardiogram"}},
-		{"She was delivered by cesarean section at 39 weeks.", []string{"10D00Z1"}, []string{"cesarean section"}},
+		{"She was delivered by low transverse cesarean section at 39 weeks.", []string{"10D00Z1"}, []string{"cesarean section", "low transverse"}},
 		{"The patient underwent a cystoscopy that showed a bladder tumor.", []string{"0TJB8ZZ"}, []string{"cystoscopy"}},
 		{"Open left nephrectomy was performed.", []string{"0TT10ZZ"}, []string{"nephrectomy", "left", "Open"}},
 		{"Transesophageal echocardiography showed no vegetations.", []string{"B246ZZ4"}, []string{"Transesophageal echocardiography"}},
@@ -167,7 +167,9 @@ func TestCodeHistorical(t *testing.T) {
 }
 
 // When the documentation stops short of a character, the partial code is
-// reported as a query naming the axis and the values the table allows.
+// reported as a query naming the axis and the values the table allows,
+// and, once the body part is known, as an incomplete code with the same
+// prefix, evidence and trail, never as a reportable code.
 func TestCodePartial(t *testing.T) {
 	c := testCoder(t)
 	tests := []struct {
@@ -182,14 +184,29 @@ func TestCodePartial(t *testing.T) {
 		{"Biopsy of the left breast was performed.", "0HBU", "approach", []string{"Open (0)", "Percutaneous (3)"}},
 		// CT contrast not documented.
 		{"CT of the abdomen showed a renal mass.", "BW20", "contrast", []string{"High Osmolar (0)", "Low Osmolar (1)", "None (Z)"}},
+		// The type of cesarean (classical, low cervical, extraperitoneal)
+		// not documented.
+		{"She was delivered by cesarean section at 39 weeks.", "10D00Z", "qualifier", []string{"High (0)", "Low (1)", "Extraperitoneal (2)"}},
 		// Laterality of the kidney not documented.
 		{"Laparoscopic nephrectomy was performed.", "0TT", "body part", []string{"Kidney, Right (0)", "Kidney, Left (1)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			r := code(t, c, tt.text)
-			if len(r.Codes) != 0 {
-				t.Fatalf("codes = %v, want none", codesOf(r.Codes))
+			var want []string
+			if len(tt.partial) >= 4 {
+				want = []string{tt.partial}
+			}
+			if got := codesOf(r.Codes); !slices.Equal(got, want) {
+				t.Fatalf("codes = %v, want %v", got, want)
+			}
+			for _, cd := range r.Codes {
+				if !cd.Incomplete || cd.Reportable() || !strings.EqualFold(cd.Missing, tt.about) {
+					t.Errorf("%s: incomplete %v, missing %q; want incomplete, missing %q", cd.Code, cd.Incomplete, cd.Missing, tt.about)
+				}
+				if len(cd.Evidence) == 0 || len(cd.Trail) == 0 || cd.Title == "" {
+					t.Errorf("%s: evidence %v, trail %v, title %q: want all three", cd.Code, cd.Evidence, cd.Trail, cd.Title)
+				}
 			}
 			if len(r.Queries) != 1 {
 				t.Fatalf("queries = %+v, want one", r.Queries)
@@ -207,6 +224,25 @@ func TestCodePartial(t *testing.T) {
 				t.Errorf("partial %s is not a valid beginning of a code: %s", q.Partial, chk.Reason)
 			}
 		})
+	}
+}
+
+// In a list of procedures each item's site words document that item
+// only: the cranial CT is of the skull, not of the chest and abdomen
+// named for the X-ray and the ultrasound before it.
+func TestListItems(t *testing.T) {
+	c := testCoder(t)
+	r := code(t, c, "Chest X-ray, abdominal ultrasound, cranial CT and echocardiography were performed.")
+	got := codesOf(r.Codes)
+	for _, want := range []string{"BW03ZZZ", "BW40ZZZ", "BN20"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("codes = %v, want %s among them", got, want)
+		}
+	}
+	for _, not := range []string{"BW24", "BW20"} {
+		if slices.Contains(got, not) {
+			t.Errorf("codes = %v: %s takes the sites of other items", got, not)
+		}
 	}
 }
 

@@ -265,7 +265,7 @@ func eachLine(r io.Reader, name string, fn func(n int, fields []string) error) e
 }
 
 // FormName names Form in reports.
-const FormName = "codiesp: no 7th character"
+const FormName = "codiesp: no 7th character; incomplete PCS codes as 4 characters"
 
 // Form rewrites a canonical ICD-10-CM code into the form CodiEsp's gold
 // writes it in. The CodiEsp annotators coded injuries and external causes
@@ -274,8 +274,22 @@ const FormName = "codiesp: no 7th character"
 // coder reports as T14.90XA, T81.31XA, W19.XXXA). For codes of chapters 19
 // and 20 (S00-Y99), Form drops a 7th character and then any trailing
 // placeholder X, so that both sides compare at the detail the gold has.
-// Other codes and systems are returned as they are.
+// Other ICD-10-CM codes are returned as they are.
+//
+// CodiEsp writes an ICD-10-PCS code the documentation does not complete
+// as its first four characters (section, body system, root operation,
+// body part): every partial code of the train and dev gold has exactly
+// four. Form cuts an incomplete ICD-10-PCS code of five or six characters
+// (a coder's determined prefix, e.g. "0DTJ0" when the device is not
+// documented) to those four; complete codes and shorter prefixes are
+// returned as they are.
 func Form(sys codesys.System, code string) string {
+	if sys == codesys.ICD10PCS {
+		if len(code) > PCSPartialLen && len(code) < 7 {
+			return code[:PCSPartialLen]
+		}
+		return code
+	}
 	if sys != codesys.ICD10CM || !OmitsSeventh(code) {
 		return code
 	}
@@ -289,6 +303,10 @@ func Form(sys codesys.System, code string) string {
 	}
 	return bare[:3] + "." + bare[3:]
 }
+
+// PCSPartialLen is the length of the partial ICD-10-PCS codes CodiEsp
+// annotates where the documentation does not support a complete code.
+const PCSPartialLen = 4
 
 // OmitsSeventh reports whether CodiEsp writes an ICD-10-CM code without
 // its 7th character: the codes of chapters 19 and 20 (S00-Y99).

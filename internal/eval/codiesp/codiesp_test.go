@@ -239,6 +239,10 @@ func TestForm(t *testing.T) {
 		{cm, "E11.9", "E11.9"},      // other chapters: as they are
 		{cm, "O32.1XX0", "O32.1XX0"},
 		{pcs, "XW033E5", "XW033E5"},
+		{pcs, "0DTJ", "0DTJ"},   // gold 0dtj: an incomplete code as annotated
+		{pcs, "0DTJ0", "0DTJ"},  // a coder's prefix to the approach: CodiEsp's four characters
+		{pcs, "0DTJ0Z", "0DTJ"}, // to the device
+		{pcs, "0DT", "0DT"},     // no body part: as it is, matching no CodiEsp code
 	}
 	for _, tt := range tests {
 		if got := Form(tt.sys, tt.in); got != tt.want {
