@@ -108,6 +108,11 @@ type Release struct {
 	PCS      *PCSTables      // ICD-10-PCS Tables
 	PCSIndex *Index          // ICD-10-PCS Index
 	PCSDefs  *PCSDefinitions // ICD-10-PCS Definitions
+
+	// Problems lists what composing the Tabular List from the order file
+	// and another release's notes could not do faithfully (see
+	// ComposeTabular); it is empty for a release with its own Tabular List.
+	Problems []string
 }
 
 // ID returns the release's identifier, "system-version".
@@ -133,6 +138,18 @@ func (r *Release) Parts() []Part {
 		}
 	}
 	return parts
+}
+
+// Borrowed returns the ID of the release that lends part p its content,
+// or "" when the part is the release's own or absent. The Tabular List of
+// a release that ships only an order file is composed from that file and
+// the notes of another release's Tabular List (ComposeTabular): that
+// release is the one returned for PartTabular.
+func (r *Release) Borrowed(p Part) string {
+	if p == PartTabular && r.Tabular != nil {
+		return r.Tabular.NotesFrom
+	}
+	return ""
 }
 
 // Missing lists the parts a complete release would have that r lacks.
