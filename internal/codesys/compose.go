@@ -29,7 +29,7 @@ import (
 // its base code's); each is also reported by Lookup for the code concerned.
 func ComposeTabular(order *Order, notes *Tabular, notesID string) (*Tabular, []string) {
 	c := &composer{order: order, notes: notes, notesID: notesID,
-		t: &Tabular{NotesFrom: notesID, byCode: make(map[string]int32), notesList: notes, problems: map[int32][]string{}}}
+		t: &Tabular{NotesFrom: notesID, Composed: true, byCode: make(map[string]int32), notesList: notes, problems: map[int32][]string{}}}
 	if notes == nil {
 		c.t.NotesFrom = ""
 	}

@@ -15,6 +15,9 @@ type Tabular struct {
 	// (ComposeTabular), e.g. "icd10cm-2021"; it is empty for a list read
 	// from the publisher's Tabular List.
 	NotesFrom string
+	// Composed is set on a list composed from an order file
+	// (ComposeTabular) rather than read from the publisher's Tabular List.
+	Composed bool
 	// Nodes holds every node in document order; parents come before
 	// children. Index 0 is the first chapter.
 	Nodes []Node
