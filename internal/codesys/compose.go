@@ -120,11 +120,11 @@ func (c *composer) extensionBase(compact string) (string, bool) {
 		return base, true
 	}
 	if c.notes != nil {
-		if c.notes.Node(codeOf(compact)) != nil {
+		if c.notesNode(codeOf(compact)) != nil {
 			return "", false
 		}
 		for k := 6; k >= 3; k-- {
-			if n := c.notes.Node(codeOf(compact[:k])); n != nil {
+			if n := c.notesNode(codeOf(compact[:k])); n != nil {
 				if sc, _ := c.notes.SevenChrFor(n); len(sc) > 0 {
 					return base, true
 				}
@@ -134,6 +134,18 @@ func (c *composer) extensionBase(compact string) (string, bool) {
 	}
 	last := compact[6]
 	return base, last >= 'A' && last <= 'Z'
+}
+
+// notesNode returns the node of notes for a code in canonical form, as
+// the order file's codes are, or nil.
+func (c *composer) notesNode(code string) *Node {
+	if c.notes == nil {
+		return nil
+	}
+	if i, ok := c.notes.byCode[code]; ok {
+		return &c.notes.Nodes[i]
+	}
+	return nil
 }
 
 func (c *composer) inOrder(code string) bool {
@@ -165,6 +177,7 @@ func (c *composer) parentCode(code string, isNode map[string]bool) string {
 // notes, each block followed by its categories in order-file order, each
 // category by its subcategories and codes.
 func (c *composer) build() {
+	c.t.Nodes = make([]Node, 0, len(c.node)+len(c.notes.blocks()))
 	isNode := make(map[string]bool, len(c.node))
 	for _, i := range c.node {
 		isNode[c.order.Entries[i].Code] = true
@@ -226,6 +239,20 @@ func (c *composer) build() {
 	}
 }
 
+// blocks returns the chapters and blocks of t, nil for a nil list.
+func (t *Tabular) blocks() []int32 {
+	if t == nil {
+		return nil
+	}
+	var out []int32
+	for i := range t.Nodes {
+		if t.Nodes[i].Kind <= KindBlock {
+			out = append(out, int32(i))
+		}
+	}
+	return out
+}
+
 // borrowed copies a chapter or block of notes under parent.
 func (c *composer) borrowed(n *Node, parent int32) Node {
 	return Node{Code: n.Code, Kind: n.Kind, Title: n.Title, Parent: parent, Notes: n.Notes, SevenChr: n.SevenChr, NotesFrom: c.notesID}
@@ -238,7 +265,7 @@ func (c *composer) blockFor(cat string) (int32, bool) {
 	if c.notes == nil {
 		return 0, false
 	}
-	if i, ok := c.notes.index(cat); ok {
+	if i, ok := c.notes.byCode[cat]; ok {
 		if p := c.notes.Nodes[i].Parent; p >= 0 && c.notes.Nodes[p].Kind == KindBlock {
 			return p, true
 		}
@@ -282,7 +309,7 @@ func (c *composer) addEntry(i int, parent int32) {
 	}
 	n := Node{Code: e.Code, Kind: kind, Title: e.Long, Parent: parent}
 	if c.notes != nil {
-		if src := c.notes.Node(e.Code); src != nil {
+		if src := c.notesNode(e.Code); src != nil {
 			n.Notes, n.SevenChr, n.NotesFrom = src.Notes, src.SevenChr, c.notesID
 		}
 	}
