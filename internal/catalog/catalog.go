@@ -83,6 +83,12 @@ type Info struct {
 	// Notes are remarks made during the import, such as files that were
 	// ignored.
 	Notes []string `json:"notes,omitempty"`
+	// TabularNotes is, for an ICD-10-CM release with an order file but no
+	// Tabular List, the version of the installed release whose Tabular
+	// List lends the notes when the release is opened (see OpenInfo); it
+	// depends on what else is installed, so List and Stat set it and it is
+	// never stored.
+	TabularNotes string `json:"tabularNotes,omitempty"`
 
 	// Dir is the directory the release is installed in.
 	Dir string `json:"-"`
@@ -103,6 +109,19 @@ type SourceFile struct {
 
 // ID returns the release's identifier, "system-version".
 func (in *Info) ID() string { return string(in.System) + "-" + in.Version }
+
+// Composes reports whether opening the release composes its Tabular List
+// from its order file: an ICD-10-CM release with the order file but not
+// the Tabular List.
+func (in *Info) Composes() bool {
+	return in.System == codesys.ICD10CM && slices.Contains(in.Parts, codesys.PartOrder) && !slices.Contains(in.Parts, codesys.PartTabular)
+}
+
+// Serves reports whether the release, once opened, has part p: its own,
+// or the Tabular List that opening composes from the order file.
+func (in *Info) Serves(p codesys.Part) bool {
+	return slices.Contains(in.Parts, p) || p == codesys.PartTabular && in.Composes()
+}
 
 // Compatible reports whether this medcode can open the release; if not, it
 // must be imported again.
@@ -181,6 +200,11 @@ func List(dir string) ([]*Info, error) {
 			sysInfos = append(sysInfos, in)
 		}
 		slices.SortFunc(sysInfos, func(a, b *Info) int { return compareVersions(a.Version, b.Version) })
+		for _, in := range sysInfos {
+			if n := notesSource(sysInfos, in); n != nil {
+				in.TabularNotes = n.Version
+			}
+		}
 		infos = append(infos, sysInfos...)
 	}
 	return infos, nil
@@ -218,7 +242,39 @@ func Stat(dir, system, version string) (*Info, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s %s is not installed in %s", sys.Title(), version, dir)
 	}
-	return in, err
+	if err != nil {
+		return nil, err
+	}
+	if in.Composes() {
+		infos, err := List(dir)
+		if err != nil {
+			return nil, err
+		}
+		if n := notesSource(infos, in); n != nil {
+			in.TabularNotes = n.Version
+		}
+	}
+	return in, nil
+}
+
+// notesSource returns the release among infos that lends its Tabular List's
+// notes when in is opened: the newest installed release of the same system,
+// other than in, with a Tabular List this medcode can open. It is nil when
+// in needs none or none is installed.
+func notesSource(infos []*Info, in *Info) *Info {
+	if !in.Composes() {
+		return nil
+	}
+	var best *Info
+	for _, o := range infos {
+		if o.System != in.System || o.Version == in.Version || !o.Compatible() || !slices.Contains(o.Parts, codesys.PartTabular) {
+			continue
+		}
+		if best == nil || compareVersions(o.Version, best.Version) > 0 {
+			best = o
+		}
+	}
+	return best
 }
 
 func readManifest(rdir string) (*Info, error) {

@@ -139,6 +139,12 @@ func TestImportSources(t *testing.T) {
 			if r.Version != tt.version || !slices.Equal(r.Parts(), tt.parts) {
 				t.Errorf("opened %s with parts %v, want version %s parts %v", r.ID(), r.Parts(), tt.version, tt.parts)
 			}
+			// An ICD-10-CM order file without a Tabular List opens with
+			// the list composed from it; here no release lends notes.
+			composes := slices.Contains(tt.parts, codesys.PartOrder) && !slices.Contains(tt.parts, codesys.PartTabular)
+			if got := r.Tabular != nil && r.Tabular.Composed; got != composes || composes && r.Borrowed(codesys.PartTabular) != "" {
+				t.Errorf("opened %s: composed Tabular List %v (notes from %q), want %v without notes", r.ID(), got, r.Borrowed(codesys.PartTabular), composes)
+			}
 			if left := workDirs(t, dir); len(left) > 0 {
 				t.Errorf("work directories left behind: %v", left)
 			}

@@ -102,7 +102,50 @@ func OpenInfo(ctx context.Context, in *Info) (*codesys.Release, error) {
 	if r.System != in.System || r.Version != in.Version {
 		return nil, fmt.Errorf("open %s: %s holds %s: import the release again", in.ID(), name, r.ID())
 	}
+	if r.System == codesys.ICD10CM && r.Tabular == nil && r.Order != nil {
+		if err := compose(ctx, in, r); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// compose gives a release with an order file but no Tabular List the
+// Tabular List composed from its order file and the notes of the newest
+// other installed release with a Tabular List (codesys.ComposeTabular), so
+// that lookup, validation and coding work with the release's own codes. The
+// notes release is looked for beside in, in its system's directory.
+func compose(ctx context.Context, in *Info, r *codesys.Release) error {
+	sd := filepath.Dir(in.Dir)
+	var infos []*Info
+	ents, err := os.ReadDir(sd)
+	if err != nil {
+		return fmt.Errorf("open %s: find a Tabular List to take notes from: %w", in.ID(), err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		o, err := readManifest(filepath.Join(sd, e.Name()))
+		if err != nil {
+			return fmt.Errorf("open %s: find a Tabular List to take notes from: %w", in.ID(), err)
+		}
+		infos = append(infos, o)
+	}
+	self := *in
+	self.Parts = r.Parts()
+	var notes *codesys.Tabular
+	notesID := ""
+	if src := notesSource(infos, &self); src != nil {
+		nr, err := OpenInfo(ctx, src)
+		if err != nil {
+			return fmt.Errorf("open %s: notes from %s: %w", in.ID(), src.ID(), err)
+		}
+		notes, notesID = nr.Tabular, nr.ID()
+	}
+	r.Tabular, r.Problems = codesys.ComposeTabular(r.Order, notes, notesID)
+	r.Tabular.Version = r.Version
+	return nil
 }
 
 // install writes r and its manifest into a new directory inside the data

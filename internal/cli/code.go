@@ -44,9 +44,11 @@ on all cores and printed as JSON Lines, one result per note; a note that
 cannot be read is reported on standard error and the others are coded.
 
 The Tabular List is that of the installed ICD-10-CM release named by
---release (default: the newest with a Tabular List); the Table of
-Neoplasms and the Alphabetic Index, if that release lacks them, come from
-the newest installed release that has them.`,
+--release (default: the newest with a Tabular List or an order file; a
+release with only the order file has its Tabular List composed from it and
+the notes of the newest installed Tabular List, see "medcode releases");
+the Table of Neoplasms and the Alphabetic Index, if that release lacks
+them, come from the newest installed release that has them.`,
 		Example: `  medcode code discharge.txt
   medcode code --explain --setting outpatient visit.txt
   medcode code --format fhir note.txt
@@ -78,7 +80,7 @@ the newest installed release that has them.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format for one note: text, json or fhir (many notes: JSON Lines)")
-	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release whose Tabular List to code with, e.g. 2021 (default: newest with a Tabular List)")
+	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release whose Tabular List to code with, e.g. 2025 (default: newest with a Tabular List or an order file)")
 	cmd.Flags().StringVar(&setting, "setting", "inpatient", "encounter setting, which decides uncertain diagnoses: inpatient or outpatient")
 	cmd.Flags().BoolVar(&explain, "explain", false, "show the full trail of every code, and the codes dropped")
 	rf = addReasonerFlags(cmd.Flags())

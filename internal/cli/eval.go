@@ -225,7 +225,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 	cmd.Flags().StringVar(&coderName, "coder", "offline", "coder to evaluate: offline (the default reasoner), baseline or llm")
 	cmd.Flags().StringVar(&coderName, "reasoner", "offline", "same as --coder")
 	llmFlags = agent.RegisterFlags(cmd.Flags())
-	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release version (default: newest installed with a Tabular List)")
+	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release version (default: newest installed with a Tabular List or an order file)")
 	cmd.Flags().StringSliceVar(&systems, "systems", nil, "systems to score (icd10cm, icd10pcs); default: all in the gold")
 	cmd.Flags().StringVar(&out, "out", "", "run file to write (default eval-DATASET-SPLIT.json)")
 	cmd.Flags().StringVar(&report, "report", "", "also write a report: md")

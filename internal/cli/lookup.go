@@ -41,8 +41,11 @@ func newLookupCmd(a *app) *cobra.Command {
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(struct {
 					Release string `json:"release"`
+					// NotesFrom names the release that lent the notes of
+					// a Tabular List composed from the order file.
+					NotesFrom string `json:"tabularNotesFrom,omitempty"`
 					codesys.Entry
-				}{rel.ID(), e}); err != nil {
+				}{rel.ID(), rel.Borrowed(codesys.PartTabular), e}); err != nil {
 					return err
 				}
 			} else {
@@ -92,7 +95,11 @@ func printEntry(w io.Writer, rel *codesys.Release, e codesys.Entry) {
 	if e.Status == codesys.Valid {
 		status += " (billable)"
 	}
-	fmt.Fprintf(w, "  release: %s %s   status: %s", rel.System.Title(), rel.Version, status)
+	fmt.Fprintf(w, "  release: %s %s", rel.System.Title(), rel.Version)
+	if from := rel.Borrowed(codesys.PartTabular); from != "" {
+		fmt.Fprintf(w, " (Tabular List composed from its order file; notes from %s)", releaseTitle(from))
+	}
+	fmt.Fprintf(w, "   status: %s", status)
 	if e.Kind != "" {
 		fmt.Fprintf(w, "   level: %s", e.Kind)
 	}
@@ -126,6 +133,9 @@ func printEntry(w io.Writer, rel *codesys.Release, e codesys.Entry) {
 			if sn.From != e.Code {
 				from = sn.From + " " + sn.FromTitle
 			}
+			if sn.Label != "" {
+				from += " (" + sn.Label + ")"
+			}
 			fmt.Fprintf(w, "  from %s:\n", from)
 			sn.Notes.Each(func(kind string, notes []string) {
 				fmt.Fprintf(w, "    %s:\n", noteLabel(kind))
@@ -147,6 +157,22 @@ func printEntry(w io.Writer, rel *codesys.Release, e codesys.Entry) {
 			fmt.Fprintf(w, "  %-10s %s\n", c.Code, c.Title)
 		}
 	}
+	if len(e.Problems) > 0 {
+		fmt.Fprintln(w, "\nProblems:")
+		for _, p := range e.Problems {
+			fmt.Fprintf(w, "  - %s\n", p)
+		}
+	}
+}
+
+// releaseTitle writes a release ID for a reader: "icd10cm-2021" is
+// "ICD-10-CM 2021".
+func releaseTitle(id string) string {
+	sys, ver, ok := strings.Cut(id, "-")
+	if !ok {
+		return id
+	}
+	return codesys.System(sys).Title() + " " + ver
 }
 
 func orInput(code, input string) string {

@@ -27,7 +27,8 @@ func addReasonerFlags(fs *pflag.FlagSet) *reasonerFlags {
 }
 
 // reasoner builds the reasoner the flags name over the ICD-10-CM release
-// version (newest with a Tabular List when empty), and returns it with a
+// version (when empty, the newest with a Tabular List or an order file, from
+// which opening composes one), and returns it with a
 // name for logs and results.
 func (a *app) reasoner(ctx context.Context, rf *reasonerFlags, version string) (coding.Reasoner, string, error) {
 	switch rf.name {

@@ -3,11 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/medcode-dev/medcode/internal/catalog"
+	"github.com/medcode-dev/medcode/internal/codesys"
 )
 
 func newReleasesCmd(a *app) *cobra.Command {
@@ -15,7 +17,12 @@ func newReleasesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "releases",
 		Short: "List installed releases with the parts each has and lacks",
-		Args:  cobra.NoArgs,
+		Long: `Releases lists the installed releases with the parts each has and lacks.
+An ICD-10-CM release with an order file but no Tabular List shows the part
+"tabular (notes from YEAR)": opening it composes its Tabular List from its
+order file (codes, titles, billable flags, hierarchy) and the instructional
+notes of the newest installed Tabular List, ICD-10-CM YEAR.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			infos, err := catalog.List(a.dataDir)
 			if err != nil {
@@ -36,7 +43,11 @@ func newReleasesCmd(a *app) *cobra.Command {
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SYSTEM\tVERSION\tPARTS\tMISSING\tIMPORTED")
 			for _, in := range infos {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.System, in.Version, partNames(in.Parts), orDash(partNames(in.Missing), len(in.Missing)), in.Imported.Format("2006-01-02 15:04"))
+				missing := in.Missing
+				if in.Composes() {
+					missing = slices.DeleteFunc(slices.Clone(missing), func(p codesys.Part) bool { return p == codesys.PartTabular })
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.System, in.Version, infoParts(in), orDash(partNames(missing), len(missing)), in.Imported.Format("2006-01-02 15:04"))
 			}
 			if err := tw.Flush(); err != nil {
 				return err

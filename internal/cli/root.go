@@ -103,7 +103,9 @@ $XDG_DATA_HOME/medcode, else ~/.local/share/medcode.`,
 // openRelease opens the installed release of sys named by version, or,
 // when version is empty, the newest installed release that has all the
 // parts in need (the newest of all when none has them, so that the caller
-// can say what is missing).
+// can say what is missing). An ICD-10-CM release with an order file has
+// the Tabular List: opening composes it from the order file and the notes
+// of the newest installed Tabular List (catalog.OpenInfo).
 func (a *app) openRelease(ctx context.Context, sys codesys.System, version string, need ...codesys.Part) (*codesys.Release, error) {
 	if version != "" {
 		return catalog.Open(ctx, a.dataDir, string(sys), version)
@@ -120,10 +122,10 @@ func (a *app) openRelease(ctx context.Context, sys codesys.System, version strin
 		if newest == nil {
 			newest = in
 		}
-		if hasAll(in.Parts, need) {
+		if servesAll(in, need) {
 			if in != newest {
-				fmt.Fprintf(a.stderr, "note: using %s %s, the newest installed release with %s (%s %s has only %s)\n",
-					sys.Title(), in.Version, partNames(need), sys.Title(), newest.Version, partNames(newest.Parts))
+				fmt.Fprintf(a.stderr, "note: using %s %s, the newest installed release with %s (%s %s has only %s)%s\n",
+					sys.Title(), in.Version, partNames(need), sys.Title(), newest.Version, infoParts(newest), composedNote(in, need))
 			}
 			return catalog.OpenInfo(ctx, in)
 		}
@@ -134,13 +136,39 @@ func (a *app) openRelease(ctx context.Context, sys codesys.System, version strin
 	return catalog.OpenInfo(ctx, newest)
 }
 
-func hasAll(have, need []codesys.Part) bool {
+// composedNote says, for a release whose Tabular List opening composes,
+// where the list comes from, when the command needs it.
+func composedNote(in *catalog.Info, need []codesys.Part) string {
+	if !in.Composes() || !slices.Contains(need, codesys.PartTabular) {
+		return ""
+	}
+	if in.TabularNotes == "" {
+		return "; its Tabular List is composed from its order file, without instructional notes (no installed release has a Tabular List)"
+	}
+	return fmt.Sprintf("; its Tabular List is composed from its order file with the notes of the %s %s Tabular List", in.System.Title(), in.TabularNotes)
+}
+
+func servesAll(in *catalog.Info, need []codesys.Part) bool {
 	for _, p := range need {
-		if !slices.Contains(have, p) {
+		if !in.Serves(p) {
 			return false
 		}
 	}
 	return true
+}
+
+// infoParts names the parts an installed release has once opened, the
+// Tabular List composed from its order file marked with where its notes
+// come from: "tabular (notes from 2021), order, index".
+func infoParts(in *catalog.Info) string {
+	if !in.Composes() {
+		return partNames(in.Parts)
+	}
+	tab := "tabular (from the order file, no notes)"
+	if in.TabularNotes != "" {
+		tab = "tabular (notes from " + in.TabularNotes + ")"
+	}
+	return tab + ", " + partNames(in.Parts)
 }
 
 func partNames(parts []codesys.Part) string {

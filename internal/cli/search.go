@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,7 +57,12 @@ terms and its code or cross-reference.`,
 			if err != nil {
 				return err
 			}
-			if missing := rel.Missing(); len(missing) > 0 {
+			missing := rel.Missing()
+			if rel.Tabular != nil {
+				// A Tabular List composed from the order file is searched.
+				missing = slices.DeleteFunc(missing, func(p codesys.Part) bool { return p == codesys.PartTabular })
+			}
+			if len(missing) > 0 {
 				fmt.Fprintf(a.stderr, "note: %s %s has no %s; searching what it has\n", rel.System.Title(), rel.Version, partNames(missing))
 			}
 			hits := search.New(rel).Search(strings.Join(args, " "), opts)

@@ -508,10 +508,17 @@ var codeRef = regexp.MustCompile(`\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\
 // ref is a code or range cited in a note.
 type ref struct{ lo, hi string } // compact forms; hi == "" for one code
 
-func parseRefs(notes []string) []ref {
+// parseRefs returns the codes and ranges the notes cite, leaving out those
+// the active release lacks: the notes of a Tabular List composed from an
+// order file are borrowed from an older release and may cite a code
+// deleted since.
+func (c *Coder) parseRefs(notes []string) []ref {
 	var out []ref
 	for _, s := range notes {
 		for _, m := range codeRef.FindAllStringSubmatch(s, -1) {
+			if c.tab.Validate(m[1]).Status == codesys.Invalid || m[2] != "" && c.tab.Validate(m[2]).Status == codesys.Invalid {
+				continue
+			}
 			r := ref{lo: strings.Replace(m[1], ".", "", 1)}
 			if m[2] != "" {
 				r.hi = strings.Replace(m[2], ".", "", 1)
@@ -570,7 +577,7 @@ func (c *Coder) excludes1(codes []merged, drop func(coding.Code, string)) []merg
 		}
 		texts, from := c.notesOf(codes[i].code.Code, excl1)
 		for ti, t := range texts {
-			for _, r := range parseRefs([]string{t}) {
+			for _, r := range c.parseRefs([]string{t}) {
 				for j := range codes {
 					if j == i || gone[j] || gone[i] || !r.covers(codes[j].code.Code) {
 						continue
@@ -644,7 +651,7 @@ func (c *Coder) manifestations(codes []merged, drop func(coding.Code, string)) [
 			continue
 		}
 		texts, _ := c.notesOf(m.code.Code, codeFirst)
-		refs := parseRefs(texts)
+		refs := c.parseRefs(texts)
 		for _, t := range texts {
 			if strings.Contains(t, "such as") || strings.Contains(t, "underlying") {
 				// The note's codes are examples: any underlying
@@ -800,7 +807,7 @@ func (c *Coder) sequence(codes []merged) []merged {
 		}{{codeFirst, true, "Code first"}, {useAdd, false, "Use additional code"}} {
 			texts, from := c.notesOf(a, kind.get)
 			for ti, t := range texts {
-				for _, r := range parseRefs([]string{t}) {
+				for _, r := range c.parseRefs([]string{t}) {
 					for j := range codes {
 						b := codes[j].code.Code
 						if j == i || !r.covers(b) {

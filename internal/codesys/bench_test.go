@@ -39,3 +39,14 @@ func BenchmarkReadTabular(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkComposeTabular composes the FY2025 Tabular List from its order
+// file and the FY2021 notes, as opening FY2025 does.
+func BenchmarkComposeTabular(b *testing.B) {
+	notes, _ := loadFY2021(b)
+	order := loadFY2025Order(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		ComposeTabular(order, notes, "icd10cm-2021")
+	}
+}

@@ -27,6 +27,11 @@ type Entry struct {
 	Children []Ref `json:"children,omitempty"`
 	// Axes are the values of an ICD-10-PCS code, one per character.
 	Axes []AxisRef `json:"axes,omitempty"`
+	// Problems says what a reader of a composed Tabular List (see
+	// ComposeTabular) must not take on trust: a borrowed note that names a
+	// code this release lacks, or a node the composition placed by its
+	// range.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // AxisRef is one character of an ICD-10-PCS code and what it means.
@@ -57,6 +62,12 @@ type SourcedNotes struct {
 	From      string `json:"from"`
 	FromTitle string `json:"fromTitle"`
 	Inherited bool   `json:"inherited"`
+	// NotesFrom names the release whose Tabular List the notes were
+	// borrowed from ("icd10cm-2021"), and Label says so for a reader
+	// ("notes from ICD-10-CM 2021 Tabular List"); both are empty for the
+	// release's own notes.
+	NotesFrom string `json:"notesFrom,omitempty"`
+	Label     string `json:"label,omitempty"`
 	Notes
 }
 
@@ -110,7 +121,12 @@ func (t *Tabular) Lookup(code string) Entry {
 			notes.InclusionTerms = nil
 		}
 		if !notes.empty() {
-			e.Notes = append(e.Notes, SourcedNotes{From: cur.Code, FromTitle: cur.Title, Inherited: inherited || e.Code != n.Code, Notes: notes})
+			e.Notes = append(e.Notes, SourcedNotes{From: cur.Code, FromTitle: cur.Title, Inherited: inherited || e.Code != n.Code,
+				NotesFrom: cur.NotesFrom, Label: cur.NotesLabel(), Notes: notes})
+			e.Problems = append(e.Problems, t.borrowedRefProblems(cur, notes)...)
+		}
+		if i, ok := t.index(cur.Code); ok && cur.Kind >= KindCategory {
+			e.Problems = append(e.Problems, t.problems[i]...)
 		}
 		if cur.Parent < 0 {
 			break

@@ -108,15 +108,23 @@ type Release struct {
 	PCS      *PCSTables      // ICD-10-PCS Tables
 	PCSIndex *Index          // ICD-10-PCS Index
 	PCSDefs  *PCSDefinitions // ICD-10-PCS Definitions
+
+	// Problems lists what composing the Tabular List from the order file
+	// and another release's notes could not do faithfully (see
+	// ComposeTabular); it is empty for a release with its own Tabular List.
+	Problems []string
 }
 
 // ID returns the release's identifier, "system-version".
 func (r *Release) ID() string { return string(r.System) + "-" + r.Version }
 
-// Parts lists the parts the release has, in the order of PartsOf.
+// Parts lists the parts the release has, in the order of PartsOf: the
+// publisher's files it was imported from. A Tabular List composed from the
+// order file (ComposeTabular) is not among them: Missing lists the Tabular
+// List and Borrowed says whose notes the composed list carries.
 func (r *Release) Parts() []Part {
 	have := map[Part]bool{
-		PartTabular:        r.Tabular != nil,
+		PartTabular:        r.Tabular != nil && !r.Tabular.Composed,
 		PartOrder:          r.Order != nil,
 		PartIndex:          r.Index != nil,
 		PartExternal:       r.External != nil,
@@ -133,6 +141,19 @@ func (r *Release) Parts() []Part {
 		}
 	}
 	return parts
+}
+
+// Borrowed returns the ID of the release that lends part p its content,
+// or "" when the part is the release's own or absent. The Tabular List of
+// a release that ships only an order file is composed from that file and
+// the notes of another release's Tabular List (ComposeTabular): that
+// release is the one returned for PartTabular ("" when the list was
+// composed without notes).
+func (r *Release) Borrowed(p Part) string {
+	if p == PartTabular && r.Tabular != nil {
+		return r.Tabular.NotesFrom
+	}
+	return ""
 }
 
 // Missing lists the parts a complete release would have that r lacks.

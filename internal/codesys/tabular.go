@@ -10,6 +10,14 @@ import (
 // instructional notes.
 type Tabular struct {
 	Version string
+	// NotesFrom names the release whose Tabular List lent the notes,
+	// chapters and blocks when the list was composed from an order file
+	// (ComposeTabular), e.g. "icd10cm-2021"; it is empty for a list read
+	// from the publisher's Tabular List.
+	NotesFrom string
+	// Composed is set on a list composed from an order file
+	// (ComposeTabular) rather than read from the publisher's Tabular List.
+	Composed bool
 	// Nodes holds every node in document order; parents come before
 	// children. Index 0 is the first chapter.
 	Nodes []Node
@@ -20,6 +28,12 @@ type Tabular struct {
 	// that the node's notes state in words; derived from the notes by
 	// Prepare.
 	sevenChrRules map[int32][]sevenChrRule
+	// notesList is the list a composed list borrowed its notes from, kept
+	// to tell which codes a borrowed note names that this list lacks.
+	notesList *Tabular
+	// problems holds, per node of a composed list, what ComposeTabular
+	// could not compose faithfully.
+	problems map[int32][]string
 }
 
 // Kind is the level of a Tabular List node.
@@ -48,6 +62,10 @@ type Node struct {
 	// SevenChr are the 7th-character values defined on this node; they
 	// apply to all its descendants.
 	SevenChr []SevenChr
+	// NotesFrom names the release whose Tabular List the node's notes (and
+	// 7th characters, unless the order file gave its own) were taken
+	// from, when they are not the release's own: see ComposeTabular.
+	NotesFrom string
 }
 
 // Notes are the instructional notes attached to one node, as published.
@@ -163,7 +181,13 @@ func (t *Tabular) Chapter(n *Node) *Node {
 // node that defines them: the nearest of n and its ancestors with a
 // sevenChrDef, because the convention is that a definition on a category or
 // subcategory applies to every code below it.
+//
+// A code of seven characters has no room for a 7th character: none applies
+// to it.
 func (t *Tabular) SevenChrFor(n *Node) ([]SevenChr, *Node) {
+	if n.Kind >= KindCategory && len(n.Code) == 8 {
+		return nil, nil
+	}
 	for {
 		if len(n.SevenChr) > 0 {
 			return n.SevenChr, n

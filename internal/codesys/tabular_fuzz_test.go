@@ -1,6 +1,8 @@
 package codesys
 
 import (
+	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -64,6 +66,60 @@ func FuzzParseCode(f *testing.F) {
 		}
 		if again, err := ParseCode(c.Compact()); err != nil || again != c {
 			t.Fatalf("compact form %q of %q parses to %q, %v", c.Compact(), c, again, err)
+		}
+	})
+}
+
+func FuzzComposeTabular(f *testing.F) {
+	b, err := os.ReadFile("testdata/compose/icd10cm_order_test.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(b))
+	f.Add("00001 S52     0 Fracture                                                     Fracture\n00002 S52521A 1 x                                                            Fracture, initial\n")
+	f.Add("00001 T3A0XXA 1 x                                                            x\n")
+	xml, err := os.ReadFile("testdata/compose/tabular_notes.xml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	notes, err := ReadTabular(bytes.NewReader(xml), "tabular_notes.xml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		o, err := ReadOrder(strings.NewReader(text), "fuzz.txt")
+		if err != nil {
+			return
+		}
+		tab, _ := ComposeTabular(o, notes, "icd10cm-2021")
+		for i := range tab.Nodes {
+			n := &tab.Nodes[i]
+			if n.Kind >= KindCategory && tab.Node(n.Code) != n {
+				t.Fatalf("node %q not found by its code", n.Code)
+			}
+			if n.Parent >= int32(i) {
+				t.Fatalf("node %q comes before its parent", n.Code)
+			}
+			tab.Lookup(n.Code)
+		}
+		tab.Codes(func(code, title string) bool {
+			if v := tab.Validate(code); v.Status != Valid {
+				t.Fatalf("generated code %s does not validate: %s", code, v.Reason)
+			}
+			return true
+		})
+	})
+}
+
+func FuzzParenCodes(f *testing.F) {
+	for _, s := range []string{"type 1 (E10.-)", "(I10-I16)", "(S52.521A)", "((E1", "(A00.0000000)", ")", "vitamin B12"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, r := range parenCodes(s) {
+			if !strings.Contains(s, r.code) {
+				t.Fatalf("parenCodes(%q) returned %q, not in the note", s, r.code)
+			}
 		}
 	})
 }
