@@ -19,6 +19,7 @@ demo: build
 	MEDCODE_DATA=$(DATA) SHARED=$(SHARED) ./scripts/demo.sh $(BIN)
 
 test:
+	./scripts/test-deps.sh
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -timeout 40m ./...
