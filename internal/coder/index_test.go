@@ -87,3 +87,24 @@ func TestIndexTrail(t *testing.T) {
 	}
 	t.Fatalf("E11.36 not coded; got %v", codesOf(res))
 }
+
+// TestOutpatientAddressed checks guideline IV.J: an outpatient visit with
+// an assessment codes the conditions the assessment addresses; an
+// inpatient note codes every documented condition.
+func TestOutpatientAddressed(t *testing.T) {
+	text := "PAST MEDICAL HISTORY\nGastroesophageal reflux disease.\n\nASSESSMENT AND PLAN\n1. Type 2 diabetes mellitus. Continue metformin.\n"
+	out := codeText(t, text, coding.Outpatient)
+	if !hasCode(out, "E11") {
+		t.Errorf("outpatient: assessed diabetes not coded; got %v", codesOf(out))
+	}
+	if hasCode(out, "K21") {
+		t.Errorf("outpatient: reflux named only in the history coded; got %v", codesOf(out))
+	}
+	if !droppedFor(out, "K21.9", "IV.J") {
+		t.Errorf("outpatient: K21.9 not dropped under IV.J; dropped %v", out.Dropped)
+	}
+	in := codeText(t, text, coding.Inpatient)
+	if !hasCode(in, "E11") || !hasCode(in, "K21") {
+		t.Errorf("inpatient: want both conditions; got %v", codesOf(in))
+	}
+}

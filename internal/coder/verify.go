@@ -43,6 +43,10 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 		}
 		kept = append(kept, cd)
 	}
+	// 1a. Outpatient: the conditions the visit addressed.
+	if setting == coding.Outpatient {
+		kept = addressed(kept, drop)
+	}
 	// 1b. Conditions that end, documented as history: the history code.
 	kept = c.historyCodes(kept)
 	// 2. One code per code: every mention becomes evidence of it.
@@ -490,6 +494,41 @@ func dropBeside(codes []merged, drop func(coding.Code, string), beside func(m, o
 			continue
 		}
 		out = append(out, m)
+	}
+	return out
+}
+
+// assessedSection are the sections where an outpatient note records the
+// conditions the visit addressed.
+var assessedSection = map[note.SectionType]bool{
+	note.AssessmentAndPlan: true, note.Impression: true, note.Diagnoses: true, note.DischargeDiagnoses: true,
+}
+
+// addressed keeps, in an outpatient note that has an assessment (or
+// impression, or diagnoses) with a codable condition, the conditions
+// documented there: outpatient coding reports the conditions that
+// require or affect care at the visit (guideline IV.J), and the
+// assessment is where the provider says which those are; a condition
+// named only in the history or the review of systems is not coded.
+func addressed(cands []candidate, drop func(coding.Code, string)) []candidate {
+	in := func(cd candidate) bool {
+		for _, e := range cd.code.Evidence {
+			if assessedSection[note.SectionType(e.Section)] {
+				return true
+			}
+		}
+		return false
+	}
+	if !slices.ContainsFunc(cands, in) {
+		return cands
+	}
+	out := cands[:0:0]
+	for _, cd := range cands {
+		if !in(cd) {
+			drop(cd.code, "outpatient: not among the conditions the assessment addresses (guideline IV.J)")
+			continue
+		}
+		out = append(out, cd)
 	}
 	return out
 }
