@@ -499,9 +499,10 @@ func dropBeside(codes []merged, drop func(coding.Code, string), beside func(m, o
 }
 
 // assessedSection are the sections where an outpatient note records the
-// conditions the visit addressed.
+// conditions the visit addressed: the reason for the visit (IV.D) and the
+// provider's assessment.
 var assessedSection = map[note.SectionType]bool{
-	note.AssessmentAndPlan: true, note.Impression: true, note.Diagnoses: true, note.DischargeDiagnoses: true,
+	note.ChiefComplaint: true, note.AssessmentAndPlan: true, note.Impression: true, note.Diagnoses: true, note.DischargeDiagnoses: true,
 }
 
 // addressed keeps, in an outpatient note that has an assessment (or
