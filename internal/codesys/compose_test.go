@@ -46,37 +46,37 @@ func TestComposeValidate(t *testing.T) {
 		title  string // the whole title, when valid
 		reason string // substring of the reason, when not valid
 	}{
-		{"E11.36", Valid, "Type 2 diabetes mellitus with diabetic cataract", ""},
+		{"E11.36", Valid, "Second-kind sugar illness with sugar lens clouding", ""},
 		{"E11", Header, "", "header"},
 		// A seven-character code that is a code of its own, not a 7th
 		// character: in the notes list, and new, ending in a digit.
-		{"E11.3211", Valid, "Type 2 diabetes mellitus with mild nonproliferative diabetic retinopathy with macular edema, right eye", ""},
-		{"E11.3291", Valid, "Type 2 diabetes mellitus with mild nonproliferative diabetic retinopathy without macular edema, right eye", ""},
+		{"E11.3211", Valid, "Second-kind sugar illness with light background eye-ground disease with central swelling, right eye", ""},
+		{"E11.3291", Valid, "Second-kind sugar illness with light background eye-ground disease without central swelling, right eye", ""},
 		{"E11.329", Header, "", "header"},
 		// Expanded since the notes list: now a header.
 		{"E11.8", Header, "", "header"},
-		{"E11.81", Valid, "Type 2 diabetes mellitus with unspecified complications, first kind", ""},
+		{"E11.81", Valid, "Second-kind sugar illness with unspecified complications, first kind", ""},
 		// Deleted since the notes list.
 		{"E11.52", Invalid, "", "does not exist"},
 		// New categories: in a block's range, and beyond every range.
-		{"E12", Valid, "Malnutrition-related diabetes mellitus", ""},
-		{"E1A", Valid, "Diabetes of a kind new in this release", ""},
+		{"E12", Valid, "Hunger-related sugar illness", ""},
+		{"E1A", Valid, "Sugar illness of a kind new in this release", ""},
 		// 7th characters of the notes list (S52.52's own definition).
-		{"S52.521A", Valid, "Torus fracture of lower end of right radius, initial encounter for closed fracture", ""},
+		{"S52.521A", Valid, "Buckle break of far end of right radius, first visit for closed break", ""},
 		{"S52.521", Header, "", "requires a 7th character"},
 		{"S52.521B", Invalid, "", "7th character"},
 		// Placeholder X, 7th characters inherited from S52.
-		{"S52.90XB", Valid, "Unspecified fracture of unspecified forearm, initial encounter for open fracture type I or II", ""},
+		{"S52.90XB", Valid, "Unnamed break of unspecified forearm, first visit for open break, lesser grade", ""},
 		{"S52.90A", Invalid, "", "does not exist"},
 		// The order file lists fewer 7th characters than the notes
 		// define: its own apply.
-		{"T36.0X1A", Valid, "Poisoning by penicillins, accidental (unintentional), initial encounter", ""},
+		{"T36.0X1A", Valid, "Harm from mould-derived drugs, by accident, first visit", ""},
 		{"T36.0X1S", Invalid, "", "7th character"},
 		{"T36.01A", Invalid, "", ""},
 		// A category the notes list lacks, 7th characters from the order
 		// file alone.
-		{"T3A.0XXA", Valid, "Poisoning by the first such drug, initial encounter", ""},
-		{"T3A.0XXS", Valid, "Poisoning by the first such drug, late effect", ""},
+		{"T3A.0XXA", Valid, "Harm from the first such drug, first visit", ""},
+		{"T3A.0XXS", Valid, "Harm from the first such drug, late effect", ""},
 		{"T3A.0XXD", Invalid, "", "7th character"},
 		{"T3A.0", Header, "", "requires a 7th character"},
 	}
@@ -270,7 +270,7 @@ func TestParenCodes(t *testing.T) {
 		note string
 		want string // code/header pairs
 	}{
-		{"type 1 diabetes mellitus (E10.-)", "E10.-"},
+		{"first-kind sugar illness (E10.-)", "E10.-"},
 		{"neonatal diabetes mellitus (P70.2)", "P70.2"},
 		{"hypertensive diseases (I10-I16)", "I10- I16-"},
 		{"conditions in (S52.521A) and (T36.0X1)", "S52.521A T36.0X1"},
