@@ -128,28 +128,29 @@ func New(ref Reference, opts Options) (*Coder, error) {
 		return nil, err
 	}
 	c.lex = newLexicon(equiv, parseWordList(vagueTXT))
-	c.encounter = parseLines(encounterTXT)
+	c.encounter = parseLines("encounter.txt", encounterTXT)
 	c.lex.addTabular(c.tab, ref.CM.ID(), c.skipCode)
-	// The Alphabetic Index and the Table of Neoplasms: CM's own when it
-	// has them, else those of the tables release.
+	// The indexes and the Table of Neoplasms: CM's own when it has them,
+	// else those of the tables release.
 	optional := map[string]bool{}
-	for _, w := range parseLines(optionalTXT) {
+	for _, w := range parseLines("optional.txt", optionalTXT) {
 		optional[strings.ToLower(w)] = true
 	}
+	reading := func(skip func(string) bool) *indexReading {
+		return &indexReading{skip: skip, agrees: c.titleNames, optional: optional, resolved: map[string][]*codesys.Term{}}
+	}
 	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Index }); ix != nil {
-		c.lex.addIndex(ix, id, &indexReading{skip: c.skipIndexCode, agrees: c.titleNames, optional: optional, resolved: map[string][]*codesys.Term{}})
+		c.lex.addIndex(ix, id, reading(c.skipIndexCode))
+		c.family = c.familyEntries(ix, id)
 	}
 	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.External }); ix != nil {
 		// The External Cause Index names the codes skipCode leaves out
 		// of the Tabular List's words: read it whole; Verify keeps its
 		// codes only beside an injury.
-		c.lex.addIndex(ix, id, &indexReading{skip: c.skipExternalCode, agrees: c.titleNames, optional: optional, resolved: map[string][]*codesys.Term{}})
+		c.lex.addIndex(ix, id, reading(c.skipExternalCode))
 	}
 	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Neoplasm }); ix != nil {
 		c.lex.addNeoplasmTable(ix, id)
-	}
-	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Index }); ix != nil {
-		c.family = c.familyEntries(ix, id)
 	}
 	terms, err := parseTerms(termsTSV)
 	if err != nil {
@@ -169,6 +170,7 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	if c.rules, err = loadRules(c.tab); err != nil {
 		return nil, err
 	}
+	c.warnings = append(c.warnings, c.rules.warnings...)
 	return c, nil
 }
 
@@ -210,8 +212,7 @@ func (c *Coder) skipIndexCode(code string) bool {
 }
 
 // titleNames reports whether the Tabular List's title or an inclusion
-// term of code (or of the category it falls back to) contains word, in
-// some form.
+// term of code contains word, in some form (sameForm).
 func (c *Coder) titleNames(code, word string) bool {
 	n := c.tab.Node(code)
 	if n == nil {

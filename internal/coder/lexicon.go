@@ -628,7 +628,7 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, text, release
 		var next []string
 		for _, alt := range indexForms(p.Title, opt) {
 			for _, rd := range readings {
-				if len(next) < 8 {
+				if len(next) < maxReadings {
 					next = append(next, rd+" "+alt)
 				}
 			}
@@ -639,6 +639,15 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, text, release
 		lx.addIndexReading(code, phraseWords(rd), words, text, release, r.agrees)
 	}
 }
+
+// maxReadings bounds the readings of one index path (forms multiply
+// level by level), and maxSeeTerms the subterms of a cross-reference's
+// target read for its source: enough for the real Index, bounded for
+// pathological input.
+const (
+	maxReadings = 8
+	maxSeeTerms = 40
+)
 
 // addSee follows a "see" cross-reference as a coder does: the words of the
 // path that carries it lead to the code of the term it names, and to the
@@ -680,7 +689,7 @@ func (lx *lexicon) addSee(ix *codesys.Index, path []*codesys.Term, release strin
 	if end.Code != "" {
 		lx.addIndexPath(src, target, end.Code, from, release, r)
 	}
-	budget := 40
+	budget := maxSeeTerms
 	walk(end.Terms, nil, &budget)
 }
 

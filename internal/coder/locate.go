@@ -288,8 +288,9 @@ func defaultChild(kids []*codesys.Node) *codesys.Node {
 		t := strings.ToLower(k.Title)
 		if strings.Contains(t, "uncomplicated") {
 			// "Cocaine abuse, uncomplicated": without any of the
-			// complications its siblings name.
-			t = "without"
+			// complications its siblings name, as the one without
+			// them that names none.
+			return 4
 		}
 		if !strings.Contains(t, "without") {
 			return 0
@@ -298,7 +299,7 @@ func defaultChild(kids []*codesys.Node) *codesys.Node {
 		if !strings.Contains(strings.ReplaceAll(t, "without", ""), " with ") {
 			n += 2
 		}
-		if strings.HasSuffix(k.Code, "9") || strings.HasSuffix(k.Code, "0") && t == "without" {
+		if strings.HasSuffix(k.Code, "9") {
 			n++
 		}
 		return n

@@ -756,24 +756,13 @@ func (c *Coder) role(code string) (chapterRole, string) {
 // without complications" beside a complication of it. The condition was
 // documented twice, once fully; it is coded once, as fully as documented.
 func (c *Coder) lessDocumented(codes []merged, drop func(coding.Code, string)) []merged {
-	words := make([]map[uint32]bool, len(codes))
-	for i, m := range codes {
-		words[i] = c.titleWords(m.code.Title)
+	words := make(map[string]map[uint32]bool, len(codes))
+	for _, m := range codes {
+		words[m.code.Code] = c.titleWords(m.code.Title)
 	}
 	return dropBeside(codes, drop, func(m, o coding.Code) string {
-		if m.Code[:3] != o.Code[:3] {
-			return ""
-		}
-		var wm, wo map[uint32]bool
-		for i := range codes {
-			switch codes[i].code.Code {
-			case m.Code:
-				wm = words[i]
-			case o.Code:
-				wo = words[i]
-			}
-		}
-		if len(wm) == 0 || len(wm) >= len(wo) {
+		wm, wo := words[m.Code], words[o.Code]
+		if m.Code[:3] != o.Code[:3] || len(wm) == 0 || len(wm) >= len(wo) {
 			return ""
 		}
 		for w := range wm {
@@ -818,24 +807,26 @@ func (c *Coder) externalWithInjury(codes []merged, drop func(coding.Code, string
 // code a "code first" note of another names before it, and each code a
 // "use additional code" note names after the code that asks for it.
 func (c *Coder) sequence(codes []merged) []merged {
-	rank := func(m merged) int {
+	rank := make(map[string]int, len(codes))
+	for _, m := range codes {
 		r, _ := c.role(m.code.Code)
 		switch r {
 		case roleSymptom:
-			return 2
+			rank[m.code.Code] = 2
 		case roleFactor:
-			return 3
+			rank[m.code.Code] = 3
 		case roleExternal:
-			return 4
-		}
-		for _, e := range m.code.Evidence {
-			if principalSection[note.SectionType(e.Section)] {
-				return 0
+			rank[m.code.Code] = 4
+		default:
+			rank[m.code.Code] = 1
+			for _, e := range m.code.Evidence {
+				if principalSection[note.SectionType(e.Section)] {
+					rank[m.code.Code] = 0
+				}
 			}
 		}
-		return 1
 	}
-	slices.SortStableFunc(codes, func(a, b merged) int { return cmp.Compare(rank(a), rank(b)) })
+	slices.SortStableFunc(codes, func(a, b merged) int { return cmp.Compare(rank[a.code.Code], rank[b.code.Code]) })
 	type pair struct{ first, then string }
 	var pairs []pair
 	for i := range codes {
