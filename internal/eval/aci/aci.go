@@ -19,7 +19,6 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -183,33 +182,13 @@ func ReadLabels(r io.Reader, name string) ([]Label, error) {
 	}
 }
 
-// open opens a file that may be gzipped; it tells by the gzip magic
-// number, not the name, so a decompressed copy under the old name reads
-// too.
-func open(path string) (io.Reader, func() error, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	br := bufio.NewReader(f)
-	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return zr, func() error { zr.Close(); return f.Close() }, nil
-	}
-	return br, f.Close, nil
-}
-
 // OpenLabels reads the label file at path, gzipped or not.
 func OpenLabels(path string) ([]Label, error) {
-	r, closeFn, err := open(path)
+	r, err := eval.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("aci: labels: %w", err)
 	}
-	defer closeFn()
+	defer r.Close()
 	return ReadLabels(r, path)
 }
 
@@ -220,11 +199,11 @@ func OpenEncounters(dir, base string) ([]Encounter, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		path += ".gz"
 	}
-	r, closeFn, err := open(path)
+	r, err := eval.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("aci: %w", err)
 	}
-	defer closeFn()
+	defer r.Close()
 	return ReadEncounters(r, path)
 }
 

@@ -12,7 +12,6 @@ package mdace
 import (
 	"bufio"
 	"cmp"
-	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -218,20 +217,11 @@ func ReadNotes(ctx context.Context, r io.Reader, name string, want map[int]bool)
 // OpenNotes reads the wanted notes from the NOTEEVENTS file at path, which
 // may be gzipped (NOTEEVENTS.csv.gz, as PhysioNet distributes it).
 func OpenNotes(ctx context.Context, path string, want map[int]bool) (map[int]string, error) {
-	f, err := os.Open(path)
+	r, err := eval.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("mdace: notes: %w", err)
 	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("mdace: notes %s: %w", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
+	defer r.Close()
 	return ReadNotes(ctx, r, path, want)
 }
 
