@@ -77,6 +77,9 @@ func TestGoldenNotes(t *testing.T) {
 		setting coding.Setting
 		want    []string
 		not     []string // prefixes
+		// first is the principal (inpatient) or first-listed
+		// (outpatient) diagnosis, when the guidelines decide it.
+		first string
 	}{
 		{"discharge.txt", coding.Inpatient,
 			// heart failure, hypertension and CKD: I13.0 (I.C.9.a.3) with
@@ -86,28 +89,34 @@ func TestGoldenNotes(t *testing.T) {
 			// I10/I11/I12 are replaced by I13.0; E11.9 by E11.22; dyspnea and
 			// edema are integral to heart failure; chest pain, fever, cough
 			// are denied; breast cancer and MI are the parents'.
-			[]string{"I10", "I11", "I12", "E11.9", "E10", "E13", "R06", "R60", "R07", "R50", "R05", "C50", "I21", "N18.4"}},
+			[]string{"I10", "I11", "I12", "E11.9", "E10", "E13", "R06", "R60", "R07", "R50", "R05", "C50", "I21", "N18.4"},
+			// admitted for heart failure, listed first among the
+			// discharge diagnoses: the combination code that includes it,
+			// which the heart failure code's "code first" note names.
+			"I13.0"},
 		{"ed.txt", coding.Outpatient,
 			[]string{"S82.61XA", "J45.909", "M25.571"},
 			// wheezing is excluded by asthma (Excludes1 at J45); a fall is
 			// not "repeated falls"; the ankle fracture is coded once.
-			[]string{"R06.2", "R29.6", "S82.89", "R52", "S06"}},
+			[]string{"R06.2", "R29.6", "S82.89", "R52", "S06"},
+			// the injury the visit is for, not the pain it explains
+			"S82.61XA"},
 		{"outpatient.txt", coding.Outpatient,
 			// probable pneumonia is not coded in an outpatient setting: the
 			// symptoms are (IV.H); family history of colon cancer is Z80.
 			[]string{"R05", "R50.9", "I10"},
-			[]string{"J18", "R07", "C18"}},
+			[]string{"J18", "R07", "C18"}, ""},
 		{"outpatient.txt", coding.Inpatient,
 			// inpatient: the uncertain diagnosis is coded as if confirmed,
 			// and its symptoms are integral to it.
 			[]string{"J18.9", "I10"},
-			[]string{"R05", "R50", "C18"}},
+			[]string{"R05", "R50", "C18"}, "J18.9"},
 		{"opreport.txt", coding.Inpatient,
 			// the postoperative diagnosis: acute appendicitis with localized
 			// peritonitis, not perforated (K35.30); laparoscopic appendectomy:
 			// resection of the appendix, percutaneous endoscopic (0DTJ4ZZ).
 			[]string{"K35.30", "0DTJ4ZZ"},
-			[]string{"K35.80", "K35.32", "K65", "R10", "R11", "R50", "L02"}},
+			[]string{"K35.80", "K35.32", "K65", "R10", "R11", "R50", "L02"}, "K35.30"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file+"/"+string(tt.setting), func(t *testing.T) {
@@ -119,6 +128,9 @@ func TestGoldenNotes(t *testing.T) {
 			res := codeText(t, text, tt.setting)
 			checkCodes(t, res, tt.want, tt.not)
 			checkEvidence(t, text, res)
+			if tt.first != "" && (len(res.Codes) == 0 || res.Codes[0].Code != tt.first) {
+				t.Errorf("first-listed code: got %v, want %s", codesOf(res), tt.first)
+			}
 		})
 	}
 }

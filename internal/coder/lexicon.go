@@ -698,7 +698,8 @@ func (lx *lexicon) addSee(ix *codesys.Index, path []*codesys.Term, release strin
 // code by the word too ("Tachypnea" R06.82 "Tachypnea, not elsewhere
 // classified"); otherwise the default is a class the word alone does not
 // establish ("Swelling" R60.9 "Edema, unspecified"). Such an entry
-// matches only the word as written (form).
+// whose word the stemmer cuts to another word matches only the word as
+// written (form).
 func (lx *lexicon) addIndexReading(code string, words []string, path []*codesys.Term, text, release string, agrees func(code, word string) bool) {
 	n := len(lx.entries)
 	lx.add(code, words, fromIndex, text, release)
@@ -710,7 +711,11 @@ func (lx *lexicon) addIndexReading(code string, words []string, path []*codesys.
 		lx.entries = lx.entries[:n]
 		return
 	}
-	lx.entries[n].form = ws[0].Norm
+	if w := ws[0]; len(w.Norm)-len(stemOf(w.Norm, w.Stem)) >= 3 {
+		// The stem lost a suffix of its own ("teething" to "teeth",
+		// "overeating" to "over"): only the word as written names it.
+		lx.entries[n].form = w.Norm
+	}
 }
 
 // indexForms returns the ways an index title may be read: a title that

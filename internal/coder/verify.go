@@ -534,11 +534,13 @@ func addressed(cands []candidate, drop func(coding.Code, string)) []candidate {
 	return out
 }
 
-// principalSection are the sections whose conditions are the reason for
-// the encounter: a coder looks there first for the principal diagnosis.
+// principalSection are the sections that state the diagnoses the
+// encounter established: a coder looks there first for the principal
+// diagnosis, then at the chief complaint (the reason for the visit, which
+// the diagnoses explain).
 var principalSection = map[note.SectionType]bool{
-	note.ChiefComplaint: true, note.AdmissionDiagnoses: true, note.DischargeDiagnoses: true,
-	note.Diagnoses: true, note.Impression: true,
+	note.AdmissionDiagnoses: true, note.DischargeDiagnoses: true,
+	note.Diagnoses: true, note.Impression: true, note.AssessmentAndPlan: true,
 }
 
 // codeRef matches the codes and code ranges cited in instructional notes:
@@ -800,33 +802,47 @@ func (c *Coder) externalWithInjury(codes []merged, drop func(coding.Code, string
 }
 
 // sequence puts first the diagnosis the guidelines make principal (or
-// first-listed): conditions documented among the note's diagnoses or as
-// the reason for the encounter, then the other conditions, then
-// symptoms (II.A), status and history codes (I.C.21), and external
-// causes (I.C.20.a), each group in note order; then it moves each
+// first-listed): conditions documented among the note's diagnoses, in
+// the order listed there, then those of the chief complaint, then the
+// other conditions, then symptoms (II.A), status and history codes (I.C.21),
+// and external causes (I.C.20.a), each group in note order; then it moves each
 // code a "code first" note of another names before it, and each code a
 // "use additional code" note names after the code that asks for it.
 func (c *Coder) sequence(codes []merged) []merged {
-	rank := make(map[string]int, len(codes))
+	// A code's rank, then where it is first documented: in the
+	// diagnosis sections, their order (the principal diagnosis is
+	// listed first); elsewhere, the note's.
+	type key struct{ rank, pos int }
+	keys := make(map[string]key, len(codes))
 	for _, m := range codes {
-		r, _ := c.role(m.code.Code)
-		switch r {
+		k := key{2, m.pos}
+		switch r, _ := c.role(m.code.Code); r {
 		case roleSymptom:
-			rank[m.code.Code] = 2
+			k.rank = 3
 		case roleFactor:
-			rank[m.code.Code] = 3
+			k.rank = 4
 		case roleExternal:
-			rank[m.code.Code] = 4
+			k.rank = 5
 		default:
-			rank[m.code.Code] = 1
 			for _, e := range m.code.Evidence {
-				if principalSection[note.SectionType(e.Section)] {
-					rank[m.code.Code] = 0
+				rank := 2
+				switch sec := note.SectionType(e.Section); {
+				case principalSection[sec]:
+					rank = 0
+				case sec == note.ChiefComplaint:
+					rank = 1
+				}
+				if rank < k.rank || rank == k.rank && rank < 2 && e.Start < k.pos {
+					k = key{rank, e.Start}
 				}
 			}
 		}
+		keys[m.code.Code] = k
 	}
-	slices.SortStableFunc(codes, func(a, b merged) int { return cmp.Compare(rank[a.code.Code], rank[b.code.Code]) })
+	slices.SortStableFunc(codes, func(a, b merged) int {
+		ka, kb := keys[a.code.Code], keys[b.code.Code]
+		return cmp.Or(cmp.Compare(ka.rank, kb.rank), cmp.Compare(ka.pos, kb.pos))
+	})
 	type pair struct{ first, then string }
 	var pairs []pair
 	for i := range codes {
