@@ -41,7 +41,6 @@ import (
 	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/note/abbrev"
 	"github.com/medcode-dev/medcode/internal/note/assert"
-	"github.com/medcode-dev/medcode/internal/textnorm"
 )
 
 // Name is the reasoner's name in results.
@@ -161,7 +160,7 @@ func New(ref Reference, opts Options) (*Coder, error) {
 			c.warnings = append(c.warnings, fmt.Sprintf("term table: %s (%q) is not in %s", t.code, t.text, ref.CM.ID()))
 			continue
 		}
-		c.lex.add(t.code, phraseWords(t.text), fromTerms, t.text, "terms.tsv")
+		c.lex.add(t.code, c.lex.phraseWords(t.text), fromTerms, t.text, "terms.tsv")
 	}
 	c.lex.finish()
 	if c.phrases, c.blocks, err = c.buildPhrases(); err != nil {
@@ -219,7 +218,7 @@ func (c *Coder) titleNames(code, word string) bool {
 		return false
 	}
 	for _, s := range append([]string{n.Title}, n.Notes.InclusionTerms...) {
-		for _, w := range textnorm.Words(s) {
+		for _, w := range normWords(s) {
 			if sameForm(w.Norm, word) {
 				return true
 			}

@@ -70,6 +70,11 @@ type lexicon struct {
 	entries []entry
 	byKey   map[uint32][]int32
 	df      []int32
+	// stems memoizes the Snowball stems of the words the build reads
+	// (a few tens of thousands of words in millions of titles and index
+	// paths); finish drops it, since a built lexicon is read
+	// concurrently.
+	stems map[string]string
 	// indexByCode lists, per code, the entries of the Alphabetic Index
 	// naming it, so that the trail can quote the Index path.
 	indexByCode map[string][]int32
@@ -94,7 +99,8 @@ var stopWords = map[string]bool{
 }
 
 func newLexicon(equiv map[string]string, vague []string) *lexicon {
-	lx := &lexicon{words: map[string]uint32{}, canon: equiv, byKey: map[uint32][]int32{}, vague: map[uint32]bool{}}
+	lx := &lexicon{words: map[string]uint32{}, canon: equiv, byKey: map[uint32][]int32{}, vague: map[uint32]bool{},
+		stems: map[string]string{}}
 	for _, w := range vague {
 		for _, s := range phraseWords(w) {
 			id, _ := lx.stemID(s, true)
@@ -102,6 +108,35 @@ func newLexicon(equiv map[string]string, vague []string) *lexicon {
 		}
 	}
 	return lx
+}
+
+// normWords returns the words of text with their folded forms, not
+// stemmed: for the rules that compare words as written.
+func normWords(text string) []textnorm.Word {
+	var ws []textnorm.Word
+	textnorm.EachWordStem(text, func(s string) string { return s }, func(w textnorm.Word) { ws = append(ws, w) })
+	return ws
+}
+
+// phraseWords is phraseWords with the build's memoized stems.
+func (lx *lexicon) phraseWords(text string) []string {
+	if lx.stems == nil {
+		return phraseWords(text)
+	}
+	return phraseWordsStem(text, lx.stem)
+}
+
+// stem is textnorm.Stem, memoized while the lexicon is built.
+func (lx *lexicon) stem(w string) string {
+	if lx.stems == nil {
+		return textnorm.Stem(w)
+	}
+	s, ok := lx.stems[w]
+	if !ok {
+		s = textnorm.Stem(w)
+		lx.stems[w] = s
+	}
+	return s
 }
 
 // stemID returns the id of a word's canonical stem, adding it when add is
@@ -126,10 +161,14 @@ func (lx *lexicon) stemID(stem string, add bool) (uint32, bool) {
 // stemmed, without nonessential modifiers (in parentheses or brackets),
 // stop words, and the part after "without", "except" or "excluding"
 // (which names what is absent, not what the note must say).
-func phraseWords(text string) []string {
+func phraseWords(text string) []string { return phraseWordsStem(text, textnorm.Stem) }
+
+// phraseWordsStem is phraseWords with the stems computed by stem.
+func phraseWordsStem(text string, stem func(string) string) []string {
 	text = dropBracketed(text)
 	var out []string
-	ws := textnorm.Words(text)
+	var ws []textnorm.Word
+	textnorm.EachWordStem(text, stem, func(w textnorm.Word) { ws = append(ws, w) })
 	for i, w := range ws {
 		if w.Norm == "without" || w.Norm == "except" || w.Norm == "excluding" || w.Norm == "w/o" {
 			break
@@ -278,6 +317,7 @@ func (lx *lexicon) add(code string, stems []string, o origin, text, release stri
 // finish counts word frequencies and indexes every entry under its rarest
 // word, so that a sentence only looks at entries whose rarest word it has.
 func (lx *lexicon) finish() {
+	lx.stems = nil
 	// Identical entries (same code, same words) are kept once: the best
 	// origin first.
 	slices.SortStableFunc(lx.entries, func(a, b entry) int {
@@ -356,7 +396,7 @@ func (lx *lexicon) addTabular(t *codesys.Tabular, release string, skip func(code
 		title := strings.ToLower(n.Title)
 		for _, w := range []string{"exposure", "bilateral"} {
 			if strings.Contains(title, w) {
-				also = append(also, phraseWords(w)...)
+				also = append(also, lx.phraseWords(w)...)
 			}
 		}
 		for _, s := range slices.Concat(n.Notes.InclusionTerms, n.Notes.Includes) {
@@ -369,12 +409,12 @@ func (lx *lexicon) addTabular(t *codesys.Tabular, release string, skip func(code
 // ("kidney and ureter", "bronchus or lung"), one variant per member; also
 // are words the note must say besides the phrase's own.
 func (lx *lexicon) addPhrase(code, text string, also []string, o origin, release string) {
-	lx.add(code, append(phraseWords(text), also...), o, text, release)
+	lx.add(code, append(lx.phraseWords(text), also...), o, text, release)
 	if o == fromTerms {
 		return
 	}
 	for _, v := range coordinationVariants(text) {
-		lx.add(code, append(phraseWords(v), also...), fromVariant, text, release)
+		lx.add(code, append(lx.phraseWords(v), also...), fromVariant, text, release)
 	}
 }
 
@@ -386,7 +426,7 @@ func (lx *lexicon) addPhrase(code, text string, also []string, o origin, release
 // join.
 func coordinationVariants(text string) []string {
 	text = dropBracketed(text)
-	ws := textnorm.Words(text)
+	ws := normWords(text)
 	for i := 1; i+1 < len(ws); i++ {
 		if ws[i].Norm != "and" && ws[i].Norm != "or" {
 			continue
@@ -417,7 +457,7 @@ func (lx *lexicon) addNeoplasmTable(ix *codesys.Index, release string) {
 	} {
 		if n, err := ix.Column(c); err == nil {
 			for _, p := range phrases {
-				cols[n] = append(cols[n], phraseWords(p))
+				cols[n] = append(cols[n], lx.phraseWords(p))
 			}
 		}
 	}
@@ -516,13 +556,13 @@ func sameStem(a, b string) bool {
 // which a coder chooses knowing the documented kind is not listed: the
 // words of a note cannot show that.
 func otherSpecified(title string) bool {
-	ws := textnorm.Words(dropBracketed(title))
+	ws := normWords(dropBracketed(title))
 	return len(ws) > 0 && ws[0].Norm == "specified"
 }
 
 // nec reports whether a title carries the abbreviation NEC.
 func nec(title string) bool {
-	for _, w := range textnorm.Words(title) {
+	for _, w := range normWords(title) {
 		if w.Norm == "nec" {
 			return true
 		}
@@ -590,7 +630,7 @@ func (r *indexReading) mains(ix *codesys.Index, ref string) *codesys.Index {
 
 // firstWord is the folded first word of a title.
 func firstWord(s string) string {
-	if ws := textnorm.Words(s); len(ws) > 0 {
+	if ws := normWords(s); len(ws) > 0 {
 		return ws[0].Norm
 	}
 	return ""
@@ -606,10 +646,10 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, text, release
 		return
 	}
 	last := indexForms(t.Title, nil)[0]
-	if len(words) > 1 && (len(phraseWords(last)) == 0 || otherSpecified(last)) {
+	if len(words) > 1 && (len(lx.phraseWords(last)) == 0 || otherSpecified(last)) {
 		return
 	}
-	if len(words) == 1 && nec(t.Title) && len(phraseWords(last)) == 1 {
+	if len(words) == 1 && nec(t.Title) && len(lx.phraseWords(last)) == 1 {
 		// "Symptoms NEC": the rest of a class, which a single word of
 		// the note cannot tell from its named members.
 		return
@@ -636,7 +676,7 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, text, release
 		readings = next
 	}
 	for _, rd := range readings {
-		lx.addIndexReading(code, phraseWords(rd), words, text, release, r.agrees)
+		lx.addIndexReading(code, lx.phraseWords(rd), words, text, release, r.agrees)
 	}
 }
 
@@ -706,7 +746,8 @@ func (lx *lexicon) addIndexReading(code string, words []string, path []*codesys.
 	if len(lx.entries) == n || len(words) != 1 {
 		return
 	}
-	ws := textnorm.Words(dropBracketed(path[0].Title))
+	var ws []textnorm.Word
+	textnorm.EachWordStem(dropBracketed(path[0].Title), lx.stem, func(w textnorm.Word) { ws = append(ws, w) })
 	if len(path) != 1 || len(ws) == 0 || !agrees(code, ws[0].Norm) {
 		lx.entries = lx.entries[:n]
 		return

@@ -95,7 +95,12 @@ func Words(text string) []Word {
 
 // EachWord calls fn for every word of text in order, without collecting
 // them, for callers that filter as they go.
-func EachWord(text string, fn func(Word)) {
+func EachWord(text string, fn func(Word)) { EachWordStem(text, Stem, fn) }
+
+// EachWordStem is EachWord with the stems computed by stem, which must
+// return what Stem does: a caller that reads many texts over a small
+// vocabulary passes a memoized Stem.
+func EachWordStem(text string, stem func(string) string, fn func(Word)) {
 	start := -1
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
@@ -108,14 +113,14 @@ func EachWord(text string, fn func(Word)) {
 			// keep going: the apostrophe is inside the word
 		default:
 			if start >= 0 {
-				fn(makeWord(text, start, i))
+				fn(makeWord(text, start, i, stem))
 				start = -1
 			}
 		}
 		i += size
 	}
 	if start >= 0 {
-		fn(makeWord(text, start, len(text)))
+		fn(makeWord(text, start, len(text), stem))
 	}
 }
 
@@ -127,10 +132,10 @@ func isInnerApostrophe(text string, i int, r rune, size int) bool {
 	return unicode.IsLetter(next)
 }
 
-func makeWord(text string, start, end int) Word {
+func makeWord(text string, start, end int, stem func(string) string) Word {
 	t := text[start:end]
 	n := Fold(t)
-	return Word{Start: start, End: end, Text: t, Norm: n, Stem: Stem(n)}
+	return Word{Start: start, End: end, Text: t, Norm: n, Stem: stem(n)}
 }
 
 // Stem returns the English Snowball stem of a folded word. Possessive
