@@ -681,12 +681,16 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, text, release
 }
 
 // maxReadings bounds the readings of one index path (forms multiply
-// level by level), and maxSeeTerms the subterms of a cross-reference's
-// target read for its source: enough for the real Index, bounded for
-// pathological input.
+// level by level); maxSeeTerms and maxSeeDepth bound the subterms of a
+// cross-reference's target read for its source ("Abuse > cocaine - see
+// Abuse, drug, cocaine" reads cocaine's "with intoxication"): the first
+// levels, where what a note adds to the term is named, and a bound on
+// their number, since the deeper levels of large terms multiply the
+// lexicon for little.
 const (
 	maxReadings = 8
 	maxSeeTerms = 40
+	maxSeeDepth = 2
 )
 
 // addSee follows a "see" cross-reference as a coder does: the words of the
@@ -722,7 +726,9 @@ func (lx *lexicon) addSee(ix *codesys.Index, path []*codesys.Term, release strin
 				lx.addIndexPath(append(slices.Clone(src), b...), append(slices.Clone(target), b...), t.Code,
 					from+" > "+codesys.PathString(b), release, r)
 			}
-			walk(t.Terms, b, budget)
+			if len(b) < maxSeeDepth {
+				walk(t.Terms, b, budget)
+			}
 		}
 	}
 	end := target[len(target)-1]
