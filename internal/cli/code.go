@@ -149,7 +149,7 @@ func (a *app) offlineCoder(ctx context.Context, version string) (*coder.Coder, e
 			return nil, err
 		}
 	}
-	c, err := coder.New(ref, coder.Options{})
+	c, err := coder.New(ref, coder.Options{Cache: catalog.NewCache(a.dataDir)})
 	if err != nil {
 		return nil, err
 	}

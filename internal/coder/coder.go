@@ -69,6 +69,9 @@ type Options struct {
 	// Procedures, if set, codes procedures in ICD-10-PCS; when nil and
 	// Reference.PCS has the tables, the built-in ICD-10-PCS coder is used.
 	Procedures ProcedureCoder
+	// Cache, if set, keeps the lexicon built from the reference set
+	// between runs (most of what New does).
+	Cache Cache
 }
 
 // Coder is the offline coder. It is built once (New) and is safe for
@@ -84,6 +87,8 @@ type Coder struct {
 	blocks map[uint32][]*phrase
 	// family are the Alphabetic Index's family history entries.
 	family []familyEntry
+	// cached says the lexicon was read from the cache, not built.
+	cached bool
 	// encounter are the title beginnings of codes that state a reason
 	// for the encounter (encounter.txt).
 	encounter []string
@@ -122,47 +127,29 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	if ref.PCS != nil && c.proc != nil {
 		c.releases = append(c.releases, ref.PCS.ID())
 	}
-	equiv, err := parseEquivalences(wordsTSV)
-	if err != nil {
-		return nil, err
-	}
-	c.lex = newLexicon(equiv, parseWordList(vagueTXT))
 	c.encounter = parseLines("encounter.txt", encounterTXT)
-	c.lex.addTabular(c.tab, ref.CM.ID(), c.skipCode)
-	// The indexes and the Table of Neoplasms: CM's own when it has them,
-	// else those of the tables release.
-	optional := map[string]bool{}
-	for _, w := range parseLines("optional.txt", optionalTXT) {
-		optional[strings.ToLower(w)] = true
-	}
-	reading := func(skip func(string) bool) *indexReading {
-		return &indexReading{skip: skip, agrees: c.titleNames, optional: optional, resolved: map[string][]*codesys.Term{}}
-	}
-	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Index }); ix != nil {
-		c.lex.addIndex(ix, id, reading(c.skipIndexCode))
-		c.family = c.familyEntries(ix, id)
-	}
-	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.External }); ix != nil {
-		// The External Cause Index names the codes skipCode leaves out
-		// of the Tabular List's words: read it whole; Verify keeps its
-		// codes only beside an injury.
-		c.lex.addIndex(ix, id, reading(c.skipExternalCode))
-	}
-	if ix, id := partOf(ref.CM, tables, func(r *codesys.Release) *codesys.Index { return r.Neoplasm }); ix != nil {
-		c.lex.addNeoplasmTable(ix, id)
-	}
 	terms, err := parseTerms(termsTSV)
 	if err != nil {
 		return nil, err
 	}
+	var valid []term
 	for _, t := range terms {
 		if v := c.tab.Validate(t.code); v.Status == codesys.Invalid {
 			c.warnings = append(c.warnings, fmt.Sprintf("term table: %s (%q) is not in %s", t.code, t.text, ref.CM.ID()))
 			continue
 		}
-		c.lex.add(t.code, c.lex.phraseWords(t.text), fromTerms, t.text, "terms.tsv")
+		valid = append(valid, t)
 	}
-	c.lex.finish()
+	var key string
+	if opts.Cache != nil {
+		key = cacheKey(ref)
+	}
+	if !c.cachedLexicon(opts.Cache, key) {
+		if err := c.buildLexicon(ref, valid); err != nil {
+			return nil, err
+		}
+		c.storeLexicon(opts.Cache, key)
+	}
 	if c.phrases, c.blocks, err = c.buildPhrases(); err != nil {
 		return nil, err
 	}
@@ -171,6 +158,81 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	}
 	c.warnings = append(c.warnings, c.rules.warnings...)
 	return c, nil
+}
+
+// buildLexicon builds the lexicon from the Tabular List, the indexes and
+// the Table of Neoplasms of ref (CM's own when it has them, else those of
+// the tables release) and the valid rows of terms.tsv, and reads the
+// family history entries of the Index.
+func (c *Coder) buildLexicon(ref Reference, terms []term) error {
+	equiv, err := parseEquivalences(wordsTSV)
+	if err != nil {
+		return err
+	}
+	c.lex = newLexicon(equiv, parseWordList(vagueTXT))
+	c.lex.addTabular(c.tab, ref.CM.ID(), c.skipCode)
+	optional := map[string]bool{}
+	for _, w := range parseLines("optional.txt", optionalTXT) {
+		optional[strings.ToLower(w)] = true
+	}
+	reading := func(skip func(string) bool) *indexReading {
+		return &indexReading{skip: skip, agrees: c.titleNames, optional: optional, resolved: map[string][]*codesys.Term{}}
+	}
+	if ix, id := partOf(ref.CM, ref.Tables, func(r *codesys.Release) *codesys.Index { return r.Index }); ix != nil {
+		c.lex.addIndex(ix, id, reading(c.skipIndexCode))
+		c.family = c.familyEntries(ix, id)
+	}
+	if ix, id := partOf(ref.CM, ref.Tables, func(r *codesys.Release) *codesys.Index { return r.External }); ix != nil {
+		// The External Cause Index names the codes skipCode leaves out
+		// of the Tabular List's words: read it whole; Verify keeps its
+		// codes only beside an injury.
+		c.lex.addIndex(ix, id, reading(c.skipExternalCode))
+	}
+	if ix, id := partOf(ref.CM, ref.Tables, func(r *codesys.Release) *codesys.Index { return r.Neoplasm }); ix != nil {
+		c.lex.addNeoplasmTable(ix, id)
+	}
+	for _, t := range terms {
+		c.lex.add(t.code, c.lex.phraseWords(t.text), fromTerms, t.text, "terms.tsv")
+	}
+	c.lex.finish()
+	return nil
+}
+
+// cachedLexicon reads the lexicon kept in cache under key, reporting
+// whether it did; a cache that fails is reported among the warnings, and
+// the lexicon is built instead.
+func (c *Coder) cachedLexicon(cache Cache, key string) bool {
+	if cache == nil {
+		return false
+	}
+	data, err := cache.Load(key)
+	if err == nil && data == nil {
+		return false
+	}
+	if err == nil {
+		c.lex, c.family, err = decodeLexicon(data)
+	}
+	if err != nil {
+		c.lex, c.family = nil, nil
+		c.warnings = append(c.warnings, fmt.Sprintf("lexicon cache %s: %v (rebuilt)", key, err))
+		return false
+	}
+	c.cached = true
+	return true
+}
+
+// storeLexicon keeps the lexicon just built in cache under key.
+func (c *Coder) storeLexicon(cache Cache, key string) {
+	if cache == nil {
+		return
+	}
+	data, err := encodeLexicon(c.lex, c.family)
+	if err == nil {
+		err = cache.Store(key, data)
+	}
+	if err != nil {
+		c.warnings = append(c.warnings, fmt.Sprintf("lexicon cache %s: %v (not kept)", key, err))
+	}
 }
 
 // partOf returns the part get reads from cm, else from tables, with the ID

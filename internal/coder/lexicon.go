@@ -343,17 +343,24 @@ func (lx *lexicon) finish() {
 	lx.indexByCode = map[string][]int32{}
 	for i := range lx.entries {
 		e := &lx.entries[i]
-		if e.origin == fromIndex {
-			lx.indexByCode[e.code] = append(lx.indexByCode[e.code], int32(i))
-		}
 		e.key = e.words[0]
 		for _, w := range e.words[1:] {
 			if lx.df[w] < lx.df[e.key] {
 				e.key = w
 			}
 		}
-		lx.byKey[e.key] = append(lx.byKey[e.key], int32(i))
+		lx.index(int32(i))
 	}
+}
+
+// index files entry i under its key word, and under its code when it is
+// a path of the Alphabetic Index.
+func (lx *lexicon) index(i int32) {
+	e := &lx.entries[i]
+	if e.origin == fromIndex {
+		lx.indexByCode[e.code] = append(lx.indexByCode[e.code], i)
+	}
+	lx.byKey[e.key] = append(lx.byKey[e.key], i)
 }
 
 // indexEntryFor returns the entry of the Alphabetic Index naming code
