@@ -50,7 +50,7 @@ func cacheKey(ref Reference) string {
 			fmt.Fprintln(h, ix.Part, ix.Version, n)
 		}
 	}
-	for _, data := range []string{wordsTSV, synonymsTSV, termsTSV, vagueTXT, encounterTXT, optionalTXT} {
+	for _, data := range []string{wordsTSV, synonymsTSV, termsTSV, vagueTXT, encounterTXT, optionalTXT, suffixesTXT} {
 		fmt.Fprintln(h, len(data))
 		io.WriteString(h, data)
 	}

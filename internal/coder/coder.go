@@ -87,6 +87,8 @@ type Coder struct {
 	blocks map[uint32][]*phrase
 	// family are the Alphabetic Index's family history entries.
 	family []familyEntry
+	// suffixes are the word endings that name a condition (suffixes.txt).
+	suffixes []string
 	// cached says the lexicon was read from the cache, not built.
 	cached bool
 	// encounter are the title beginnings of codes that state a reason
@@ -128,6 +130,7 @@ func New(ref Reference, opts Options) (*Coder, error) {
 		c.releases = append(c.releases, ref.PCS.ID())
 	}
 	c.encounter = parseLines("encounter.txt", encounterTXT)
+	c.suffixes = parseLines("suffixes.txt", suffixesTXT)
 	terms, err := parseTerms(termsTSV)
 	if err != nil {
 		return nil, err
@@ -272,9 +275,15 @@ func (c *Coder) skipIndexCode(code string) bool {
 	return false
 }
 
-// titleNames reports whether the Tabular List's title or an inclusion
-// term of code contains word, in some form (sameForm).
+// titleNames reports whether word names code by itself: a word with the
+// ending of a condition (suffixes.txt), or one that the Tabular List's
+// title or an inclusion term of code contains in some form (sameForm).
 func (c *Coder) titleNames(code, word string) bool {
+	for _, suf := range c.suffixes {
+		if len(word) > len(suf)+2 && strings.HasSuffix(word, suf) {
+			return true
+		}
+	}
 	n := c.tab.Node(code)
 	if n == nil {
 		return false

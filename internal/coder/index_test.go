@@ -20,6 +20,12 @@ func TestIndexLed(t *testing.T) {
 		not     []string // prefixes
 	}{
 		{"eponym", "She was admitted with Ludwig's angina.", coding.Inpatient, []string{"K12.2"}, nil},
+		// Ecchymosis: a word that names a condition leads to its main
+		// term's code although the Tabular title says otherwise
+		// ("Hemorrhage, not elsewhere classified"); a general word does
+		// not ("Swelling" R60.9 is edema).
+		{"condition word", "Ecchymosis was noted.", coding.Inpatient, []string{"R58"}, nil},
+		{"general word", "There was swelling.", coding.Inpatient, nil, []string{"R60"}},
 		// Abuse, drug, cocaine: the default is uncomplicated (F14.10),
 		// not the unspecified cocaine-induced disorder.
 		{"default child", "History of cocaine abuse, still using.", coding.Inpatient, []string{"F14.10"}, []string{"F14.19"}},

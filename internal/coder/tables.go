@@ -32,6 +32,8 @@ var (
 	optionalTXT string
 	//go:embed data/chapters.tsv
 	chaptersTSV string
+	//go:embed data/suffixes.txt
+	suffixesTXT string
 )
 
 // tsvLines calls fn with the tab-separated fields of every line of data
