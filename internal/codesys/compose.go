@@ -29,7 +29,7 @@ import (
 // its base code's); each is also reported by Lookup for the code concerned.
 func ComposeTabular(order *Order, notes *Tabular, notesID string) (*Tabular, []string) {
 	c := &composer{order: order, notes: notes, notesID: notesID,
-		t: &Tabular{NotesFrom: notesID, Composed: true, byCode: make(map[string]int32), notesList: notes, problems: map[int32][]string{}}}
+		t: &Tabular{NotesFrom: notesID, Composed: true, byCode: make(map[string]int32), problems: map[int32][]string{}}}
 	if notes == nil {
 		c.t.NotesFrom = ""
 	}
@@ -40,6 +40,7 @@ func ComposeTabular(order *Order, notes *Tabular, notesID string) (*Tabular, []s
 	c.build()
 	c.t.Prepare()
 	c.foldSeventh()
+	c.refProblems()
 	return c.t, c.all
 }
 
@@ -408,33 +409,50 @@ func (n *Node) NotesLabel() string {
 	return "notes from " + releaseTitle(n.NotesFrom) + " Tabular List"
 }
 
-// borrowedRefProblems returns, for the notes a node borrowed from another
-// release, each code they name in parentheses that this list lacks, or
-// that was a code there and has more specific codes here.
-func (t *Tabular) borrowedRefProblems(n *Node, notes Notes) []string {
-	if n.NotesFrom == "" || t.notesList == nil {
-		return nil
+// refProblems finds, for every node's borrowed notes, each code they
+// name in parentheses that this list lacks, or that was a code there and
+// has more specific codes here, once: Lookup reports them, and the notes
+// list need not be kept.
+func (c *composer) refProblems() {
+	if c.notes == nil {
+		return
 	}
-	var out []string
-	notes.Each(func(kind string, texts []string) {
-		for _, s := range texts {
-			for _, ref := range parenCodes(s) {
-				code, err := ParseCode(ref.code)
-				if err != nil {
-					continue
-				}
-				here := t.Validate(code.String())
-				there := t.notesList.Validate(code.String())
-				switch {
-				case here.Status == Invalid && there.Status != Invalid:
-					out = append(out, fmt.Sprintf("%s note of %s (%s) names %s, which this release lacks: %q", kind, n.Code, releaseTitle(n.NotesFrom), code, s))
-				case !ref.header && there.Status == Valid && here.Status == Header && here.Base != nil && len(here.Base.Children) > 0:
-					out = append(out, fmt.Sprintf("%s note of %s (%s) names %s, a code there that has more specific codes in this release: %q", kind, n.Code, releaseTitle(n.NotesFrom), code, s))
+	t := c.t
+	t.refProblems = map[int32][]refProblem{}
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		if n.NotesFrom == "" {
+			continue
+		}
+		n.Notes.Each(func(kind string, texts []string) {
+			for _, s := range texts {
+				for _, ref := range parenCodes(s) {
+					code, err := ParseCode(ref.code)
+					if err != nil {
+						continue
+					}
+					here := t.Validate(code.String())
+					there := c.notes.Validate(code.String())
+					var msg string
+					switch {
+					case here.Status == Invalid && there.Status != Invalid:
+						msg = fmt.Sprintf("%s note of %s (%s) names %s, which this release lacks: %q", kind, n.Code, releaseTitle(n.NotesFrom), code, s)
+					case !ref.header && there.Status == Valid && here.Status == Header && here.Base != nil && len(here.Base.Children) > 0:
+						msg = fmt.Sprintf("%s note of %s (%s) names %s, a code there that has more specific codes in this release: %q", kind, n.Code, releaseTitle(n.NotesFrom), code, s)
+					default:
+						continue
+					}
+					t.refProblems[int32(i)] = append(t.refProblems[int32(i)], refProblem{kind: kind, msg: msg})
 				}
 			}
-		}
-	})
-	return out
+		})
+	}
+}
+
+// refProblem is a code a borrowed note of one kind names that the list
+// lacks.
+type refProblem struct {
+	kind, msg string
 }
 
 // noteRef is a code named in a note; header is set when the note writes

@@ -123,10 +123,16 @@ func (t *Tabular) Lookup(code string) Entry {
 		if !notes.empty() {
 			e.Notes = append(e.Notes, SourcedNotes{From: cur.Code, FromTitle: cur.Title, Inherited: inherited || e.Code != n.Code,
 				NotesFrom: cur.NotesFrom, Label: cur.NotesLabel(), Notes: notes})
-			e.Problems = append(e.Problems, t.borrowedRefProblems(cur, notes)...)
 		}
-		if i, ok := t.index(cur.Code); ok && cur.Kind >= KindCategory {
-			e.Problems = append(e.Problems, t.problems[i]...)
+		if i, ok := t.index(cur.Code); ok {
+			for _, p := range t.refProblems[i] {
+				if !inherited || p.kind != "inclusionTerm" {
+					e.Problems = append(e.Problems, p.msg)
+				}
+			}
+			if cur.Kind >= KindCategory {
+				e.Problems = append(e.Problems, t.problems[i]...)
+			}
 		}
 		if cur.Parent < 0 {
 			break

@@ -28,9 +28,9 @@ type Tabular struct {
 	// that the node's notes state in words; derived from the notes by
 	// Prepare.
 	sevenChrRules map[int32][]sevenChrRule
-	// notesList is the list a composed list borrowed its notes from, kept
-	// to tell which codes a borrowed note names that this list lacks.
-	notesList *Tabular
+	// refProblems holds, per node of a composed list, the codes its
+	// borrowed notes name that this list lacks (or has split).
+	refProblems map[int32][]refProblem
 	// problems holds, per node of a composed list, what ComposeTabular
 	// could not compose faithfully.
 	problems map[int32][]string
