@@ -43,6 +43,15 @@ func TestIndexLed(t *testing.T) {
 		// ladder.
 		{"injury with its external cause", "Closed fracture of the right distal radius after a fall from a ladder.",
 			coding.Inpatient, []string{"S52.501A", "W11.XXXA"}, nil},
+		// Anesthesia, anesthetic R20.0 is loss of sensation; in a note the
+		// word is the procedure. The External Cause Index's "Accident"
+		// needs the kind of accident.
+		{"procedure word", "The wound was closed under local anesthesia.", coding.Inpatient, nil, []string{"R20"}},
+		{"anesthesia of the skin", "Anesthesia of the skin of the left hand.", coding.Inpatient, []string{"R20.0"}, nil},
+		{"accident alone", "Her husband died in an accident.", coding.Inpatient, nil, []string{"X58"}},
+		// Tabular: Pain in right knee beside a condition of the right knee.
+		{"pain of the diagnosed joint", "Right knee pain. Assessment: primary osteoarthritis of the right knee.",
+			coding.Outpatient, []string{"M17.11"}, []string{"M25.561"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {

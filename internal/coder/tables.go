@@ -112,28 +112,46 @@ func parseSynonyms(data string) ([][2]string, error) {
 	return out, err
 }
 
-type term struct{ code, text string }
+type term struct {
+	code, text string
+	// overrides says why the row stands although a path of the Index
+	// reads the same words to another code (a misreading of the phrase:
+	// an organism's name taken for the infection it causes).
+	overrides string
+}
 
-// parseTerms reads terms.tsv: code, then phrase.
+// parseTerms reads terms.tsv: code, phrase and, for a row standing
+// against a reading of the Index, why.
 func parseTerms(data string) ([]term, error) {
 	var out []term
 	err := tsvLines("terms.tsv", data, func(_ int, f []string) error {
-		if len(f) != 2 || f[0] == "" || f[1] == "" {
-			return fmt.Errorf("want a code and a phrase")
+		if len(f) < 2 || len(f) > 3 || f[0] == "" || f[1] == "" {
+			return fmt.Errorf("want a code, a phrase and, where the Index reads the phrase otherwise, why the row overrides it")
 		}
-		out = append(out, term{f[0], f[1]})
+		t := term{code: f[0], text: f[1]}
+		if len(f) == 3 {
+			t.overrides = f[2]
+		}
+		out = append(out, t)
 		return nil
 	})
 	return out, err
 }
 
 // symptomRule: a symptom code prefix not coded when a diagnosis with one
-// of the prefixes is.
+// of the prefixes is, or, for sameSite, when a diagnosis of the site the
+// symptom's code names is.
 type symptomRule struct {
 	symptom   string
 	diagnoses []string
+	sameSite  bool
 	what      string
+	guideline string
 }
+
+// sameSiteMark in the diagnoses column of symptoms.tsv stands for the
+// diagnoses of the site the symptom's code names.
+const sameSiteMark = "same-site"
 
 // linkRule: a presumed link or combination code.
 type linkRule struct {
@@ -217,10 +235,17 @@ func loadRules(tab *codesys.Tabular) (*rules, error) {
 		return nil, err
 	}
 	err = tsvLines("symptoms.tsv", symptomsTSV, func(_ int, f []string) error {
-		if len(f) != 3 {
-			return fmt.Errorf("want symptom, diagnoses and a description")
+		if len(f) < 3 || len(f) > 4 {
+			return fmt.Errorf("want symptom, diagnoses, a description and optionally the guideline")
 		}
-		r.symptoms = append(r.symptoms, symptomRule{symptom: f[0], diagnoses: strings.Fields(f[1]), what: f[2]})
+		rule := symptomRule{symptom: f[0], diagnoses: strings.Fields(f[1]), what: f[2], guideline: "I.B.5"}
+		if len(f) == 4 {
+			rule.guideline = f[3]
+		}
+		if f[1] == sameSiteMark {
+			rule.diagnoses, rule.sameSite = nil, true
+		}
+		r.symptoms = append(r.symptoms, rule)
 		return nil
 	})
 	if err != nil {

@@ -409,29 +409,68 @@ func mergeEvidence(a, b []coding.Evidence) []coding.Evidence {
 func (c *Coder) integralSymptoms(codes []merged, drop func(coding.Code, string)) []merged {
 	out := codes[:0:0]
 	for _, m := range codes {
-		var by string
-		var what string
+		var by, what, guideline string
 		for _, r := range c.rules.symptoms {
 			if !hasPrefix(m.code.Code, r.symptom) {
 				continue
 			}
+			site := c.siteWords(m.code.Code, r)
 			for _, o := range codes {
-				if o.code.Code != m.code.Code && anyPrefix(o.code.Code, r.diagnoses) {
-					by, what = o.code.Code, r.what
-					break
+				if o.code.Code == m.code.Code {
+					continue
 				}
+				if r.sameSite && (hasPrefix(o.code.Code, r.symptom) || !c.titleHas(o.code.Code, site)) ||
+					!r.sameSite && !anyPrefix(o.code.Code, r.diagnoses) {
+					continue
+				}
+				by, what, guideline = o.code.Code, r.what, r.guideline
+				break
 			}
 			if by != "" {
 				break
 			}
 		}
 		if by != "" {
-			drop(m.code, fmt.Sprintf("symptom integral to %s (%s): not coded separately (guideline I.B.5)", by, what))
+			drop(m.code, fmt.Sprintf("integral to %s (%s): not coded separately (guideline %s)", by, what, guideline))
 			continue
 		}
 		out = append(out, m)
 	}
 	return out
+}
+
+// siteWords returns, for a rule of the same site, the words of the site
+// the Tabular title of code names: those after its "in" ("Pain in right
+// knee"), the classification's way of naming where a sign is.
+func (c *Coder) siteWords(code string, r symptomRule) []string {
+	if !r.sameSite {
+		return nil
+	}
+	n := c.tab.Node(code)
+	if n == nil {
+		return nil
+	}
+	_, site, ok := strings.Cut(strings.ToLower(n.Title), " in ")
+	if !ok {
+		return nil
+	}
+	return c.lex.phraseWords(site)
+}
+
+// titleHas reports whether the Tabular title of code has every one of
+// words (stems, as phraseWords gives them).
+func (c *Coder) titleHas(code string, words []string) bool {
+	n := c.tab.Node(code)
+	if n == nil || len(words) == 0 {
+		return false
+	}
+	have := c.lex.phraseWords(n.Title)
+	for _, w := range words {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // unspecifiedBeside drops a code whose title says "unspecified" when a
