@@ -52,6 +52,13 @@ func TestIndexLed(t *testing.T) {
 		// Tabular: Pain in right knee beside a condition of the right knee.
 		{"pain of the diagnosed joint", "Right knee pain. Assessment: primary osteoarthritis of the right knee.",
 			coding.Outpatient, []string{"M17.11"}, []string{"M25.561"}},
+		// A consent discussion names what could happen, not what has.
+		{"risks discussed", "We discussed the risks of surgery including infection and bleeding.", coding.Outpatient,
+			nil, []string{"B99", "R58"}},
+		// A malignancy removed is personal history (I.C.2.d).
+		{"status post removal", "Status post basal cell carcinoma removal.", coding.Outpatient, []string{"Z85.828"}, []string{"C44"}},
+		{"verb, not condition", "I have stressed the importance of exercise.", coding.Outpatient, nil, []string{"F43"}},
+		{"alcohol use is not dependence", "She was encouraged to cease alcohol consumption.", coding.Outpatient, nil, []string{"F10.2"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {

@@ -244,7 +244,7 @@ func (c *Coder) historyCodes(cands []candidate) []candidate {
 // eradicatedWords say a malignancy was excised or eradicated, and
 // activeWords that it is still there or still treated.
 var (
-	eradicatedWords = []string{"ectomy", "resect", "excis", "eradicat", "remission", "disease-free", "disease free", "cured"}
+	eradicatedWords = []string{"ectomy", "resect", "excis", "remov", "eradicat", "remission", "disease-free", "disease free", "cured"}
 	activeWords     = []string{"metasta", "recurren", "relapse", "progress", "currently", "under treatment", "receiving", "on treatment"}
 )
 
