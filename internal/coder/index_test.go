@@ -59,6 +59,11 @@ func TestIndexLed(t *testing.T) {
 		{"status post removal", "Status post basal cell carcinoma removal.", coding.Outpatient, []string{"Z85.828"}, []string{"C44"}},
 		{"verb, not condition", "I have stressed the importance of exercise.", coding.Outpatient, nil, []string{"F43"}},
 		{"alcohol use is not dependence", "She was encouraged to cease alcohol consumption.", coding.Outpatient, nil, []string{"F10.2"}},
+		// The side chooses the child although the site all the children
+		// share is not written; one side named is unilateral.
+		{"side without the site", "Right medial epicondylitis.", coding.Outpatient, []string{"M77.01"}, []string{"M77.00"}},
+		{"both sides", "Bilateral carpal tunnel syndrome.", coding.Outpatient, []string{"G56.03"}, []string{"G56.00"}},
+		{"one side is unilateral", "Right hip osteoarthritis.", coding.Outpatient, []string{"M16.11"}, []string{"M16.9"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {

@@ -139,6 +139,31 @@ func (c *Coder) sentenceWords(n *note.Note, si int) map[uint32]bool {
 	return set
 }
 
+// commonWords returns the words of the titles of kids that every one of
+// them has, when there are two or more.
+func (c *Coder) commonWords(kids []*codesys.Node) map[uint32]bool {
+	if len(kids) < 2 {
+		return nil
+	}
+	var common map[uint32]bool
+	for _, k := range kids {
+		have := map[uint32]bool{}
+		for _, w := range c.titleWordsOK(k.Title) {
+			have[w.id] = true
+		}
+		if common == nil {
+			common = have
+			continue
+		}
+		for id := range common {
+			if !have[id] {
+				delete(common, id)
+			}
+		}
+	}
+	return common
+}
+
 // assign walks down the Tabular List from code to a valid code: at each
 // level the child whose additional words the sentence has (most words
 // first), else the unspecified child; then the 7th character. It returns
@@ -158,12 +183,17 @@ func (c *Coder) assign(code string, sent map[uint32]bool) (string, []coding.Step
 	for len(node.Children) > 0 {
 		kids := c.tab.Children(node)
 		base := c.titleWords(node.Title)
+		// A word every child's title has tells none of them apart: the
+		// site all the children of "Medial epicondylitis" share ("right
+		// elbow", "left elbow", "unspecified elbow") need not be written
+		// for the side to choose the child.
+		common := c.commonWords(kids)
 		var best *codesys.Node
 		bestN := 0
 		for _, k := range kids {
 			extra, ok := 0, true
 			for _, w := range c.titleWordsOK(k.Title) {
-				if base[w.id] {
+				if base[w.id] || common[w.id] {
 					continue
 				}
 				if !w.ok || !sent[w.id] {
