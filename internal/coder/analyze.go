@@ -202,6 +202,11 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 				if e.form != "" && !sameForm(n.Tokens[m.first].Norm, e.form) {
 					continue
 				}
+				if m.first == m.last && c.ambiguous[text[n.Tokens[m.first].Start:n.Tokens[m.first].End]] {
+					// An abbreviation of several senses ("PCP") does not
+					// name a code by itself.
+					continue
+				}
 				m.sentence = si
 				out = append(out, m)
 			}

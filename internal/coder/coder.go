@@ -85,6 +85,10 @@ type Coder struct {
 	// blocks are the phrases that name no condition ("stress test"),
 	// whose tokens are left out of matching.
 	blocks map[uint32][]*phrase
+	// ambiguous are the clinical abbreviations with more than one common
+	// sense, as written ("PCP": primary care provider or phencyclidine),
+	// which alone name no code.
+	ambiguous map[string]bool
 	// family are the Alphabetic Index's family history entries.
 	family []familyEntry
 	// suffixes are the word endings that name a condition (suffixes.txt).
@@ -367,7 +371,11 @@ func (c *Coder) buildPhrases() (phrases, blocks map[uint32][]*phrase, err error)
 	for _, s := range syn {
 		add(s[0], s[1], false)
 	}
+	c.ambiguous = map[string]bool{}
 	for _, e := range abbrev.Builtin().Entries() {
+		if e.Ambiguous {
+			c.ambiguous[e.Abbr] = true
+		}
 		if e.Ambiguous || e.CaseSensitive || len(e.Expansions) == 0 {
 			continue
 		}

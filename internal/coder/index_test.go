@@ -64,6 +64,9 @@ func TestIndexLed(t *testing.T) {
 		{"side without the site", "Right medial epicondylitis.", coding.Outpatient, []string{"M77.01"}, []string{"M77.00"}},
 		{"both sides", "Bilateral carpal tunnel syndrome.", coding.Outpatient, []string{"G56.03"}, []string{"G56.00"}},
 		{"one side is unilateral", "Right hip osteoarthritis.", coding.Outpatient, []string{"M16.11"}, []string{"M16.9"}},
+		// PCP is a primary care provider more often than phencyclidine.
+		{"ambiguous abbreviation", "He will contact his PCP next week.", coding.Outpatient, nil, []string{"F16"}},
+		{"vaccine", "Recommend shingles vaccine at the next visit.", coding.Outpatient, nil, []string{"B02"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {
