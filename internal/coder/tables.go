@@ -238,7 +238,7 @@ func loadRules(tab *codesys.Tabular) (*rules, error) {
 		if len(f) < 3 || len(f) > 4 {
 			return fmt.Errorf("want symptom, diagnoses, a description and optionally the guideline")
 		}
-		rule := symptomRule{symptom: f[0], diagnoses: strings.Fields(f[1]), what: f[2], guideline: "I.B.5"}
+		rule := symptomRule{symptom: f[0], diagnoses: strings.Fields(f[1]), what: f[2], guideline: "guideline I.B.5"}
 		if len(f) == 4 {
 			rule.guideline = f[3]
 		}

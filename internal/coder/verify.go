@@ -431,7 +431,7 @@ func (c *Coder) integralSymptoms(codes []merged, drop func(coding.Code, string))
 			}
 		}
 		if by != "" {
-			drop(m.code, fmt.Sprintf("integral to %s (%s): not coded separately (guideline %s)", by, what, guideline))
+			drop(m.code, fmt.Sprintf("integral to %s (%s): not coded separately (%s)", by, what, guideline))
 			continue
 		}
 		out = append(out, m)
@@ -480,7 +480,10 @@ func (c *Coder) titleHas(code string, words []string) bool {
 func unspecifiedBeside(codes []merged, drop func(coding.Code, string)) []merged {
 	unspecified := func(c coding.Code) bool { return strings.Contains(strings.ToLower(c.Title), "unspecified") }
 	return dropBeside(codes, drop, func(m, o coding.Code) string {
-		if unspecified(m) && o.Code[:3] == m.Code[:3] && !unspecified(o) {
+		// A code one level deeper, unspecified in its own detail, still
+		// says more than the category's unspecified code: "Low back pain,
+		// unspecified" beside "Dorsalgia, unspecified".
+		if unspecified(m) && o.Code[:3] == m.Code[:3] && (!unspecified(o) || len(o.Code) > len(m.Code)) {
 			return "unspecified code beside the more specific %s of the same category"
 		}
 		return ""
