@@ -467,7 +467,7 @@ func (c *Classes) link(parents []string, subs [][]string, where func(i int) stri
 	idx := make(map[string]int32, len(c.Classes))
 	for i := range c.Classes {
 		code := c.Classes[i].Code
-		if code == "" {
+		if lookupKey(code) == "" {
 			return fmt.Errorf("%s: class without a code", where(i))
 		}
 		if _, dup := idx[code]; dup {
@@ -516,7 +516,7 @@ func (c *Classes) link(parents []string, subs [][]string, where func(i int) stri
 // maxGenerated bounds the classes expanding modifiers may add, so that a
 // file modifying many classes by many modifiers fails rather than
 // exhausting memory.
-const maxGenerated = 1 << 20
+const maxGenerated = 1 << 18
 
 // expandModifiers adds the classes that ClaML modifiers imply: every class
 // without subclasses is extended by the modifiers in effect for it (its
