@@ -23,10 +23,16 @@ const (
 	FormatFlat  = "flat"  // a flat code list: TSV or CSV with a header
 )
 
-// flatExts are the file name endings (after .gz is removed) a flat code
-// list is looked for under when a folder or archive is imported: unlike
-// XML, a text table does not say what it is.
-var flatExts = []string{".tsv", ".csv", ".txt", ".tab"}
+// flatName reports whether a file's name (after .gz is removed) is one a
+// flat code list is looked for under when a folder or archive is imported:
+// unlike XML, a text table does not say what it is.
+func flatName(name string) bool {
+	switch strings.ToLower(path.Ext(strings.TrimSuffix(strings.ToLower(name), ".gz"))) {
+	case ".tsv", ".csv", ".txt", ".tab":
+		return true
+	}
+	return false
+}
 
 // importSystem names the system to import: a registered classification,
 // or, when a format is given, any valid name for a code list of the user's
@@ -186,11 +192,6 @@ func classFormat(m member, given string, single bool) (format, why string, err e
 	head = bytes.TrimPrefix(head[:n], []byte("\xef\xbb\xbf"))
 	isXML := bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("<"))
 	isClaML := isXML && bytes.Contains(head, []byte("<ClaML"))
-	ext := strings.ToLower(path.Ext(strings.TrimSuffix(strings.ToLower(m.name), ".gz")))
-	flatName := false
-	for _, e := range flatExts {
-		flatName = flatName || ext == e
-	}
 	switch {
 	case isClaML && given != FormatFlat:
 		return FormatClaML, "", nil
@@ -200,7 +201,7 @@ func classFormat(m member, given string, single bool) (format, why string, err e
 		return "", "not ClaML", nil
 	case isXML:
 		return "", "XML, not a flat code list", nil
-	case flatName || single:
+	case flatName(m.name) || single:
 		return FormatFlat, "", nil
 	}
 	return "", "not a .tsv, .csv or .txt code list", nil

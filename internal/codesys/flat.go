@@ -39,20 +39,24 @@ type Columns struct {
 	Kind string
 }
 
-// columnFields lists the fields of Columns by the names ParseColumns and
-// messages use, with the headers each is recognized by when no mapping is
-// given.
-var columnFields = []struct {
+// columnField is a field of Columns by the name ParseColumns and messages
+// use, with the headers it is recognized by when no mapping is given.
+type columnField struct {
 	name    string
 	field   func(*Columns) *string
 	headers []string
-}{
-	{"code", func(c *Columns) *string { return &c.Code }, []string{"code", "coding"}},
-	{"title", func(c *Columns) *string { return &c.Title }, []string{"title", "meaning", "description", "desc", "name", "display", "term"}},
-	{"parent", func(c *Columns) *string { return &c.Parent }, []string{"parent", "parent_id", "parent_code"}},
-	{"node", func(c *Columns) *string { return &c.Node }, []string{"node", "node_id"}},
-	{"selectable", func(c *Columns) *string { return &c.Selectable }, []string{"selectable", "billable", "assignable"}},
-	{"kind", func(c *Columns) *string { return &c.Kind }, []string{"kind", "level"}},
+}
+
+// columnFields lists the fields of Columns.
+func columnFields() []columnField {
+	return []columnField{
+		{"code", func(c *Columns) *string { return &c.Code }, []string{"code", "coding"}},
+		{"title", func(c *Columns) *string { return &c.Title }, []string{"title", "meaning", "description", "desc", "name", "display", "term"}},
+		{"parent", func(c *Columns) *string { return &c.Parent }, []string{"parent", "parent_id", "parent_code"}},
+		{"node", func(c *Columns) *string { return &c.Node }, []string{"node", "node_id"}},
+		{"selectable", func(c *Columns) *string { return &c.Selectable }, []string{"selectable", "billable", "assignable"}},
+		{"kind", func(c *Columns) *string { return &c.Kind }, []string{"kind", "level"}},
+	}
 }
 
 // ParseColumns reads a column mapping such as
@@ -71,7 +75,7 @@ func ParseColumns(s string) (Columns, error) {
 			return Columns{}, fmt.Errorf("column mapping %q: want field=header", pair)
 		}
 		found := false
-		for _, f := range columnFields {
+		for _, f := range columnFields() {
 			if f.name == field {
 				*f.field(&c), found = header, true
 			}
@@ -226,7 +230,7 @@ func splitTSV(s string) []string {
 // when it names one, else by the field's usual headers. Absent fields are
 // -1.
 func columnPositions(header []string, cols Columns) (map[string]int, error) {
-	pos := make(map[string]int, len(columnFields))
+	pos := make(map[string]int, len(columnFields()))
 	find := func(h string) int {
 		for i, x := range header {
 			if strings.EqualFold(strings.TrimSpace(x), h) {
@@ -235,7 +239,7 @@ func columnPositions(header []string, cols Columns) (map[string]int, error) {
 		}
 		return -1
 	}
-	for _, f := range columnFields {
+	for _, f := range columnFields() {
 		pos[f.name] = -1
 		if h := *f.field(&cols); h != "" {
 			if pos[f.name] = find(h); pos[f.name] < 0 {
