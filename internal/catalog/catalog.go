@@ -178,7 +178,17 @@ func digitRun(s string) int {
 // version, oldest first. A missing data directory holds no releases.
 func List(dir string) ([]*Info, error) {
 	var infos []*Info
-	for _, sys := range codesys.Systems {
+	ents, err := os.ReadDir(releasesDir(dir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("list releases: %w", err)
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	for _, sys := range installedSystems(names) {
 		sd := systemDir(dir, sys)
 		recoverSystemDir(sd)
 		ents, err := os.ReadDir(sd)
@@ -210,10 +220,19 @@ func List(dir string) ([]*Info, error) {
 	return infos, nil
 }
 
+// InstallHint says how to install a release of sys, for messages: the
+// commands in quotes.
+func InstallHint(sys codesys.System) string {
+	if sys.Classification().ReadsClasses() {
+		return fmt.Sprintf("\"medcode import --system %s --format claml|flat --from PATH\"", sys)
+	}
+	return fmt.Sprintf("\"medcode fetch %s\" or \"medcode import --system %s --from PATH\"", sys, sys)
+}
+
 // Stat returns the manifest of an installed release without decoding the
 // release. An empty version names the latest installed release of system.
 func Stat(dir, system, version string) (*Info, error) {
-	sys, err := codesys.ParseSystem(system)
+	sys, err := codesys.SystemName(system)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +248,7 @@ func Stat(dir, system, version string) (*Info, error) {
 			}
 		}
 		if latest == nil {
-			return nil, fmt.Errorf("no %s release installed in %s (install one with \"medcode fetch %s\" or \"medcode import --system %s --from PATH\")", sys.Title(), dir, sys, sys)
+			return nil, fmt.Errorf("no %s release installed in %s (install one with %s)", sys.Title(), dir, InstallHint(sys))
 		}
 		return latest, nil
 	}

@@ -64,7 +64,8 @@ func (c *Changes) Empty() bool {
 // List defines (with 7th characters applied) and the valid codes of the
 // order file, over the parts both releases have; titles come from the
 // order file's long titles when both have one. For ICD-10-PCS they are all
-// codes the Tables build, titled by their axis values.
+// codes the Tables build, titled by their axis values. For a
+// classification read as classes they are its selectable codes.
 func Diff(a, b *codesys.Release) (*Changes, error) {
 	if a.System != b.System {
 		return nil, fmt.Errorf("diff: %s and %s are releases of different systems", a.ID(), b.ID())
@@ -87,6 +88,11 @@ func Diff(a, b *codesys.Release) (*Changes, error) {
 		if a.PCS != nil && b.PCS != nil {
 			c.Basis = append(c.Basis, codesys.PartPCSTables)
 			ca, cb = pcsCodes(a.PCS), pcsCodes(b.PCS)
+		}
+	default:
+		if a.Classes != nil && b.Classes != nil {
+			c.Basis = append(c.Basis, codesys.PartClasses)
+			ca, cb = classCodes(a.Classes), classCodes(b.Classes)
 		}
 	}
 	for code, title := range cb {

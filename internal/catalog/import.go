@@ -26,6 +26,14 @@ type ImportOptions struct {
 	// Source is recorded as the release's provenance instead of the paths
 	// imported from; Fetch records the URLs.
 	Source string
+	// Format is the format of a classification read as classes:
+	// FormatClaML or FormatFlat; empty tells it from the content. It is
+	// required to import a code list under a name of the user's own, and
+	// not accepted for ICD-10-CM and ICD-10-PCS.
+	Format string
+	// Columns maps the fields of a flat code list to its column headers;
+	// fields left empty are recognized by their usual headers.
+	Columns codesys.Columns
 }
 
 // partNames describes each part as the publisher ships it, for messages.
@@ -62,14 +70,22 @@ type found struct {
 // content; files of the other system and files that are not release files
 // are ignored with a note. A release may be partial: Info.Parts and
 // Info.Missing say what it has. On error nothing changes in dir.
+//
+// A classification other than ICD-10-CM and ICD-10-PCS is read from one
+// ClaML file or one flat code list (opts.Format, opts.Columns); a name
+// that is not registered (codesys.Classifications) is accepted for it when
+// opts.Format is given.
 func Import(ctx context.Context, dir, system string, from []string, opts ImportOptions) (*Info, error) {
-	sys, err := codesys.ParseSystem(system)
+	sys, err := importSystem(system, opts.Format)
 	if err != nil {
 		return nil, err
 	}
 	srcs := make([]source, len(from))
 	for i, p := range from {
 		srcs[i] = source{p, p}
+	}
+	if sys.Classification().ReadsClasses() {
+		return importClasses(ctx, dir, sys, srcs, opts)
 	}
 	return importSources(ctx, dir, sys, srcs, opts)
 }

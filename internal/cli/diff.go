@@ -19,7 +19,7 @@ func newDiffCmd(a *app) *cobra.Command {
   medcode diff icd10cm 2025 2026 --json`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sys, err := codesys.ParseSystem(args[0])
+			sys, err := codesys.SystemName(args[0])
 			if err != nil {
 				return err
 			}

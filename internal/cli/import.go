@@ -8,12 +8,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/medcode-dev/medcode/internal/catalog"
+	"github.com/medcode-dev/medcode/internal/codesys"
 )
 
 func newImportCmd(a *app) *cobra.Command {
 	var (
-		system string
-		opts   catalog.ImportOptions
+		system, columns string
+		opts            catalog.ImportOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "import --system SYSTEM --from PATH [--from PATH...]",
@@ -22,14 +23,29 @@ func newImportCmd(a *app) *cobra.Command {
 Alphabetic Index, External Cause Index, Neoplasm and Drug tables, PCS tables,
 index and definitions), recognises each by its content, and installs the
 release atomically: a failed import leaves what was installed untouched.
-A release may be partial; the parts found and missing are reported.`,
+A release may be partial; the parts found and missing are reported.
+
+Other classifications (who-icd10, icd10uk, opcs4, or a name of your own) are
+imported from one ClaML 2.0 file (--format claml) or one flat code list
+(--format flat: TSV or CSV with a header; --columns names the columns that
+hold the code, title, parent, node, selectable flag and kind).`,
 		Example: `  medcode import --system icd10cm --from ~/Downloads/2026-code-tables-tabular-and-index.zip
-  medcode import --system icd10pcs --from ./icd10pcs_2026/`,
+  medcode import --system icd10pcs --from ./icd10pcs_2026/
+  medcode import --system who-icd10 --from icd102019en.xml
+  medcode import --system icd10uk --version coding19 --from ICD10.coding19.tsv.gz \
+      --columns code=coding,title=meaning,parent=parent_id,node=node_id,selectable=selectable
+  medcode import --system local-proc --format flat --version 2024 --from procedures.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, _ := cmd.Flags().GetStringArray("from")
 			if len(from) == 0 {
 				return fmt.Errorf("import: --from PATH is required (a folder, a zip or files of the publisher's release)")
+			}
+			if columns != "" {
+				var err error
+				if opts.Columns, err = codesys.ParseColumns(columns); err != nil {
+					return fmt.Errorf("import: --columns: %w", err)
+				}
 			}
 			start := time.Now()
 			in, err := catalog.Import(cmd.Context(), a.dataDir, system, from, opts)
@@ -40,7 +56,9 @@ A release may be partial; the parts found and missing are reported.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&system, "system", "", "coding system: icd10cm or icd10pcs (required)")
+	cmd.Flags().StringVar(&system, "system", "", "classification: icd10cm, icd10pcs, who-icd10, icd10uk, opcs4, or a name of your own with --format (required)")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "format of a classification other than ICD-10-CM/PCS: claml or flat (default: told from the content)")
+	cmd.Flags().StringVar(&columns, "columns", "", "columns of a flat list: field=header pairs, e.g. code=coding,title=meaning,parent=parent_id,node=node_id,selectable=selectable")
 	cmd.Flags().StringArray("from", nil, "folder, zip or file of the publisher's release (repeatable)")
 	cmd.Flags().StringVar(&opts.Version, "version", "", "release version when the files carry none (e.g. an order file alone)")
 	_ = cmd.MarkFlagRequired("system")

@@ -57,19 +57,14 @@ func newLookupCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&system, "system", "", "coding system (icd10cm, icd10pcs); guessed from the code when empty")
+	cmd.Flags().StringVar(&system, "system", "", "classification (icd10cm, icd10pcs, who-icd10, icd10uk, opcs4 or one imported under a name of your own); icd10cm or icd10pcs guessed from the code when empty")
 	cmd.Flags().StringVar(&version, "release", "", "release version, e.g. 2026 (default: newest installed with the needed part)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
 // lookupPart is the part a release needs for lookup and validation.
-func lookupPart(sys codesys.System) codesys.Part {
-	if sys == codesys.ICD10PCS {
-		return codesys.PartPCSTables
-	}
-	return codesys.PartTabular
-}
+func lookupPart(sys codesys.System) codesys.Part { return sys.Classification().CodePart() }
 
 // systemFor returns the system named by flag, or guesses it from the shape
 // of code: ICD-10-CM codes start with a letter and a digit, so a code that
@@ -77,7 +72,7 @@ func lookupPart(sys codesys.System) codesys.Part {
 // second, is taken for ICD-10-PCS.
 func systemFor(flag, code string) (codesys.System, error) {
 	if flag != "" {
-		return codesys.ParseSystem(flag)
+		return codesys.SystemName(flag)
 	}
 	c := strings.ToUpper(strings.TrimSpace(code))
 	switch {
@@ -114,7 +109,7 @@ func printEntry(w io.Writer, rel *codesys.Release, e codesys.Entry) {
 		fmt.Fprintln(w, "\nHierarchy:")
 		for i, h := range e.Hierarchy {
 			label := h.Code
-			if h.Kind == "chapter" {
+			if h.Kind == "chapter" && !strings.HasPrefix(strings.ToLower(h.Code), "chapter") {
 				label = "Chapter " + h.Code
 			}
 			fmt.Fprintf(w, "  %s%-10s %s\n", strings.Repeat("  ", i), label, h.Title)
@@ -149,6 +144,33 @@ func printEntry(w io.Writer, rel *codesys.Release, e codesys.Entry) {
 		fmt.Fprintf(w, "\n7th characters (defined at %s):\n", e.SevenChrFrom)
 		for _, s := range e.SevenChr {
 			fmt.Fprintf(w, "  %s  %s\n", s.Char, s.Title)
+		}
+	}
+	if e.Usage != "" || e.Modifier != "" {
+		fmt.Fprintln(w)
+		if e.Usage != "" {
+			fmt.Fprintf(w, "  usage: %s\n", e.Usage)
+		}
+		if e.Modifier != "" {
+			fmt.Fprintf(w, "  extended by modifier %s\n", e.Modifier)
+		}
+	}
+	if len(e.Rubrics) > 0 {
+		fmt.Fprintln(w, "\nRubrics:")
+		for _, sr := range e.Rubrics {
+			from := "this code"
+			if sr.Inherited {
+				from = sr.From + " " + sr.FromTitle
+			}
+			fmt.Fprintf(w, "  from %s:\n", from)
+			for _, r := range sr.Rubrics {
+				kind := r.Kind
+				if r.Lang != "" {
+					kind += " [" + r.Lang + "]"
+				}
+				text := strings.ReplaceAll(r.Text, "\n", "\n        ")
+				fmt.Fprintf(w, "    %s: %s\n", kind, text)
+			}
 		}
 	}
 	if len(e.Children) > 0 {

@@ -131,7 +131,7 @@ func (a *app) openRelease(ctx context.Context, sys codesys.System, version strin
 		}
 	}
 	if newest == nil {
-		return nil, fmt.Errorf("no %s release is installed in %s: install one with \"medcode fetch %s\" or \"medcode import --system %s --from PATH\"", sys.Title(), a.dataDir, sys, sys)
+		return nil, fmt.Errorf("no %s release is installed in %s: install one with %s", sys.Title(), a.dataDir, catalog.InstallHint(sys))
 	}
 	return catalog.OpenInfo(ctx, newest)
 }

@@ -37,7 +37,7 @@ terms and its code or cross-reference.`,
 			sys := codesys.ICD10CM
 			if system != "" {
 				var err error
-				if sys, err = codesys.ParseSystem(system); err != nil {
+				if sys, err = codesys.SystemName(system); err != nil {
 					return err
 				}
 			}
@@ -49,7 +49,7 @@ terms and its code or cross-reference.`,
 				}
 				opts.Sources = append(opts.Sources, src)
 			}
-			need := codesys.PartTabular
+			need := lookupPart(sys)
 			if sys == codesys.ICD10PCS {
 				need = codesys.PartPCSIndex
 			}
@@ -87,7 +87,7 @@ terms and its code or cross-reference.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&system, "system", "", "coding system (icd10cm, icd10pcs); default icd10cm")
+	cmd.Flags().StringVar(&system, "system", "", "classification (icd10cm, icd10pcs, who-icd10, icd10uk, opcs4 or one of your own); default icd10cm")
 	cmd.Flags().StringVar(&version, "release", "", "release version, e.g. 2026 (default: newest installed with the needed part)")
 	cmd.Flags().StringSliceVar(&sources, "source", nil, "restrict to sources: index, eindex, neoplasm, drug, tabular, inclusion, pcs-index")
 	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "maximum number of hits")

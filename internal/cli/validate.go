@@ -66,7 +66,7 @@ It exits 0 when every code is valid and billable, 1 otherwise.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&system, "system", "", "coding system (icd10cm, icd10pcs); guessed from each code when empty")
+	cmd.Flags().StringVar(&system, "system", "", "classification (icd10cm, icd10pcs, who-icd10, icd10uk, opcs4 or one of your own); icd10cm or icd10pcs guessed from each code when empty")
 	cmd.Flags().StringVar(&version, "release", "", "release version (default: newest installed with the needed part)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

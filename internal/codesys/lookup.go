@@ -27,6 +27,13 @@ type Entry struct {
 	Children []Ref `json:"children,omitempty"`
 	// Axes are the values of an ICD-10-PCS code, one per character.
 	Axes []AxisRef `json:"axes,omitempty"`
+	// Usage is, for a class of a classification read as classes, its kind
+	// of usage with its mark ("aster (*)"); Modifier names the modifier
+	// that generated the class; Rubrics are the rubrics that apply to it,
+	// its own first, then those inherited from each superclass.
+	Usage    string           `json:"usage,omitempty"`
+	Modifier string           `json:"modifier,omitempty"`
+	Rubrics  []SourcedRubrics `json:"rubrics,omitempty"`
 	// Problems says what a reader of a composed Tabular List (see
 	// ComposeTabular) must not take on trust: a borrowed note that names a
 	// code this release lacks, or a node the composition placed by its
@@ -226,7 +233,10 @@ func (r *Release) Lookup(code string) (Entry, error) {
 		}
 		return lookupPCS(r.PCS, r.PCSDefs, code), nil
 	}
-	return Entry{}, fmt.Errorf("look up %s: lookup is not supported for %s", code, r.System.Title())
+	if r.Classes != nil {
+		return r.Classes.Lookup(code, r.System.Classification()), nil
+	}
+	return Entry{}, fmt.Errorf("look up %s: release %s has no list of codes (parts: %s)", code, r.ID(), partList(r.Parts()))
 }
 
 // Validate validates a code against the release.
@@ -243,7 +253,10 @@ func (r *Release) Validate(code string) (Validation, error) {
 		}
 		return validatePCS(r.PCS, code), nil
 	}
-	return Validation{}, fmt.Errorf("validate %s: validation is not supported for %s", code, r.System.Title())
+	if r.Classes != nil {
+		return r.Classes.Validate(code, r.System.Classification()), nil
+	}
+	return Validation{}, fmt.Errorf("validate %s: release %s has no list of codes (parts: %s)", code, r.ID(), partList(r.Parts()))
 }
 
 func partList(parts []Part) string {
@@ -268,5 +281,8 @@ func (r *Release) Prepare() {
 	}
 	if r.PCS != nil {
 		r.PCS.Prepare()
+	}
+	if r.Classes != nil {
+		r.Classes.Prepare()
 	}
 }

@@ -50,15 +50,7 @@ func joinSystems() string {
 }
 
 // Title returns the system's display name.
-func (s System) Title() string {
-	switch s {
-	case ICD10CM:
-		return "ICD-10-CM"
-	case ICD10PCS:
-		return "ICD-10-PCS"
-	}
-	return string(s)
-}
+func (s System) Title() string { return s.Classification().Title }
 
 // Part names one of the publisher's files a release may contain.
 type Part string
@@ -77,15 +69,7 @@ const (
 )
 
 // PartsOf lists the parts a complete release of sys has.
-func PartsOf(sys System) []Part {
-	switch sys {
-	case ICD10CM:
-		return []Part{PartTabular, PartOrder, PartIndex, PartExternal, PartNeoplasm, PartDrug}
-	case ICD10PCS:
-		return []Part{PartPCSTables, PartPCSIndex, PartPCSDefinitions}
-	}
-	return nil
-}
+func PartsOf(sys System) []Part { return sys.Classification().Parts }
 
 // Release is one release of one classification, such as ICD-10-CM FY2026.
 // Fields for parts the release lacks are nil.
@@ -108,6 +92,11 @@ type Release struct {
 	PCS      *PCSTables      // ICD-10-PCS Tables
 	PCSIndex *Index          // ICD-10-PCS Index
 	PCSDefs  *PCSDefinitions // ICD-10-PCS Definitions
+
+	// Classes is the release of a classification read as a list of
+	// classes (ClaML or a flat code list): every classification but
+	// ICD-10-CM and ICD-10-PCS.
+	Classes *Classes
 
 	// Problems lists what composing the Tabular List from the order file
 	// and another release's notes could not do faithfully (see
@@ -133,6 +122,7 @@ func (r *Release) Parts() []Part {
 		PartPCSTables:      r.PCS != nil,
 		PartPCSIndex:       r.PCSIndex != nil,
 		PartPCSDefinitions: r.PCSDefs != nil,
+		PartClasses:        r.Classes != nil,
 	}
 	var parts []Part
 	for _, p := range PartsOf(r.System) {

@@ -105,12 +105,17 @@ type builder struct {
 	pairs []uint64 // stem<<32 | entry<<2 | flags
 }
 
-// New builds a Searcher over every searchable part rel has. It reads rel
+// New builds a Searcher over every searchable part rel has; the classes of
+// a classification read as classes are searched as a Tabular List (titles
+// and inclusion rubrics). It reads rel
 // but keeps pointers into it: rel must not be modified afterwards.
 func New(rel *codesys.Release) *Searcher {
-	s := &Searcher{rel: rel, voc: newVocab(), abbrevs: abbreviations()}
+	s := &Searcher{rel: rel, tab: rel.Tabular, voc: newVocab(), abbrevs: abbreviations()}
+	if s.tab == nil && rel.Classes != nil {
+		s.tab = rel.Classes.Tabular()
+	}
 	b := &builder{s: s}
-	if t := rel.Tabular; t != nil {
+	if t := s.tab; t != nil {
 		for i := range t.Nodes {
 			if n := &t.Nodes[i]; n.Kind >= codesys.KindCategory {
 				b.addTabular(int32(i), n)

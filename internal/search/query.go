@@ -230,7 +230,7 @@ func (s *Searcher) Search(text string, opts Options) []Hit {
 			if a.ess != 0 {
 				pre += 1 // perhaps the leading word
 			}
-			if len(s.rel.Tabular.Nodes[en.node].Children) == 0 {
+			if len(s.tab.Nodes[en.node].Children) == 0 {
 				pre += leafBonus
 			}
 		}
@@ -441,7 +441,7 @@ func (s *Searcher) score(q *query, e uint32, sc *scratch) scored {
 		if leadHit {
 			score++
 		}
-		if len(s.rel.Tabular.Nodes[en.node].Children) == 0 {
+		if len(s.tab.Nodes[en.node].Children) == 0 {
 			score += leafBonus
 		}
 	case mainHit:
@@ -518,7 +518,7 @@ func (s *Searcher) compareEntries(a, b uint32) int {
 func (s *Searcher) code(e *entry) string {
 	switch e.src {
 	case SourceTabular, SourceInclusion:
-		return s.rel.Tabular.Nodes[e.node].Code
+		return s.tab.Nodes[e.node].Code
 	}
 	t := s.nodes[e.node].term
 	if e.col > 0 {
@@ -539,7 +539,7 @@ func (s *Searcher) hit(h scored) Hit {
 	hit := Hit{Source: e.src, Score: h.score, Matched: h.matched, Missing: h.missing, Code: s.code(e)}
 	switch e.src {
 	case SourceTabular, SourceInclusion:
-		n := &s.rel.Tabular.Nodes[e.node]
+		n := &s.tab.Nodes[e.node]
 		hit.Title = n.Title
 		text := n.Title
 		if e.src == SourceInclusion {
@@ -577,7 +577,7 @@ func (s *Searcher) hit(h scored) Hit {
 // titleOf returns the tabular title of code, or of its nearest ancestor
 // in the Tabular List when the code is incomplete ("C34.9-").
 func (s *Searcher) titleOf(code string) string {
-	t := s.rel.Tabular
+	t := s.tab
 	if t == nil || s.rel.System != codesys.ICD10CM && s.rel.System != "" {
 		return ""
 	}

@@ -211,7 +211,10 @@ func (h Hit) String() string {
 // Searcher searches one release. It is immutable after New and safe for
 // concurrent use.
 type Searcher struct {
-	rel  *codesys.Release
+	rel *codesys.Release
+	// tab is the Tabular List searched: the release's own, or for a
+	// classification read as classes, the classes seen as one.
+	tab  *codesys.Tabular
 	voc  vocab
 	typo typoIndex
 
