@@ -60,6 +60,10 @@ type entry struct {
 	// neither its stem ("teething" is "teeth") nor its word class ("dental")
 	// stands for it.
 	form string
+	// row, for an entry of the Table of Drugs and Chemicals, is its row
+	// in lexicon.drugRows plus one: the codes of every column, of which
+	// the sentence chooses one.
+	row int32
 }
 
 // lexicon is the vocabulary and entries the Analyze stage matches notes
@@ -81,6 +85,10 @@ type lexicon struct {
 	// vague are words too general to name a code on their own ("tumor",
 	// "lesion"): an entry needs at least one other word.
 	vague map[uint32]bool
+	// drugRows are the codes of the rows of the Table of Drugs and
+	// Chemicals, by column in the order of codesys.DrugColumns ("" where
+	// the table prints a dash).
+	drugRows [][]string
 }
 
 // stopWords are words of titles a note need not repeat for the title to
@@ -301,12 +309,14 @@ func (lx *lexicon) add(code string, stems []string, o origin, text, release stri
 	if !slices.ContainsFunc(ids, func(id uint32) bool { return !lx.vague[id] }) {
 		return
 	}
-	if (o == fromVariant || (o != fromTerms && (code[0] == 'S' || code[0] == 'T'))) && len(ids) < 2 {
+	if (o == fromVariant || (o != fromTerms && o != fromDrug && (code[0] == 'S' || code[0] == 'T'))) && len(ids) < 2 {
 		// A variant of one word is rarely what the title means; an
 		// injury named by one word of the classification is a body part
 		// ("Axis", "Trachea") listed under a fracture, not an injury. The
 		// coder's own terms ("trauma", "burn") are written to be read
-		// alone.
+		// alone, and so are the substances of the Table of Drugs and
+		// Chemicals, which are coded only beside the words saying what
+		// the substance did.
 		return
 	}
 	lower := strings.ToLower(text)

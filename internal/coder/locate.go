@@ -26,6 +26,12 @@ type candidate struct {
 	// sentence is the text of the mention's sentence, for the rules that
 	// read what else it says.
 	sentence string
+	// sent is the index of the mention's sentence, for the rules that
+	// sequence codes documented together.
+	sent int
+	// drug is the column of the Table of Drugs and Chemicals the code
+	// comes from, if it does.
+	drug codesys.Column
 }
 
 // baseConfidence is the confidence of a code reached through an entry of
@@ -53,15 +59,30 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + v})
 		}
 		sent := c.sentenceWords(n, m.sentence)
-		if e.origin != fromIndex {
+		start := e.code
+		if e.origin == fromDrug {
+			// The column the sentence chose; a dash there (no adverse
+			// effect of heroin) leaves nothing to code.
+			start = c.lex.drugCode(e, m.column)
+			if start == "" {
+				continue
+			}
+			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + cueStep(m)})
+		}
+		if e.origin != fromIndex && e.origin != fromDrug {
 			// The Index leads: where a path of it names the same code
 			// with words the sentence has, the trail quotes it first.
 			if ie := c.lex.indexEntryFor(e.code, sent); ie != nil {
 				trail = append(trail, locateStep(ie))
 			}
 		}
-		trail = append(trail, locateStep(e))
-		code, steps, conf, q := c.assign(e.code, sent)
+		if e.origin == fromDrug {
+			trail = append(trail, coding.Step{Kind: coding.StepIndex, Ref: start,
+				Detail: fmt.Sprintf("Table of Drugs and Chemicals %s: %s, column %q → %s", e.release, e.text, c.drugHeading(m.column), start)})
+		} else {
+			trail = append(trail, locateStep(e))
+		}
+		code, steps, conf, q := c.assign(start, sent)
 		if q != nil {
 			q.Evidence = []coding.Evidence{ev}
 			queries = append(queries, *q)
@@ -79,10 +100,24 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 			code: coding.Code{Code: v.Code, System: codesys.ICD10CM, Kind: coding.Diagnosis, Title: v.Title,
 				Evidence: []coding.Evidence{ev}, Assertion: assertionName(m.assertion), Trail: trail, Confidence: conf},
 			assertion: m.assertion, pos: m.span.Start, words: len(m.tokens),
-			sentence: n.Sentences[m.sentence].Text,
+			sentence: n.Sentences[m.sentence].Text, sent: m.sentence, drug: m.column,
 		})
 	}
 	return out, queries
+}
+
+// drugHeading is the heading of a column of the Table of Drugs and
+// Chemicals as the release prints it, else the column's name.
+func (c *Coder) drugHeading(col codesys.Column) string {
+	for _, r := range []*codesys.Release{c.ref.CM, c.ref.Tables} {
+		if r == nil || r.Drug == nil {
+			continue
+		}
+		if i, err := r.Drug.Column(col); err == nil && i-1 < len(r.Drug.Columns) {
+			return r.Drug.Columns[i-1]
+		}
+	}
+	return string(col)
 }
 
 // locateStep describes how the mention's entry was found.
