@@ -23,7 +23,7 @@ type Cache interface {
 
 // lexiconFormat changes whenever the lexicon's build or its encoding
 // does, so that a cached lexicon of another version is never read.
-const lexiconFormat = "lexicon-3"
+const lexiconFormat = "lexicon-6"
 
 // cacheKey names the lexicon built from ref and the embedded tables: the
 // releases it reads, what identifies their content, and the tables'
@@ -76,6 +76,7 @@ type lexiconFile struct {
 // entryFile is an entry with its strings as indexes in Strings.
 type entryFile struct {
 	Code, Text, Release, Form uint32
+	Manif                     uint32
 	Words                     []uint32
 	Key                       uint32
 	Origin                    uint8
@@ -105,7 +106,7 @@ func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
 		return id
 	}
 	for i, e := range lx.entries {
-		f.Entries[i] = entryFile{Code: str(e.code), Text: str(e.text), Release: str(e.release), Form: str(e.form),
+		f.Entries[i] = entryFile{Code: str(e.code), Text: str(e.text), Release: str(e.release), Form: str(e.form), Manif: str(e.manif),
 			Words: e.words, Key: e.key, Origin: uint8(e.origin), Other: e.other, Row: e.row}
 	}
 	for _, fe := range family {
@@ -140,7 +141,7 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 	n := uint32(len(f.Strings))
 	for i, e := range f.Entries {
 		if len(e.Words) == 0 || int(e.Key) >= len(lx.df) || origin(e.Origin) < fromTerms || origin(e.Origin) > fromVariant ||
-			e.Code >= n || e.Text >= n || e.Release >= n || e.Form >= n || e.Row < 0 || int(e.Row) > len(f.DrugRows) {
+			e.Code >= n || e.Text >= n || e.Release >= n || e.Form >= n || e.Manif >= n || e.Row < 0 || int(e.Row) > len(f.DrugRows) {
 			return nil, nil, fmt.Errorf("entry %d is malformed", i)
 		}
 		for _, w := range e.Words {
@@ -149,7 +150,7 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 			}
 		}
 		lx.entries[i] = entry{code: f.Strings[e.Code], words: e.Words, key: e.Key, origin: origin(e.Origin),
-			text: f.Strings[e.Text], release: f.Strings[e.Release], other: e.Other, form: f.Strings[e.Form], row: e.Row}
+			text: f.Strings[e.Text], release: f.Strings[e.Release], other: e.Other, form: f.Strings[e.Form], manif: f.Strings[e.Manif], row: e.Row}
 		lx.index(int32(i))
 	}
 	family := make([]familyEntry, len(f.Family))

@@ -2,6 +2,7 @@ package coder
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
@@ -32,6 +33,9 @@ type candidate struct {
 	// drug is the column of the Table of Drugs and Chemicals the code
 	// comes from, if it does.
 	drug codesys.Column
+	// after, for the manifestation code an Index path pairs with its
+	// etiology ("E85.4 [I43]"), is the etiology's code, reported first.
+	after string
 }
 
 // baseConfidence is the confidence of a code reached through an entry of
@@ -96,14 +100,42 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 		if len(e.words) == 1 && e.origin != fromTerms {
 			conf -= 0.1
 		}
-		out = append(out, candidate{
+		cd := candidate{
 			code: coding.Code{Code: v.Code, System: codesys.ICD10CM, Kind: coding.Diagnosis, Title: v.Title,
 				Evidence: []coding.Evidence{ev}, Assertion: assertionName(m.assertion), Trail: trail, Confidence: conf},
 			assertion: m.assertion, pos: m.span.Start, words: len(m.tokens),
 			sentence: n.Sentences[m.sentence].Text, sent: m.sentence, drug: m.column,
-		})
+		}
+		out = append(out, cd)
+		if e.manif != "" {
+			if mc, ok := c.manifestation(cd, e.manif, sent); ok {
+				out = append(out, mc)
+			}
+		}
 	}
 	return out, queries
+}
+
+// manifestation returns the candidate for the manifestation code an
+// Index path gives in brackets beside the etiology cd names: both are
+// coded, the etiology first (I.A.13, the Index's paired codes).
+func (c *Coder) manifestation(cd candidate, manif string, sent map[uint32]bool) (candidate, bool) {
+	code, steps, conf, q := c.assign(manif, sent)
+	if q != nil {
+		return candidate{}, false
+	}
+	v := c.tab.Validate(code)
+	trail := append(slices.Clone(cd.code.Trail), coding.Step{Kind: coding.StepIndex, Ref: manif,
+		Detail: fmt.Sprintf("The Index pairs %s with the manifestation code %s in brackets: both are coded, %s first (guideline I.A.13)", cd.code.Code, manif, cd.code.Code)})
+	trail = append(trail, steps...)
+	trail = append(trail, coding.Step{Kind: coding.StepTabular, Ref: v.Code,
+		Detail: fmt.Sprintf("Tabular List %s: %s %s is valid", c.ref.CM.ID(), v.Code, v.Title)})
+	m := cd
+	m.code.Code, m.code.Title, m.code.Trail = v.Code, v.Title, trail
+	m.code.Evidence = slices.Clone(cd.code.Evidence)
+	m.code.Confidence = cd.code.Confidence * conf
+	m.after = cd.code.Code
+	return m, true
 }
 
 // drugHeading is the heading of a column of the Table of Drugs and
@@ -124,8 +156,12 @@ func (c *Coder) drugHeading(col codesys.Column) string {
 func locateStep(e *entry) coding.Step {
 	switch e.origin {
 	case fromIndex, fromNeoplasm, fromDrug:
+		code := e.code
+		if e.manif != "" {
+			code += " [" + e.manif + "]"
+		}
 		return coding.Step{Kind: coding.StepIndex, Ref: e.code,
-			Detail: fmt.Sprintf("%s %s: %s → %s", capitalize(e.origin.String()), e.release, e.text, e.code)}
+			Detail: fmt.Sprintf("%s %s: %s → %s", capitalize(e.origin.String()), e.release, e.text, code)}
 	case fromTerms:
 		return coding.Step{Kind: coding.StepIndex, Ref: e.code,
 			Detail: fmt.Sprintf("Term table (%s): %q → %s", e.release, e.text, e.code)}

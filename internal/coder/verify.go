@@ -274,6 +274,8 @@ type merged struct {
 	// Table of Drugs and Chemicals the code comes from.
 	sents []int
 	drug  codesys.Column
+	// after is the etiology an Index's paired manifestation code follows.
+	after string
 }
 
 // merge gathers candidates with the same code: evidence in text order,
@@ -285,7 +287,7 @@ func merge(cands []candidate) []merged {
 		i, ok := by[cd.code.Code]
 		if !ok {
 			by[cd.code.Code] = len(out)
-			out = append(out, merged{code: cd.code, pos: cd.pos, words: cd.words, sents: []int{cd.sent}, drug: cd.drug})
+			out = append(out, merged{code: cd.code, pos: cd.pos, words: cd.words, sents: []int{cd.sent}, drug: cd.drug, after: cd.after})
 			continue
 		}
 		m := &out[i]
@@ -923,6 +925,11 @@ func (c *Coder) sequence(codes []merged) []merged {
 		}
 	}
 	pairs = append(pairs, c.drugOrder(codes)...)
+	for _, m := range codes {
+		if m.after != "" {
+			pairs = append(pairs, pair{m.after, m.code.Code})
+		}
+	}
 	if len(pairs) == 0 {
 		return codes
 	}
