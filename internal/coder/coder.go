@@ -8,7 +8,8 @@
 //     words, and the words its abbreviations and lay phrases stand for, are
 //     matched against a lexicon of the classification's own terms (Tabular
 //     List titles, inclusion terms, includes notes, the Alphabetic Index
-//     when the release has it, the Table of Neoplasms) and the coder's term
+//     when the release has it, the Tables of Neoplasms and of Drugs and
+//     Chemicals) and the coder's term
 //     tables, word order free, within a window; each mention gets its
 //     assertion (negated, possible, historical, family) and section.
 //   - Locate (locate.go) takes each mention to the entry of the
