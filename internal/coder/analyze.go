@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/note/assert"
 )
@@ -37,6 +38,12 @@ type mention struct {
 	// via names the abbreviations and phrases of the note that were read
 	// as other words ("CHF" as "congestive heart failure").
 	via []string
+	// column, for a substance of the Table of Drugs and Chemicals, is
+	// the table's column the sentence points to, cue the words that
+	// say so and intent the documented intent of a poisoning.
+	column codesys.Column
+	cue    string
+	intent cueKind
 }
 
 // phrase is a sequence of note words standing for other words: a lay
@@ -72,7 +79,7 @@ func gapOf(e *entry) int {
 	if neoplasm(e.code) {
 		return neoplasmGap
 	}
-	if e.origin == fromIndex {
+	if e.origin == fromIndex || e.origin == fromDrug {
 		return indexGap
 	}
 	return maxGap
@@ -222,11 +229,22 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 			cmp.Compare(a.entry.origin, b.entry.origin), slices.Compare(a.tokens, b.tokens),
 			slices.Compare(a.entry.words, b.entry.words))
 	})
+	// The substances of the Table of Drugs and Chemicals are settled
+	// apart, against the conditions the rules leave.
+	var drugs []mention
+	for _, m := range found {
+		if m.entry.origin == fromDrug {
+			drugs = append(drugs, m)
+		}
+	}
+	found = slices.DeleteFunc(found, func(m mention) bool { return m.entry.origin == fromDrug })
 	found = dropDenied(n, found)
 	found = dropSecondaryOfPrimary(found)
 	found = dropStraddling(n, found)
 	found = keepMaximal(found)
 	found = oneCodePerCategory(found)
+	drugs = c.placeDrugs(n, keepMaximal(drugs), found, lo, hi)
+	found = append(found, drugs...)
 	out = out[:start+len(found)]
 	for i := range found {
 		m := &found[i]

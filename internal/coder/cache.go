@@ -23,7 +23,7 @@ type Cache interface {
 
 // lexiconFormat changes whenever the lexicon's build or its encoding
 // does, so that a cached lexicon of another version is never read.
-const lexiconFormat = "lexicon-2"
+const lexiconFormat = "lexicon-6"
 
 // cacheKey names the lexicon built from ref and the embedded tables: the
 // releases it reads, what identifies their content, and the tables'
@@ -40,7 +40,7 @@ func cacheKey(ref Reference) string {
 		if t := r.Tabular; t != nil {
 			fmt.Fprintln(h, "tabular", t.Version, t.NotesFrom, len(t.Nodes))
 		}
-		for _, ix := range []*codesys.Index{r.Index, r.External, r.Neoplasm} {
+		for _, ix := range []*codesys.Index{r.Index, r.External, r.Neoplasm, r.Drug} {
 			if ix == nil {
 				fmt.Fprintln(h, "no index")
 				continue
@@ -69,15 +69,19 @@ type lexiconFile struct {
 	Strings []string
 	Entries []entryFile
 	Family  []familyFile
+	// DrugRows are the lexicon's drugRows.
+	DrugRows [][]string
 }
 
 // entryFile is an entry with its strings as indexes in Strings.
 type entryFile struct {
 	Code, Text, Release, Form uint32
+	Manif                     uint32
 	Words                     []uint32
 	Key                       uint32
 	Origin                    uint8
 	Other                     bool
+	Row                       int32
 }
 
 type familyFile struct {
@@ -87,7 +91,7 @@ type familyFile struct {
 
 // encodeLexicon writes a finished lexicon and the family entries.
 func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
-	f := lexiconFile{Words: lx.words, Canon: lx.canon, Df: lx.df, Entries: make([]entryFile, len(lx.entries))}
+	f := lexiconFile{Words: lx.words, Canon: lx.canon, Df: lx.df, Entries: make([]entryFile, len(lx.entries)), DrugRows: lx.drugRows}
 	for w := range lx.vague {
 		f.Vague = append(f.Vague, w)
 	}
@@ -102,8 +106,8 @@ func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
 		return id
 	}
 	for i, e := range lx.entries {
-		f.Entries[i] = entryFile{Code: str(e.code), Text: str(e.text), Release: str(e.release), Form: str(e.form),
-			Words: e.words, Key: e.key, Origin: uint8(e.origin), Other: e.other}
+		f.Entries[i] = entryFile{Code: str(e.code), Text: str(e.text), Release: str(e.release), Form: str(e.form), Manif: str(e.manif),
+			Words: e.words, Key: e.key, Origin: uint8(e.origin), Other: e.other, Row: e.row}
 	}
 	for _, fe := range family {
 		ff := familyFile{Code: fe.code, Path: fe.path}
@@ -126,7 +130,8 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 		return nil, nil, err
 	}
 	lx := &lexicon{words: f.Words, canon: f.Canon, df: f.Df, vague: map[uint32]bool{},
-		entries: make([]entry, len(f.Entries)), byKey: map[uint32][]int32{}, indexByCode: map[string][]int32{}}
+		entries: make([]entry, len(f.Entries)), byKey: map[uint32][]int32{}, indexByCode: map[string][]int32{},
+		drugRows: f.DrugRows}
 	if lx.words == nil || lx.canon == nil {
 		return nil, nil, fmt.Errorf("no vocabulary")
 	}
@@ -136,7 +141,7 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 	n := uint32(len(f.Strings))
 	for i, e := range f.Entries {
 		if len(e.Words) == 0 || int(e.Key) >= len(lx.df) || origin(e.Origin) < fromTerms || origin(e.Origin) > fromVariant ||
-			e.Code >= n || e.Text >= n || e.Release >= n || e.Form >= n {
+			e.Code >= n || e.Text >= n || e.Release >= n || e.Form >= n || e.Manif >= n || e.Row < 0 || int(e.Row) > len(f.DrugRows) {
 			return nil, nil, fmt.Errorf("entry %d is malformed", i)
 		}
 		for _, w := range e.Words {
@@ -145,7 +150,7 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 			}
 		}
 		lx.entries[i] = entry{code: f.Strings[e.Code], words: e.Words, key: e.Key, origin: origin(e.Origin),
-			text: f.Strings[e.Text], release: f.Strings[e.Release], other: e.Other, form: f.Strings[e.Form]}
+			text: f.Strings[e.Text], release: f.Strings[e.Release], other: e.Other, form: f.Strings[e.Form], manif: f.Strings[e.Manif], row: e.Row}
 		lx.index(int32(i))
 	}
 	family := make([]familyEntry, len(f.Family))

@@ -8,7 +8,8 @@
 //     words, and the words its abbreviations and lay phrases stand for, are
 //     matched against a lexicon of the classification's own terms (Tabular
 //     List titles, inclusion terms, includes notes, the Alphabetic Index
-//     when the release has it, the Table of Neoplasms) and the coder's term
+//     when the release has it, the Tables of Neoplasms and of Drugs and
+//     Chemicals) and the coder's term
 //     tables, word order free, within a window; each mention gets its
 //     assertion (negated, possible, historical, family) and section.
 //   - Locate (locate.go) takes each mention to the entry of the
@@ -98,11 +99,14 @@ type Coder struct {
 	// encounter are the title beginnings of codes that state a reason
 	// for the encounter (encounter.txt).
 	encounter []string
-	parser    *note.Parser
-	assert    *assert.Classifier
-	rules     *rules
-	proc      ProcedureCoder
-	warnings  []string
+	// drugCues are the words that say how a substance was involved
+	// (drugs.tsv).
+	drugCues []drugCue
+	parser   *note.Parser
+	assert   *assert.Classifier
+	rules    *rules
+	proc     ProcedureCoder
+	warnings []string
 }
 
 // New builds a coder over ref: the lexicon, the phrase tables and the
@@ -135,6 +139,11 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	}
 	c.encounter = parseLines("encounter.txt", encounterTXT)
 	c.suffixes = parseLines("suffixes.txt", suffixesTXT)
+	drugCues, err := parseDrugCues(drugsTSV)
+	if err != nil {
+		return nil, err
+	}
+	c.drugCues = drugCues
 	terms, err := parseTerms(termsTSV)
 	if err != nil {
 		return nil, err
@@ -197,6 +206,9 @@ func (c *Coder) buildLexicon(ref Reference, terms []term) error {
 	}
 	if ix, id := partOf(ref.CM, ref.Tables, func(r *codesys.Release) *codesys.Index { return r.Neoplasm }); ix != nil {
 		c.lex.addNeoplasmTable(ix, id)
+	}
+	if ix, id := partOf(ref.CM, ref.Tables, func(r *codesys.Release) *codesys.Index { return r.Drug }); ix != nil {
+		c.lex.addDrugTable(ix, id)
 	}
 	for _, t := range terms {
 		c.lex.add(t.code, c.lex.phraseWords(t.text), fromTerms, t.text, "terms.tsv")

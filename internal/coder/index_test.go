@@ -37,6 +37,14 @@ func TestIndexLed(t *testing.T) {
 		{"history of cancer", "History of breast cancer status post mastectomy.", coding.Inpatient, []string{"Z85.3"}, []string{"Z85.82", "C50"}},
 		// Sepsis, Escherichia coli; Infection, urinary tract.
 		{"sepsis due to", "Sepsis due to E. coli UTI.", coding.Inpatient, []string{"A41.51", "N39.0"}, []string{"A41.9"}},
+		// The connectives of the Index link two conditions documented
+		// together (I.A.15): Anemia > in (due to) (with) > chronic kidney
+		// disease; Pneumonia > staphylococcal > aureus; Hypertension >
+		// heart > with > heart failure; Cardiomyopathy > alcoholic.
+		{"in", "Anemia in chronic kidney disease.", coding.Inpatient, []string{"D63.1"}, []string{"D64"}},
+		{"due to an organism", "Pneumonia due to Staphylococcus aureus.", coding.Inpatient, []string{"J15.211"}, []string{"J18", "B95"}},
+		{"with", "Hypertensive heart disease with heart failure.", coding.Inpatient, []string{"I11.0"}, []string{"I10"}},
+		{"due to a substance", "Cardiomyopathy due to alcohol.", coding.Inpatient, []string{"I42.6"}, []string{"I42.9"}},
 		// History, family, diabetes mellitus.
 		{"family history", "Mother has type 2 diabetes.", coding.Outpatient, []string{"Z83.3"}, []string{"E11"}},
 		// Fracture, radius, lower end; External Cause Index: Fall, from,

@@ -60,6 +60,13 @@ type entry struct {
 	// neither its stem ("teething" is "teeth") nor its word class ("dental")
 	// stands for it.
 	form string
+	// manif is the manifestation code an Index path gives in brackets
+	// after code ("Amyloid heart E85.4 [I43]"), reported after it.
+	manif string
+	// row, for an entry of the Table of Drugs and Chemicals, is its row
+	// in lexicon.drugRows plus one: the codes of every column, of which
+	// the sentence chooses one.
+	row int32
 }
 
 // lexicon is the vocabulary and entries the Analyze stage matches notes
@@ -81,6 +88,10 @@ type lexicon struct {
 	// vague are words too general to name a code on their own ("tumor",
 	// "lesion"): an entry needs at least one other word.
 	vague map[uint32]bool
+	// drugRows are the codes of the rows of the Table of Drugs and
+	// Chemicals, by column in the order of codesys.DrugColumns ("" where
+	// the table prints a dash).
+	drugRows [][]string
 }
 
 // stopWords are words of titles a note need not repeat for the title to
@@ -301,12 +312,14 @@ func (lx *lexicon) add(code string, stems []string, o origin, text, release stri
 	if !slices.ContainsFunc(ids, func(id uint32) bool { return !lx.vague[id] }) {
 		return
 	}
-	if (o == fromVariant || (o != fromTerms && (code[0] == 'S' || code[0] == 'T'))) && len(ids) < 2 {
+	if (o == fromVariant || (o != fromTerms && o != fromDrug && (code[0] == 'S' || code[0] == 'T'))) && len(ids) < 2 {
 		// A variant of one word is rarely what the title means; an
 		// injury named by one word of the classification is a body part
 		// ("Axis", "Trachea") listed under a fracture, not an injury. The
 		// coder's own terms ("trauma", "burn") are written to be read
-		// alone.
+		// alone, and so are the substances of the Table of Drugs and
+		// Chemicals, which are coded only beside the words saying what
+		// the substance did.
 		return
 	}
 	lower := strings.ToLower(text)
@@ -588,14 +601,39 @@ func nec(title string) bool {
 func (lx *lexicon) addIndex(ix *codesys.Index, release string, r *indexReading) {
 	ix.Walk(func(path []*codesys.Term) bool {
 		t := path[len(path)-1]
+		if t.SeeAlso != "" && len(path) == 1 && len(t.Terms) == 0 && len(lx.phraseWords(t.Title)) > 0 {
+			// A main term listing no subterms of its own sends what a
+			// note adds to it to the term its "see also" names
+			// ("Consolidation - see also Pneumonia"). A term with
+			// subterms lists the kinds it is coded by itself, and what
+			// it lacks is mostly a site or a description the target
+			// reads otherwise ("Lump - see also Mass", "Periods - see
+			// also Menstruation": on CodiEsp train such readings were
+			// wrong more often than right); a subterm's "see also"
+			// names a neighbouring term the note must document itself
+			// ("History, personal - see also History, family"); a title
+			// of no words of its own ("Condition - see also Disease")
+			// would let the target's subterms stand alone.
+			lx.addSee(ix, path, t.SeeAlso, release, r)
+		}
 		if t.Code == "" && t.See != "" {
-			lx.addSee(ix, path, release, r)
+			lx.addSee(ix, path, t.See, release, r)
 			return true
 		}
-		if t.Code == "" {
+		code, text := t.Code, codesys.PathString(path)
+		if code == "" {
+			// "see category T71", "see subcategory T75.0": the Tabular
+			// List gives the code under it.
+			for _, ref := range []struct{ to, what string }{{t.SubCat, "subcategory"}, {t.SeeCat, "category"}} {
+				if f := strings.Fields(ref.to); code == "" && len(f) > 0 {
+					code, text = f[0], text+" (see "+ref.what+" "+f[0]+")"
+				}
+			}
+		}
+		if code == "" {
 			return true
 		}
-		lx.addIndexPath(path, path, t.Code, codesys.PathString(path), release, r)
+		lx.addIndexPath(path, path, code, t.Manif, text, release, r)
 		return true
 	})
 }
@@ -646,7 +684,7 @@ func firstWord(s string) string {
 // addIndexPath adds the entries of one index path leading to code: words
 // is the path whose words the note must say (a cross-reference's source),
 // path the one shown.
-func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, text, release string, r *indexReading) {
+func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, manif, text, release string, r *indexReading) {
 	code = strings.TrimRight(code, "-.")
 	t := words[len(words)-1]
 	if r.skip(code) || len(strings.TrimSpace(words[0].Title)) < 2 {
@@ -683,7 +721,11 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, text, release
 		readings = next
 	}
 	for _, rd := range readings {
+		n := len(lx.entries)
 		lx.addIndexReading(code, lx.phraseWords(rd), words, text, release, r.agrees)
+		if manif != "" && len(lx.entries) > n {
+			lx.entries[n].manif = strings.TrimRight(manif, "-.")
+		}
 	}
 }
 
@@ -700,12 +742,15 @@ const (
 	maxSeeDepth = 2
 )
 
-// addSee follows a "see" cross-reference as a coder does: the words of the
-// path that carries it lead to the code of the term it names, and to the
-// codes of that term's subterms ("Abuse > cocaine - see Abuse, drug,
-// cocaine" gives F14.10 for "cocaine abuse").
-func (lx *lexicon) addSee(ix *codesys.Index, path []*codesys.Term, release string, r *indexReading) {
-	see := path[len(path)-1].See
+// addSee follows a cross-reference as a coder does. A "see" reference
+// (see, the term's only lead): the words of the path that carries it
+// lead to the code of the term it names, and to the codes of that term's
+// subterms ("Abuse > cocaine - see Abuse, drug, cocaine" gives F14.10 for
+// "cocaine abuse"). A "see also" reference (the term has its own code):
+// the words lead to the named term's subterms, so that a mention
+// documenting more than the term lists is coded where the Index sends
+// it; the term's own code stays its own.
+func (lx *lexicon) addSee(ix *codesys.Index, path []*codesys.Term, see, release string, r *indexReading) {
 	target, ok := r.resolved[see]
 	if !ok {
 		var rest string
@@ -720,7 +765,13 @@ func (lx *lexicon) addSee(ix *codesys.Index, path []*codesys.Term, release strin
 		return
 	}
 	src := slices.Clone(path)
-	from := codesys.PathString(src) + " (see " + path[len(path)-1].See + ")"
+	t := path[len(path)-1]
+	also := see == t.SeeAlso && see != t.See
+	kind := "see"
+	if also {
+		kind = "see also"
+	}
+	from := codesys.PathString(src) + " (" + kind + " " + see + ")"
 	var walk func(sub []*codesys.Term, below []*codesys.Term, budget *int)
 	walk = func(sub []*codesys.Term, below []*codesys.Term, budget *int) {
 		for _, t := range sub {
@@ -730,7 +781,7 @@ func (lx *lexicon) addSee(ix *codesys.Index, path []*codesys.Term, release strin
 			*budget--
 			b := append(slices.Clone(below), t)
 			if t.Code != "" {
-				lx.addIndexPath(append(slices.Clone(src), b...), append(slices.Clone(target), b...), t.Code,
+				lx.addIndexPath(append(slices.Clone(src), b...), append(slices.Clone(target), b...), t.Code, t.Manif,
 					from+" > "+codesys.PathString(b), release, r)
 			}
 			if len(b) < maxSeeDepth {
@@ -739,8 +790,8 @@ func (lx *lexicon) addSee(ix *codesys.Index, path []*codesys.Term, release strin
 		}
 	}
 	end := target[len(target)-1]
-	if end.Code != "" {
-		lx.addIndexPath(src, target, end.Code, from, release, r)
+	if end.Code != "" && !also {
+		lx.addIndexPath(src, target, end.Code, end.Manif, from, release, r)
 	}
 	budget := maxSeeTerms
 	walk(end.Terms, nil, &budget)

@@ -2,6 +2,7 @@ package coder
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
@@ -26,6 +27,15 @@ type candidate struct {
 	// sentence is the text of the mention's sentence, for the rules that
 	// read what else it says.
 	sentence string
+	// sent is the index of the mention's sentence, for the rules that
+	// sequence codes documented together.
+	sent int
+	// drug is the column of the Table of Drugs and Chemicals the code
+	// comes from, if it does.
+	drug codesys.Column
+	// after, for the manifestation code an Index path pairs with its
+	// etiology ("E85.4 [I43]"), is the etiology's code, reported first.
+	after string
 }
 
 // baseConfidence is the confidence of a code reached through an entry of
@@ -53,15 +63,30 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + v})
 		}
 		sent := c.sentenceWords(n, m.sentence)
-		if e.origin != fromIndex {
+		start := e.code
+		if e.origin == fromDrug {
+			// The column the sentence chose; a dash there (no adverse
+			// effect of heroin) leaves nothing to code.
+			start = c.lex.drugCode(e, m.column)
+			if start == "" {
+				continue
+			}
+			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + cueStep(m)})
+		}
+		if e.origin != fromIndex && e.origin != fromDrug {
 			// The Index leads: where a path of it names the same code
 			// with words the sentence has, the trail quotes it first.
 			if ie := c.lex.indexEntryFor(e.code, sent); ie != nil {
 				trail = append(trail, locateStep(ie))
 			}
 		}
-		trail = append(trail, locateStep(e))
-		code, steps, conf, q := c.assign(e.code, sent)
+		if e.origin == fromDrug {
+			trail = append(trail, coding.Step{Kind: coding.StepIndex, Ref: start,
+				Detail: fmt.Sprintf("Table of Drugs and Chemicals %s: %s, column %q → %s", e.release, e.text, c.drugHeading(m.column), start)})
+		} else {
+			trail = append(trail, locateStep(e))
+		}
+		code, steps, conf, q := c.assign(start, sent)
 		if q != nil {
 			q.Evidence = []coding.Evidence{ev}
 			queries = append(queries, *q)
@@ -75,22 +100,68 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 		if len(e.words) == 1 && e.origin != fromTerms {
 			conf -= 0.1
 		}
-		out = append(out, candidate{
+		cd := candidate{
 			code: coding.Code{Code: v.Code, System: codesys.ICD10CM, Kind: coding.Diagnosis, Title: v.Title,
 				Evidence: []coding.Evidence{ev}, Assertion: assertionName(m.assertion), Trail: trail, Confidence: conf},
 			assertion: m.assertion, pos: m.span.Start, words: len(m.tokens),
-			sentence: n.Sentences[m.sentence].Text,
-		})
+			sentence: n.Sentences[m.sentence].Text, sent: m.sentence, drug: m.column,
+		}
+		out = append(out, cd)
+		if e.manif != "" {
+			if mc, ok := c.manifestation(cd, e.manif, sent); ok {
+				out = append(out, mc)
+			}
+		}
 	}
 	return out, queries
+}
+
+// manifestation returns the candidate for the manifestation code an
+// Index path gives in brackets beside the etiology cd names: both are
+// coded, the etiology first (I.A.13, the Index's paired codes).
+func (c *Coder) manifestation(cd candidate, manif string, sent map[uint32]bool) (candidate, bool) {
+	code, steps, conf, q := c.assign(manif, sent)
+	if q != nil {
+		return candidate{}, false
+	}
+	v := c.tab.Validate(code)
+	trail := append(slices.Clone(cd.code.Trail), coding.Step{Kind: coding.StepIndex, Ref: manif,
+		Detail: fmt.Sprintf("The Index pairs %s with the manifestation code %s in brackets: both are coded, %s first (guideline I.A.13)", cd.code.Code, manif, cd.code.Code)})
+	trail = append(trail, steps...)
+	trail = append(trail, coding.Step{Kind: coding.StepTabular, Ref: v.Code,
+		Detail: fmt.Sprintf("Tabular List %s: %s %s is valid", c.ref.CM.ID(), v.Code, v.Title)})
+	m := cd
+	m.code.Code, m.code.Title, m.code.Trail = v.Code, v.Title, trail
+	m.code.Evidence = slices.Clone(cd.code.Evidence)
+	m.code.Confidence = cd.code.Confidence * conf
+	m.after = cd.code.Code
+	return m, true
+}
+
+// drugHeading is the heading of a column of the Table of Drugs and
+// Chemicals as the release prints it, else the column's name.
+func (c *Coder) drugHeading(col codesys.Column) string {
+	for _, r := range []*codesys.Release{c.ref.CM, c.ref.Tables} {
+		if r == nil || r.Drug == nil {
+			continue
+		}
+		if i, err := r.Drug.Column(col); err == nil && i-1 < len(r.Drug.Columns) {
+			return r.Drug.Columns[i-1]
+		}
+	}
+	return string(col)
 }
 
 // locateStep describes how the mention's entry was found.
 func locateStep(e *entry) coding.Step {
 	switch e.origin {
 	case fromIndex, fromNeoplasm, fromDrug:
+		code := e.code
+		if e.manif != "" {
+			code += " [" + e.manif + "]"
+		}
 		return coding.Step{Kind: coding.StepIndex, Ref: e.code,
-			Detail: fmt.Sprintf("%s %s: %s → %s", capitalize(e.origin.String()), e.release, e.text, e.code)}
+			Detail: fmt.Sprintf("%s %s: %s → %s", capitalize(e.origin.String()), e.release, e.text, code)}
 	case fromTerms:
 		return coding.Step{Kind: coding.StepIndex, Ref: e.code,
 			Detail: fmt.Sprintf("Term table (%s): %q → %s", e.release, e.text, e.code)}

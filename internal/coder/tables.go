@@ -34,6 +34,8 @@ var (
 	chaptersTSV string
 	//go:embed data/suffixes.txt
 	suffixesTXT string
+	//go:embed data/drugs.tsv
+	drugsTSV string
 )
 
 // tsvLines calls fn with the tab-separated fields of every line of data

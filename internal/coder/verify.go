@@ -205,6 +205,8 @@ func assertionRule(cd candidate, setting coding.Setting) (string, *coding.Step) 
 	case a.Negation == assert.Possible:
 		return "", &coding.Step{Kind: coding.StepGuideline, Ref: "II.H",
 			Detail: "Uncertain diagnosis coded as if established: inpatient setting (guideline II.H)"}
+	case a.Temporality == assert.Historical && cd.drug != "":
+		return "a past poisoning, adverse effect or underdosing: not a condition of this encounter", nil
 	case a.Temporality == assert.Historical && !isPersonalHistory(code):
 		return "", &coding.Step{Kind: coding.StepGuideline, Ref: "III.B",
 			Detail: "Documented as history: coded as a condition the patient still has (chronic conditions affect care); confidence lowered"}
@@ -268,6 +270,12 @@ type merged struct {
 	code  coding.Code
 	pos   int
 	words int
+	// sents are the sentences of the mentions, drug the column of the
+	// Table of Drugs and Chemicals the code comes from.
+	sents []int
+	drug  codesys.Column
+	// after is the etiology an Index's paired manifestation code follows.
+	after string
 }
 
 // merge gathers candidates with the same code: evidence in text order,
@@ -279,10 +287,13 @@ func merge(cands []candidate) []merged {
 		i, ok := by[cd.code.Code]
 		if !ok {
 			by[cd.code.Code] = len(out)
-			out = append(out, merged{code: cd.code, pos: cd.pos, words: cd.words})
+			out = append(out, merged{code: cd.code, pos: cd.pos, words: cd.words, sents: []int{cd.sent}, drug: cd.drug, after: cd.after})
 			continue
 		}
 		m := &out[i]
+		if !slices.Contains(m.sents, cd.sent) {
+			m.sents = append(m.sents, cd.sent)
+		}
 		if cd.code.Confidence > m.code.Confidence || (cd.code.Confidence == m.code.Confidence && cd.words > m.words) {
 			ev := m.code.Evidence
 			m.code = cd.code
@@ -378,7 +389,8 @@ func (c *Coder) applyLinks(codes []merged, drop func(coding.Code, string)) []mer
 				Trail: append(slices.Clone(from.code.Trail), coding.Step{Kind: coding.StepGuideline, Ref: ref,
 					Detail: fmt.Sprintf("%s with %s: %s → %s %s", from.code.Code, with.code.Code, h.rule.guideline, v.Code, v.Title)}),
 			}
-			added = append(added, merged{code: nc, pos: min(from.pos, with.pos), words: from.words + with.words})
+			added = append(added, merged{code: nc, pos: min(from.pos, with.pos), words: from.words + with.words,
+				sents: slices.Concat(from.sents, with.sents)})
 		}
 		var next []merged
 		for i, m := range codes {
@@ -586,8 +598,16 @@ var principalSection = map[note.SectionType]bool{
 }
 
 // codeRef matches the codes and code ranges cited in instructional notes:
-// "(E10.-)", "(I10-I16)", "E11.9", "(N18.1-N18.6)".
+// "(E10.-)", "(I10-I16)", "E11.9", "(N18.1-N18.6)". It reads the dash of
+// a range written without dots ("I10-I16") as a dash code followed by
+// another code: the rules that drop a code for another (Excludes1) read
+// only the codes a note names, since a range's note often qualifies it
+// ("somnolence, stupor and coma in diabetes (E08-E13)").
 var codeRef = regexp.MustCompile(`\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?(?:\s*-\s*([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?)?`)
+
+// codeRange is codeRef with a range tried before a dash code, so that
+// "T36-T50" is the range: for the rules that add a code a note asks for.
+var codeRange = regexp.MustCompile(`\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:(?:\.?-)?\s*-\s*([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?|\.?-)?`)
 
 // ref is a code or range cited in a note.
 type ref struct{ lo, hi string } // compact forms; hi == "" for one code
@@ -596,10 +616,13 @@ type ref struct{ lo, hi string } // compact forms; hi == "" for one code
 // the active release lacks: the notes of a Tabular List composed from an
 // order file are borrowed from an older release and may cite a code
 // deleted since.
-func (c *Coder) parseRefs(notes []string) []ref {
+func (c *Coder) parseRefs(notes []string) []ref { return c.parseRefsWith(codeRef, notes) }
+
+// parseRefsWith is parseRefs with the pattern re.
+func (c *Coder) parseRefsWith(re *regexp.Regexp, notes []string) []ref {
 	var out []ref
 	for _, s := range notes {
-		for _, m := range codeRef.FindAllStringSubmatch(s, -1) {
+		for _, m := range re.FindAllStringSubmatch(s, -1) {
 			if c.tab.Validate(m[1]).Status == codesys.Invalid || m[2] != "" && c.tab.Validate(m[2]).Status == codesys.Invalid {
 				continue
 			}
@@ -843,6 +866,36 @@ func (c *Coder) externalWithInjury(codes []merged, drop func(coding.Code, string
 	return out
 }
 
+// pair says that code first is reported before code then.
+type pair struct{ first, then string }
+
+// drugOrder sequences the codes of the Table of Drugs and Chemicals
+// beside the conditions documented with them (I.C.19.e.5): a poisoning
+// before its manifestations, an adverse effect or underdosing after the
+// condition it caused.
+func (c *Coder) drugOrder(codes []merged) []pair {
+	var pairs []pair
+	for _, d := range codes {
+		if d.drug == "" {
+			continue
+		}
+		for _, o := range codes {
+			if o.drug != "" || !slices.ContainsFunc(o.sents, func(s int) bool { return slices.Contains(d.sents, s) }) {
+				continue
+			}
+			if r, _ := c.role(o.code.Code); r == roleExternal {
+				continue
+			}
+			if poisoning(d.drug) {
+				pairs = append(pairs, pair{d.code.Code, o.code.Code})
+			} else {
+				pairs = append(pairs, pair{o.code.Code, d.code.Code})
+			}
+		}
+	}
+	return pairs
+}
+
 // sequence puts first the diagnosis the guidelines make principal (or
 // first-listed): conditions documented among the note's diagnoses, in
 // the order listed there, then those of the chief complaint, then the
@@ -885,7 +938,6 @@ func (c *Coder) sequence(codes []merged) []merged {
 		ka, kb := keys[a.code.Code], keys[b.code.Code]
 		return cmp.Or(cmp.Compare(ka.rank, kb.rank), cmp.Compare(ka.pos, kb.pos))
 	})
-	type pair struct{ first, then string }
 	var pairs []pair
 	for i := range codes {
 		a := codes[i].code.Code
@@ -912,6 +964,12 @@ func (c *Coder) sequence(codes []merged) []merged {
 					}
 				}
 			}
+		}
+	}
+	pairs = append(pairs, c.drugOrder(codes)...)
+	for _, m := range codes {
+		if m.after != "" {
+			pairs = append(pairs, pair{m.after, m.code.Code})
 		}
 	}
 	if len(pairs) == 0 {
