@@ -75,6 +75,10 @@ func TestIndexLed(t *testing.T) {
 		// PCP is a primary care provider more often than phencyclidine.
 		{"ambiguous abbreviation", "He will contact his PCP next week.", coding.Outpatient, nil, []string{"F16"}},
 		{"vaccine", "Recommend shingles vaccine at the next visit.", coding.Outpatient, nil, []string{"B02"}},
+		// The sign's site is one part of "right ankle and joints of right
+		// foot"; the injury's code carries a 7th character.
+		{"pain of the injured joint", "Right ankle pain. Assessment: right ankle sprain.",
+			coding.Outpatient, []string{"S93.401A"}, []string{"M25.571"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {

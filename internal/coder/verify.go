@@ -451,38 +451,55 @@ func (c *Coder) integralSymptoms(codes []merged, drop func(coding.Code, string))
 	return out
 }
 
-// siteWords returns, for a rule of the same site, the words of the site
-// the Tabular title of code names: those after its "in" ("Pain in right
-// knee"), the classification's way of naming where a sign is.
-func (c *Coder) siteWords(code string, r symptomRule) []string {
+// siteWords returns, for a rule of the same site, the ways the Tabular
+// title of code names its site: the words after its "in" ("Pain in right
+// knee"), each part of a site joined by "and" on its own ("Pain in right
+// ankle and joints of right foot"), the classification's way of naming
+// where a sign is.
+func (c *Coder) siteWords(code string, r symptomRule) [][]string {
 	if !r.sameSite {
 		return nil
 	}
-	n := c.tab.Node(code)
-	if n == nil {
+	v := c.tab.Validate(code)
+	if v.Title == "" {
 		return nil
 	}
-	_, site, ok := strings.Cut(strings.ToLower(n.Title), " in ")
+	_, site, ok := strings.Cut(strings.ToLower(v.Title), " in ")
 	if !ok {
 		return nil
 	}
-	return c.lex.phraseWords(site)
-}
-
-// titleHas reports whether the Tabular title of code has every one of
-// words (stems, as phraseWords gives them).
-func (c *Coder) titleHas(code string, words []string) bool {
-	n := c.tab.Node(code)
-	if n == nil || len(words) == 0 {
-		return false
-	}
-	have := c.lex.phraseWords(n.Title)
-	for _, w := range words {
-		if !slices.Contains(have, w) {
-			return false
+	var out [][]string
+	for _, part := range strings.Split(site, " and ") {
+		if ws := c.lex.phraseWords(part); len(ws) > 0 {
+			out = append(out, ws)
 		}
 	}
-	return true
+	return out
+}
+
+// titleHas reports whether the Tabular title of code has every word of
+// one of sites (stems, as phraseWords gives them).
+func (c *Coder) titleHas(code string, sites [][]string) bool {
+	// Validate, not Node: a code with a 7th character has no node of its
+	// own.
+	v := c.tab.Validate(code)
+	if v.Title == "" {
+		return false
+	}
+	have := c.lex.phraseWords(v.Title)
+	for _, words := range sites {
+		all := true
+		for _, w := range words {
+			if !slices.Contains(have, w) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // unspecifiedBeside drops a code whose title says "unspecified" when a
