@@ -329,10 +329,11 @@ func (c *Coder) buildPhrases() (phrases, blocks map[uint32][]*phrase, err error)
 		return nil, nil, err
 	}
 	out, blocks := map[uint32][]*phrase{}, map[uint32][]*phrase{}
+	tok := note.NewTokenizer()
 	add := func(from, to string, exact bool) {
 		var words []uint32
 		var forms []string
-		for _, t := range note.Tokenize(from, 0, len(from)) {
+		for _, t := range tok.Tokenize(from) {
 			if t.Kind == note.Punct {
 				continue
 			}
