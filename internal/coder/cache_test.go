@@ -1,9 +1,12 @@
 package coder
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,6 +83,80 @@ func codeJSON(t *testing.T, c *Coder, text string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// smallLexicon is a finished lexicon with an entry of every kind the
+// cache stores: an Index path (listed by code), a term, a title of an
+// "other" code, a single-word entry with its form, and a vague word.
+func smallLexicon() (*lexicon, []familyEntry) {
+	lx := newLexicon(map[string]string{"tumour": "tumor"}, []string{"tumor"})
+	lx.add("K12.2", []string{"ludwig", "angina"}, fromIndex, "Angina > Ludwig's", "icd10cm-2025")
+	lx.add("R50.9", []string{"fever"}, fromTerms, "fever", "terms.tsv")
+	lx.add("D49.9", []string{"tumor", "brain"}, fromTitle, "Neoplasm of brain", "icd10cm-2025")
+	lx.entries[len(lx.entries)-1].other = true
+	lx.add("K08.9", []string{"teeth"}, fromIndex, "Teething", "icd10cm-2025")
+	lx.entries[len(lx.entries)-1].form = "teething"
+	lx.finish()
+	return lx, []familyEntry{{words: map[uint32]bool{0: true, 2: true}, code: "Z83.3", path: "History > family > diabetes"}}
+}
+
+// TestLexiconRoundTrip checks that a decoded lexicon is the one encoded,
+// field by field, and that encoding is deterministic.
+func TestLexiconRoundTrip(t *testing.T) {
+	lx, family := smallLexicon()
+	data, err := encodeLexicon(lx, family)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := encodeLexicon(lx, family); !bytes.Equal(data, again) {
+		t.Error("encoding the same lexicon twice gave different bytes")
+	}
+	got, gotFamily, err := decodeLexicon(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.words, lx.words) || !reflect.DeepEqual(got.canon, lx.canon) ||
+		!reflect.DeepEqual(got.df, lx.df) || !reflect.DeepEqual(got.vague, lx.vague) {
+		t.Errorf("vocabulary: got %v %v %v %v, want %v %v %v %v", got.words, got.canon, got.df, got.vague, lx.words, lx.canon, lx.df, lx.vague)
+	}
+	if !reflect.DeepEqual(got.entries, lx.entries) {
+		t.Errorf("entries:\ngot  %+v\nwant %+v", got.entries, lx.entries)
+	}
+	if !reflect.DeepEqual(got.byKey, lx.byKey) || !reflect.DeepEqual(got.indexByCode, lx.indexByCode) {
+		t.Errorf("lists: got %v %v, want %v %v", got.byKey, got.indexByCode, lx.byKey, lx.indexByCode)
+	}
+	if !reflect.DeepEqual(gotFamily, family) {
+		t.Errorf("family: got %+v, want %+v", gotFamily, family)
+	}
+	// An entry's words are its own: appending to them leaves the next
+	// entry's alone.
+	before := slices.Clone(got.entries[1].words)
+	got.entries[0].words = append(got.entries[0].words, 99)
+	if !slices.Equal(got.entries[1].words, before) {
+		t.Error("appending to an entry's words changed the next entry's")
+	}
+}
+
+// TestLexiconDamaged checks that a cached lexicon with a byte changed,
+// cut short or of the gob format before it is an error.
+func TestLexiconDamaged(t *testing.T) {
+	lx, family := smallLexicon()
+	data, err := encodeLexicon(lx, family)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range data {
+		bad := slices.Clone(data)
+		bad[i] ^= 0x20
+		if _, _, err := decodeLexicon(bad); err == nil {
+			t.Fatalf("byte %d of %d changed: decoded without error", i, len(data))
+		}
+	}
+	for n := range len(data) {
+		if _, _, err := decodeLexicon(data[:n]); err == nil {
+			t.Fatalf("cut to %d of %d bytes: decoded without error", n, len(data))
+		}
+	}
 }
 
 // FuzzDecodeLexicon checks that a damaged cache file is an error, never a
