@@ -29,12 +29,18 @@ type Cache interface {
 const lexiconFormat = "lexicon-3"
 
 // cacheKey names the lexicon built from ref and the embedded tables: the
-// releases it reads, what identifies their content, and the tables'
-// bytes.
+// releases it reads, what identifies their content (ref.Lexicon's key,
+// else what the releases hold), and the tables' bytes.
 func cacheKey(ref Reference) string {
 	h := sha256.New()
 	fmt.Fprintln(h, lexiconFormat)
 	for _, r := range []*codesys.Release{ref.CM, ref.Tables} {
+		if ref.Lexicon != nil {
+			if r != nil {
+				fmt.Fprintln(h, r.ID())
+			}
+			continue
+		}
 		if r == nil {
 			fmt.Fprintln(h, "-")
 			continue
@@ -52,6 +58,9 @@ func cacheKey(ref Reference) string {
 			ix.Walk(func([]*codesys.Term) bool { n++; return true })
 			fmt.Fprintln(h, ix.Part, ix.Version, n)
 		}
+	}
+	if ref.Lexicon != nil {
+		fmt.Fprintln(h, "releases", ref.Lexicon.Key)
 	}
 	for _, data := range []string{wordsTSV, synonymsTSV, termsTSV, vagueTXT, encounterTXT, optionalTXT, suffixesTXT} {
 		fmt.Fprintln(h, len(data))
@@ -91,7 +100,7 @@ const lexiconMagic = "medcode lexicon\x00"
 // entryColumns is the number of fixed-width columns of the entries.
 const entryColumns = 7
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
+func checksum(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
 
 // encodeLexicon writes a finished lexicon and the family entries.
 func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
@@ -209,7 +218,7 @@ func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
 		b = append(b, s...)
 	}
 	b = append(b, body...)
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable)), nil
+	return binary.LittleEndian.AppendUint32(b, checksum(b)), nil
 }
 
 // lexReader reads the numbers of a cached lexicon, remembering the first
@@ -318,7 +327,7 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 		return nil, nil, fmt.Errorf("not a cached lexicon")
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if crc32.Checksum(body, crcTable) != sum {
+	if checksum(body) != sum {
 		return nil, nil, fmt.Errorf("checksum mismatch: the file is damaged")
 	}
 	r := &lexReader{b: body[len(lexiconMagic):]}

@@ -3,6 +3,7 @@ package coder
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
 )
 
@@ -68,6 +70,68 @@ func TestLexiconCache(t *testing.T) {
 	}
 	if again.cached || !strings.Contains(strings.Join(again.Warnings(), "\n"), "lexicon cache") || cache.stores != 2 {
 		t.Errorf("corrupt entry: cached=%v, %d stores, warnings %q; want it reported and rebuilt", again.cached, cache.stores, again.Warnings())
+	}
+}
+
+// TestLexiconSource checks that a coder given releases without the parts
+// its lexicon is built from opens them only when the cache lacks the
+// lexicon, codes as the coder given every part, and never reads a
+// lexicon kept under another key.
+func TestLexiconSource(t *testing.T) {
+	full := realCoder(t)
+	cache := &memCache{data: map[string][]byte{}}
+	opens := 0
+	ref := Reference{
+		CM:     &codesys.Release{System: codesys.ICD10CM, Version: testRef.CM.Version, Tabular: testRef.CM.Tabular},
+		Tables: &codesys.Release{System: codesys.ICD10CM, Version: testRef.Tables.Version},
+		PCS:    testRef.PCS,
+	}
+	source := func(key string) *LexiconSource {
+		return &LexiconSource{Key: key, Open: func() (*codesys.Release, *codesys.Release, error) {
+			opens++
+			return testRef.CM, testRef.Tables, nil
+		}}
+	}
+	ref.Lexicon = source("releases-1")
+	built, err := New(ref, Options{Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opens != 1 || built.cached {
+		t.Fatalf("empty cache: %d opens, cached=%v; want the releases opened once and the lexicon built", opens, built.cached)
+	}
+	loaded, err := New(ref, Options{Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opens != 1 || !loaded.cached {
+		t.Fatalf("lexicon kept: %d opens, cached=%v; want no open", opens, loaded.cached)
+	}
+	text, err := os.ReadFile("testdata/discharge.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := codeJSON(t, full, string(text))
+	for name, c := range map[string]*Coder{"built": built, "loaded": loaded} {
+		if got := codeJSON(t, c, string(text)); got != want {
+			t.Errorf("%s from a lexicon source codes differently:\ngot  %s\nwant %s", name, got, want)
+		}
+	}
+	if !slices.Equal(loaded.Releases(), full.Releases()) {
+		t.Errorf("releases %v, want %v", loaded.Releases(), full.Releases())
+	}
+	ref.Lexicon = source("releases-2")
+	if _, err := New(ref, Options{Cache: cache}); err != nil {
+		t.Fatal(err)
+	}
+	if opens != 2 {
+		t.Errorf("another key: %d opens; want the lexicon built again", opens)
+	}
+	ref.Lexicon = &LexiconSource{Key: "releases-3", Open: func() (*codesys.Release, *codesys.Release, error) {
+		return nil, nil, errors.New("cannot open")
+	}}
+	if _, err := New(ref, Options{Cache: cache}); err == nil || !strings.Contains(err.Error(), "cannot open") {
+		t.Errorf("failing source: err %v; want its error", err)
 	}
 }
 
