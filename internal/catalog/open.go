@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -212,7 +211,7 @@ func notesInfo(in *Info) (*Info, error) {
 // Problems and each one's length and bytes (varints), then the list as
 // codesys.EncodeTabular writes it.
 const (
-	tabularCachePrefix = "tabular-1-"
+	tabularCachePrefix = "tabular-2-"
 	tabularMagic       = "medcode tabular\x00"
 )
 
@@ -233,22 +232,21 @@ func loadTabular(c *Cache, key string) (*codesys.Tabular, []string, error) {
 	if checksum(body) != binary.LittleEndian.Uint32(b[len(tabularMagic):]) {
 		return nil, nil, errors.New("checksum mismatch: the file is damaged")
 	}
-	r := bytes.NewReader(body)
-	n, err := binary.ReadUvarint(r)
-	if err != nil || n > uint64(r.Len()) {
+	n, k := binary.Uvarint(body)
+	if k <= 0 || n > uint64(len(body)) {
 		return nil, nil, errors.New("damaged problems")
 	}
+	body = body[k:]
 	var problems []string
 	for range n {
-		l, err := binary.ReadUvarint(r)
-		if err != nil || l > uint64(r.Len()) {
+		l, k := binary.Uvarint(body)
+		if k <= 0 || l > uint64(len(body)-k) {
 			return nil, nil, errors.New("damaged problems")
 		}
-		p := make([]byte, l)
-		io.ReadFull(r, p)
-		problems = append(problems, string(p))
+		problems = append(problems, string(body[k:k+int(l)]))
+		body = body[k+int(l):]
 	}
-	tab, err := codesys.DecodeTabular(r)
+	tab, err := codesys.DecodeTabular(body)
 	if err != nil {
 		return nil, nil, err
 	}

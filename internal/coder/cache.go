@@ -352,7 +352,13 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 		strs[i], block = block[:n], block[n:]
 	}
 	ns := uint32(len(strs))
-	str := func(what string) string { return strs[r.index(len(strs), what)] }
+	str := func(what string) string {
+		i := r.index(len(strs), what)
+		if r.err != nil {
+			return ""
+		}
+		return strs[i]
+	}
 
 	lx := &lexicon{}
 	nw := r.count(2)

@@ -15,7 +15,7 @@ func TestTabularRoundTrip(t *testing.T) {
 	if err := EncodeTabular(&b, tab); err != nil {
 		t.Fatal(err)
 	}
-	got, err := DecodeTabular(&b)
+	got, err := DecodeTabular(b.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +59,43 @@ func TestDecodeTabularDamaged(t *testing.T) {
 		if err := EncodeTabular(&b, tab); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := DecodeTabular(&b); err == nil {
+		if _, err := DecodeTabular(b.Bytes()); err == nil {
 			t.Errorf("%s: read without error", name)
 		}
 	}
-	if _, err := DecodeTabular(bytes.NewReader([]byte("not a list"))); err == nil {
+	if _, err := DecodeTabular([]byte("not a list")); err == nil {
 		t.Error("garbage: read without error")
 	}
+	tab, _, _ := composeFixture(t)
+	var b bytes.Buffer
+	if err := EncodeTabular(&b, tab); err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < b.Len(); n += 1 + n/50 {
+		if _, err := DecodeTabular(b.Bytes()[:n]); err == nil {
+			t.Fatalf("cut to %d of %d bytes: read without error", n, b.Len())
+		}
+	}
+}
+
+// FuzzDecodeTabular checks that damaged data is an error, never a panic
+// nor a list that panics when its codes are looked up.
+func FuzzDecodeTabular(f *testing.F) {
+	tab, _, _ := composeFixture(f)
+	var b bytes.Buffer
+	if err := EncodeTabular(&b, tab); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
+	f.Add(b.Bytes()[:b.Len()/2])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := DecodeTabular(data)
+		if err != nil {
+			return
+		}
+		for i := range got.Nodes {
+			got.Lookup(got.Nodes[i].Code)
+			got.Validate(got.Nodes[i].Code)
+		}
+	})
 }
