@@ -28,7 +28,7 @@ type Cache struct {
 
 // NewCache returns the cache of data directory dir.
 func NewCache(dir string) *Cache {
-	return &Cache{dir: filepath.Join(dir, "cache"), Keep: 4}
+	return &Cache{dir: filepath.Join(dir, "cache"), Keep: 8}
 }
 
 // cacheSuffix marks the cache's own files.

@@ -88,19 +88,9 @@ func OpenInfo(ctx context.Context, in *Info) (*codesys.Release, error) {
 	if !in.Compatible() {
 		return nil, fmt.Errorf("open %s: release format %d %w (this one reads format %d): import the release again", in.ID(), in.Format, ErrIncompatible, FormatVersion)
 	}
-	name := filepath.Join(in.Dir, releaseFile)
-	// Reading the whole file first and decoding from memory is faster than
-	// decoding from a buffered file.
-	b, err := os.ReadFile(name)
+	r, err := decodeInstalled(in)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", in.ID(), err)
-	}
-	r, err := decodeRelease(b, name)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", in.ID(), err)
-	}
-	if r.System != in.System || r.Version != in.Version {
-		return nil, fmt.Errorf("open %s: %s holds %s: import the release again", in.ID(), name, r.ID())
+		return nil, err
 	}
 	if r.System == codesys.ICD10CM && r.Tabular == nil && r.Order != nil {
 		if err := compose(ctx, in, r); err != nil {
@@ -116,27 +106,15 @@ func OpenInfo(ctx context.Context, in *Info) (*codesys.Release, error) {
 // that lookup, validation and coding work with the release's own codes. The
 // notes release is looked for beside in, in its system's directory.
 func compose(ctx context.Context, in *Info, r *codesys.Release) error {
-	sd := filepath.Dir(in.Dir)
-	var infos []*Info
-	ents, err := os.ReadDir(sd)
-	if err != nil {
-		return fmt.Errorf("open %s: find a Tabular List to take notes from: %w", in.ID(), err)
-	}
-	for _, e := range ents {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		o, err := readManifest(filepath.Join(sd, e.Name()))
-		if err != nil {
-			return fmt.Errorf("open %s: find a Tabular List to take notes from: %w", in.ID(), err)
-		}
-		infos = append(infos, o)
-	}
 	self := *in
 	self.Parts = r.Parts()
+	src, err := notesInfo(&self)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", in.ID(), err)
+	}
 	var notes *codesys.Tabular
 	notesID := ""
-	if src := notesSource(infos, &self); src != nil {
+	if src != nil {
 		nr, err := OpenInfo(ctx, src)
 		if err != nil {
 			return fmt.Errorf("open %s: notes from %s: %w", in.ID(), src.ID(), err)

@@ -107,8 +107,17 @@ $XDG_DATA_HOME/medcode, else ~/.local/share/medcode.`,
 // the Tabular List: opening composes it from the order file and the notes
 // of the newest installed Tabular List (catalog.OpenInfo).
 func (a *app) openRelease(ctx context.Context, sys codesys.System, version string, need ...codesys.Part) (*codesys.Release, error) {
+	in, err := a.pickRelease(sys, version, need...)
+	if err != nil {
+		return nil, err
+	}
+	return a.open(ctx, in, nil)
+}
+
+// pickRelease returns the manifest of the release openRelease opens.
+func (a *app) pickRelease(sys codesys.System, version string, need ...codesys.Part) (*catalog.Info, error) {
 	if version != "" {
-		return catalog.Open(ctx, a.dataDir, string(sys), version)
+		return catalog.Stat(a.dataDir, string(sys), version)
 	}
 	infos, err := catalog.List(a.dataDir)
 	if err != nil {
@@ -127,13 +136,23 @@ func (a *app) openRelease(ctx context.Context, sys codesys.System, version strin
 				fmt.Fprintf(a.stderr, "note: using %s %s, the newest installed release with %s (%s %s has only %s)%s\n",
 					sys.Title(), in.Version, partNames(need), sys.Title(), newest.Version, infoParts(newest), composedNote(in, need))
 			}
-			return catalog.OpenInfo(ctx, in)
+			return in, nil
 		}
 	}
 	if newest == nil {
 		return nil, fmt.Errorf("no %s release is installed in %s: install one with %s", sys.Title(), a.dataDir, catalog.InstallHint(sys))
 	}
-	return catalog.OpenInfo(ctx, newest)
+	return newest, nil
+}
+
+// open opens the installed release in with the parts named (all when
+// parts is nil), keeping its Tabular List in the data directory's cache
+// so that a composed list is composed once; what goes wrong with the
+// cache is a note on standard error, and the release is opened without
+// it.
+func (a *app) open(ctx context.Context, in *catalog.Info, parts []codesys.Part) (*codesys.Release, error) {
+	return catalog.OpenWith(ctx, in, catalog.OpenOptions{Parts: parts, Cache: catalog.NewCache(a.dataDir),
+		Warn: func(msg string) { fmt.Fprintln(a.stderr, "note:", msg) }})
 }
 
 // composedNote says, for a release whose Tabular List opening composes,

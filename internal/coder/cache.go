@@ -1,12 +1,15 @@
 package coder
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/gob"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"io"
+	"maps"
+	"math"
+	"slices"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
 )
@@ -23,15 +26,21 @@ type Cache interface {
 
 // lexiconFormat changes whenever the lexicon's build or its encoding
 // does, so that a cached lexicon of another version is never read.
-const lexiconFormat = "lexicon-6"
+const lexiconFormat = "lexicon-7"
 
 // cacheKey names the lexicon built from ref and the embedded tables: the
-// releases it reads, what identifies their content, and the tables'
-// bytes.
+// releases it reads, what identifies their content (ref.Lexicon's key,
+// else what the releases hold), and the tables' bytes.
 func cacheKey(ref Reference) string {
 	h := sha256.New()
 	fmt.Fprintln(h, lexiconFormat)
 	for _, r := range []*codesys.Release{ref.CM, ref.Tables} {
+		if ref.Lexicon != nil {
+			if r != nil {
+				fmt.Fprintln(h, r.ID())
+			}
+			continue
+		}
 		if r == nil {
 			fmt.Fprintln(h, "-")
 			continue
@@ -50,6 +59,9 @@ func cacheKey(ref Reference) string {
 			fmt.Fprintln(h, ix.Part, ix.Version, n)
 		}
 	}
+	if ref.Lexicon != nil {
+		fmt.Fprintln(h, "releases", ref.Lexicon.Key)
+	}
 	for _, data := range []string{wordsTSV, synonymsTSV, termsTSV, vagueTXT, encounterTXT, optionalTXT, suffixesTXT} {
 		fmt.Fprintln(h, len(data))
 		io.WriteString(h, data)
@@ -57,108 +69,447 @@ func cacheKey(ref Reference) string {
 	return lexiconFormat + "-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// lexiconFile is the cached form of a built lexicon and the family
-// history entries read with it.
-type lexiconFile struct {
-	Words map[string]uint32
-	Canon map[string]string
-	Vague []uint32
-	Df    []int32
-	// Strings holds each code, text, release and form once: entries
-	// repeat them (the variants of a title, the readings of a path).
-	Strings []string
-	Entries []entryFile
-	Family  []familyFile
-	// DrugRows are the lexicon's drugRows.
-	DrugRows [][]string
-}
+// The cached lexicon is a flat binary file rather than gob: gob gave every
+// string and word list of the two hundred thousand entries an allocation
+// of its own, and decoding it took as long as the rest of a one-note run.
+// Here every string is a slice of one block and every entry's words a
+// slice of one array.
+//
+// The file is lexiconMagic, then these sections, every number an unsigned
+// varint:
+//
+//	strings  count, each one's length, then their bytes one after another
+//	words    count, then per word (stem, id), stems as string numbers
+//	canon    count, then per pair (stem, canonical stem)
+//	vague    count, then the word ids
+//	df       count, then the document frequencies
+//	entries  count n and total words w, then nine columns of n
+//	         fixed-width little-endian uint32: code, text, release, form
+//	         and manif (string numbers), key, number of words, origin with
+//	         other (1<<8), and the Drug table row; then the w words of all
+//	         entries, likewise
+//	by key   count, then per key word (word, length of its list), then
+//	         the lists of entry numbers as fixed-width uint32
+//	by code  likewise, the keys string numbers of codes
+//	family   count, then per entry code, path, the number of words and the
+//	         words
+//	drugs    count, then per row of the Table of Drugs the number of its
+//	         codes and the codes (string numbers); then the number of
+//	         its column headings and the headings
+//
+// and ends with the CRC-32C of all that precedes it, little-endian, so
+// that a damaged file is told from a lexicon.
+const lexiconMagic = "medcode lexicon\x00"
 
-// entryFile is an entry with its strings as indexes in Strings.
-type entryFile struct {
-	Code, Text, Release, Form uint32
-	Manif                     uint32
-	Words                     []uint32
-	Key                       uint32
-	Origin                    uint8
-	Other                     bool
-	Row                       int32
-}
+// entryColumns is the number of fixed-width columns of the entries.
+const entryColumns = 9
 
-type familyFile struct {
-	Words      []uint32
-	Code, Path string
-}
+func checksum(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
 
 // encodeLexicon writes a finished lexicon and the family entries.
 func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
-	f := lexiconFile{Words: lx.words, Canon: lx.canon, Df: lx.df, Entries: make([]entryFile, len(lx.entries)), DrugRows: lx.drugRows}
-	for w := range lx.vague {
-		f.Vague = append(f.Vague, w)
-	}
-	ids := map[string]uint32{}
-	str := func(s string) uint32 {
+	var strs []string
+	ids := map[string]uint64{}
+	str := func(s string) uint64 {
 		id, ok := ids[s]
 		if !ok {
-			id = uint32(len(f.Strings))
+			id = uint64(len(strs))
 			ids[s] = id
-			f.Strings = append(f.Strings, s)
+			strs = append(strs, s)
 		}
 		return id
 	}
-	for i, e := range lx.entries {
-		f.Entries[i] = entryFile{Code: str(e.code), Text: str(e.text), Release: str(e.release), Form: str(e.form), Manif: str(e.manif),
-			Words: e.words, Key: e.key, Origin: uint8(e.origin), Other: e.other, Row: e.row}
+	var body []byte
+	put := func(v uint64) { body = binary.AppendUvarint(body, v) }
+
+	// Maps are written in key order, so that one lexicon always makes the
+	// same file.
+	put(uint64(len(lx.words)))
+	for _, w := range slices.Sorted(maps.Keys(lx.words)) {
+		put(str(w))
+		put(uint64(lx.words[w]))
 	}
-	for _, fe := range family {
-		ff := familyFile{Code: fe.code, Path: fe.path}
-		for w := range fe.words {
-			ff.Words = append(ff.Words, w)
+	put(uint64(len(lx.canon)))
+	for _, w := range slices.Sorted(maps.Keys(lx.canon)) {
+		put(str(w))
+		put(str(lx.canon[w]))
+	}
+	vague := slices.Sorted(maps.Keys(lx.vague))
+	put(uint64(len(vague)))
+	for _, w := range vague {
+		put(uint64(w))
+	}
+	put(uint64(len(lx.df)))
+	for _, n := range lx.df {
+		if n < 0 {
+			return nil, fmt.Errorf("word with a negative frequency %d", n)
 		}
-		f.Family = append(f.Family, ff)
+		put(uint64(n))
 	}
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&f); err != nil {
-		return nil, err
+	// The entries are columns of fixed-width numbers, which read faster
+	// than varints: there are millions of them.
+	total := 0
+	for _, e := range lx.entries {
+		total += len(e.words)
 	}
-	return b.Bytes(), nil
+	put(uint64(len(lx.entries)))
+	put(uint64(total))
+	u32 := func(v uint32) { body = binary.LittleEndian.AppendUint32(body, v) }
+	for _, col := range []func(e *entry) uint32{
+		func(e *entry) uint32 { return uint32(str(e.code)) },
+		func(e *entry) uint32 { return uint32(str(e.text)) },
+		func(e *entry) uint32 { return uint32(str(e.release)) },
+		func(e *entry) uint32 { return uint32(str(e.form)) },
+		func(e *entry) uint32 { return uint32(str(e.manif)) },
+		func(e *entry) uint32 { return e.key },
+		func(e *entry) uint32 { return uint32(len(e.words)) },
+		func(e *entry) uint32 {
+			if e.other {
+				return uint32(e.origin) | 1<<8
+			}
+			return uint32(e.origin)
+		},
+		func(e *entry) uint32 { return uint32(e.row) },
+	} {
+		for i := range lx.entries {
+			u32(col(&lx.entries[i]))
+		}
+	}
+	for _, e := range lx.entries {
+		for _, w := range e.words {
+			u32(w)
+		}
+	}
+	// The entries' lists by key word and by code are stored too: making
+	// them again takes a map update per entry.
+	keys := slices.Sorted(maps.Keys(lx.byKey))
+	put(uint64(len(keys)))
+	for _, k := range keys {
+		put(uint64(k))
+		put(uint64(len(lx.byKey[k])))
+	}
+	for _, k := range keys {
+		for _, i := range lx.byKey[k] {
+			u32(uint32(i))
+		}
+	}
+	codes := slices.Sorted(maps.Keys(lx.indexByCode))
+	put(uint64(len(codes)))
+	for _, c := range codes {
+		put(str(c))
+		put(uint64(len(lx.indexByCode[c])))
+	}
+	for _, c := range codes {
+		for _, i := range lx.indexByCode[c] {
+			u32(uint32(i))
+		}
+	}
+	put(uint64(len(family)))
+	for _, fe := range family {
+		put(str(fe.code))
+		put(str(fe.path))
+		words := slices.Sorted(maps.Keys(fe.words))
+		put(uint64(len(words)))
+		for _, w := range words {
+			put(uint64(w))
+		}
+	}
+	put(uint64(len(lx.drugRows)))
+	for _, row := range lx.drugRows {
+		put(uint64(len(row)))
+		for _, c := range row {
+			put(str(c))
+		}
+	}
+	put(uint64(len(lx.drugHeadings)))
+	for _, h := range lx.drugHeadings {
+		put(str(h))
+	}
+
+	b := []byte(lexiconMagic)
+	b = binary.AppendUvarint(b, uint64(len(strs)))
+	for _, s := range strs {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+	}
+	for _, s := range strs {
+		b = append(b, s...)
+	}
+	b = append(b, body...)
+	return binary.LittleEndian.AppendUint32(b, checksum(b)), nil
+}
+
+// lexReader reads the numbers of a cached lexicon, remembering the first
+// error so that a decoder checks once per section.
+type lexReader struct {
+	b   []byte
+	err error
+}
+
+func (r *lexReader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (r *lexReader) uint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail("truncated")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads the length of a list whose items take at least per bytes
+// each, so that a damaged length cannot ask for more memory than the
+// file could fill.
+func (r *lexReader) count(per int) int {
+	v := r.uint()
+	if v > uint64(len(r.b)/per) {
+		r.fail("a list of %d items in %d bytes", v, len(r.b))
+		return 0
+	}
+	return int(v)
+}
+
+// u32s reads n fixed-width little-endian numbers.
+func (r *lexReader) u32s(n int) []uint32 {
+	if r.err != nil {
+		return nil
+	}
+	if n > len(r.b)/4 {
+		r.fail("%d numbers in %d bytes", n, len(r.b))
+		return nil
+	}
+	out := make([]uint32, n)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint32(r.b[4*i:])
+	}
+	r.b = r.b[4*n:]
+	return out
+}
+
+// index reads a number that must be below n.
+func (r *lexReader) index(n int, what string) uint32 {
+	v := r.uint()
+	if v >= uint64(n) {
+		r.fail("%s %d of %d", what, v, n)
+		return 0
+	}
+	return uint32(v)
+}
+
+// readLists reads a map from keys to lists of entry numbers below n, as
+// encodeLexicon writes it: the number of keys, each key and the length of
+// its list, then the lists one after another. The lists are slices of one
+// array, capped so that an append never reaches the next.
+func readLists[K comparable](r *lexReader, key func() K, n int) (map[K][]int32, error) {
+	type list struct {
+		k K
+		n int
+	}
+	lists := make([]list, r.count(2))
+	total := 0
+	for i := range lists {
+		lists[i] = list{key(), r.count(4)}
+		total += lists[i].n
+	}
+	all := r.u32s(total)
+	if r.err != nil {
+		return nil, r.err
+	}
+	flat := make([]int32, len(all))
+	for i, v := range all {
+		if v >= uint32(n) {
+			return nil, fmt.Errorf("entry %d of %d", v, n)
+		}
+		flat[i] = int32(v)
+	}
+	m := make(map[K][]int32, len(lists))
+	at := 0
+	for _, l := range lists {
+		m[l.k] = flat[at : at+l.n : at+l.n]
+		at += l.n
+	}
+	return m, nil
 }
 
 // decodeLexicon reads what encodeLexicon wrote, as a finished lexicon.
 func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
-	var f lexiconFile
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
-		return nil, nil, err
+	if len(data) < len(lexiconMagic)+4 || string(data[:len(lexiconMagic)]) != lexiconMagic {
+		return nil, nil, fmt.Errorf("not a cached lexicon")
 	}
-	lx := &lexicon{words: f.Words, canon: f.Canon, df: f.Df, vague: map[uint32]bool{},
-		entries: make([]entry, len(f.Entries)), byKey: map[uint32][]int32{}, indexByCode: map[string][]int32{},
-		drugRows: f.DrugRows}
-	if lx.words == nil || lx.canon == nil {
-		return nil, nil, fmt.Errorf("no vocabulary")
+	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
+	if checksum(body) != sum {
+		return nil, nil, fmt.Errorf("checksum mismatch: the file is damaged")
 	}
-	for _, w := range f.Vague {
-		lx.vague[w] = true
-	}
-	n := uint32(len(f.Strings))
-	for i, e := range f.Entries {
-		if len(e.Words) == 0 || int(e.Key) >= len(lx.df) || origin(e.Origin) < fromTerms || origin(e.Origin) > fromVariant ||
-			e.Code >= n || e.Text >= n || e.Release >= n || e.Form >= n || e.Manif >= n || e.Row < 0 || int(e.Row) > len(f.DrugRows) {
-			return nil, nil, fmt.Errorf("entry %d is malformed", i)
+	r := &lexReader{b: body[len(lexiconMagic):]}
+
+	lens := make([]int, r.count(1))
+	size := 0
+	for i := range lens {
+		lens[i] = int(r.uint())
+		size += lens[i]
+		if r.err == nil && (lens[i] > len(r.b) || size > len(r.b)) {
+			r.fail("strings of %d bytes in %d", size, len(r.b))
 		}
-		for _, w := range e.Words {
-			if int(w) >= len(lx.df) {
-				return nil, nil, fmt.Errorf("entry %d names word %d of %d", i, w, len(lx.df))
+	}
+	if r.err != nil {
+		return nil, nil, fmt.Errorf("strings: %w", r.err)
+	}
+	// One string holds them all; each is a slice of it.
+	block := string(r.b[:size])
+	r.b = r.b[size:]
+	strs := make([]string, len(lens))
+	for i, n := range lens {
+		strs[i], block = block[:n], block[n:]
+	}
+	ns := uint32(len(strs))
+	str := func(what string) string {
+		i := r.index(len(strs), what)
+		if r.err != nil {
+			return ""
+		}
+		return strs[i]
+	}
+
+	lx := &lexicon{}
+	nw := r.count(2)
+	lx.words = make(map[string]uint32, nw)
+	for range nw {
+		w := str("word string")
+		lx.words[w] = uint32(r.uint())
+	}
+	nc := r.count(2)
+	lx.canon = make(map[string]string, nc)
+	for range nc {
+		w := str("canon string")
+		lx.canon[w] = str("canon string")
+	}
+	if r.err != nil {
+		return nil, nil, fmt.Errorf("vocabulary: %w", r.err)
+	}
+	vague := make([]uint64, r.count(1))
+	for i := range vague {
+		vague[i] = r.uint()
+	}
+	lx.df = make([]int32, r.count(1))
+	for i := range lx.df {
+		v := r.uint()
+		if v > math.MaxInt32 {
+			r.fail("frequency %d", v)
+		}
+		lx.df[i] = int32(v)
+	}
+	if r.err != nil {
+		return nil, nil, fmt.Errorf("frequencies: %w", r.err)
+	}
+	nwords := len(lx.df)
+	lx.vague = make(map[uint32]bool, len(vague))
+	for _, w := range vague {
+		if w >= uint64(nwords) {
+			return nil, nil, fmt.Errorf("vague word %d of %d", w, nwords)
+		}
+		lx.vague[uint32(w)] = true
+	}
+
+	n, total := r.count(4*entryColumns+4), r.count(4)
+	cols := r.u32s(entryColumns * n)
+	words := r.u32s(total)
+	if r.err != nil {
+		return nil, nil, fmt.Errorf("entries: %w", r.err)
+	}
+	lx.entries = make([]entry, n)
+	col := func(i int) []uint32 { return cols[i*n : (i+1)*n] }
+	code, text, release, form, manif := col(0), col(1), col(2), col(3), col(4)
+	key, count, flags, row := col(5), col(6), col(7), col(8)
+	at := 0
+	for i := range lx.entries {
+		e := &lx.entries[i]
+		if code[i] >= ns || text[i] >= ns || release[i] >= ns || form[i] >= ns || manif[i] >= ns {
+			return nil, nil, fmt.Errorf("entry %d names a string beyond %d", i, ns)
+		}
+		e.code, e.text, e.release, e.form, e.manif = strs[code[i]], strs[text[i]], strs[release[i]], strs[form[i]], strs[manif[i]]
+		if row[i] > math.MaxInt32 {
+			return nil, nil, fmt.Errorf("entry %d: drug row %d", i, row[i])
+		}
+		e.row = int32(row[i])
+		if key[i] >= uint32(nwords) {
+			return nil, nil, fmt.Errorf("entry %d: key word %d of %d", i, key[i], nwords)
+		}
+		e.key = key[i]
+		o, other := origin(flags[i]&0xff), flags[i]>>8
+		if o < fromTerms || o > fromVariant || other > 1 {
+			return nil, nil, fmt.Errorf("entry %d: flags %#x", i, flags[i])
+		}
+		e.origin, e.other = o, other == 1
+		c := int(count[i])
+		if c == 0 || c > len(words)-at {
+			return nil, nil, fmt.Errorf("entry %d: %d words, %d left", i, c, len(words)-at)
+		}
+		// Each entry's words are a slice of the one array, capped so that
+		// an append never reaches the next entry's.
+		e.words = words[at : at+c : at+c]
+		for _, w := range e.words {
+			if w >= uint32(nwords) {
+				return nil, nil, fmt.Errorf("entry %d names word %d of %d", i, w, nwords)
 			}
 		}
-		lx.entries[i] = entry{code: f.Strings[e.Code], words: e.Words, key: e.Key, origin: origin(e.Origin),
-			text: f.Strings[e.Text], release: f.Strings[e.Release], other: e.Other, form: f.Strings[e.Form], manif: f.Strings[e.Manif], row: e.Row}
-		lx.index(int32(i))
+		at += c
 	}
-	family := make([]familyEntry, len(f.Family))
-	for i, ff := range f.Family {
-		family[i] = familyEntry{words: map[uint32]bool{}, code: ff.Code, path: ff.Path}
-		for _, w := range ff.Words {
-			family[i].words[w] = true
+	if at != len(words) {
+		return nil, nil, fmt.Errorf("entries: %d words left over", len(words)-at)
+	}
+	var err error
+	if lx.byKey, err = readLists(r, func() uint32 { return r.index(nwords, "key word") }, n); err != nil {
+		return nil, nil, fmt.Errorf("entries by key: %w", err)
+	}
+	if lx.indexByCode, err = readLists(r, func() string { return str("code string") }, n); err != nil {
+		return nil, nil, fmt.Errorf("entries by code: %w", err)
+	}
+
+	family := make([]familyEntry, r.count(3))
+	for i := range family {
+		fe := &family[i]
+		fe.code, fe.path = str("family code"), str("family path")
+		n := r.count(1)
+		fe.words = make(map[uint32]bool, n)
+		for range n {
+			fe.words[r.index(nwords, "family word")] = true
 		}
+	}
+	if r.err != nil {
+		return nil, nil, fmt.Errorf("family history: %w", r.err)
+	}
+	lx.drugRows = make([][]string, r.count(1))
+	for i := range lx.drugRows {
+		codes := make([]string, r.count(1))
+		for j := range codes {
+			codes[j] = str("drug code")
+		}
+		lx.drugRows[i] = codes
+	}
+	if n := r.count(1); n > 0 {
+		lx.drugHeadings = make([]string, n)
+		for i := range lx.drugHeadings {
+			lx.drugHeadings[i] = str("drug heading")
+		}
+	}
+	if r.err != nil {
+		return nil, nil, fmt.Errorf("drug rows: %w", r.err)
+	}
+	for i := range lx.entries {
+		// A drug entry's row is its row in drugRows plus one; 0 is none.
+		if int(lx.entries[i].row) > len(lx.drugRows) {
+			return nil, nil, fmt.Errorf("entry %d: drug row %d of %d", i, lx.entries[i].row, len(lx.drugRows))
+		}
+	}
+	if len(r.b) != 0 {
+		return nil, nil, fmt.Errorf("%d bytes after the lexicon", len(r.b))
 	}
 	return lx, family, nil
 }

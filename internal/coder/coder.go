@@ -57,6 +57,23 @@ type Reference struct {
 	CM     *codesys.Release
 	Tables *codesys.Release
 	PCS    *codesys.Release
+	// Lexicon, if set, stands for the parts of CM and Tables that only
+	// the lexicon is built from (the indexes and the Table of Neoplasms),
+	// which they may then lack: CM needs only its Tabular List and Tables
+	// none of its parts when the lexicon is in Options.Cache.
+	Lexicon *LexiconSource
+}
+
+// LexiconSource lets a coder be built from releases opened without the
+// parts its lexicon is built from: opening them costs more than reading
+// the lexicon from the cache.
+type LexiconSource struct {
+	// Key identifies the content of the releases the lexicon is built
+	// from; it must change whenever that content does.
+	Key string
+	// Open returns the releases with every part, for New to build the
+	// lexicon from when the cache does not hold it.
+	Open func() (cm, tables *codesys.Release, err error)
 }
 
 // ProcedureCoder codes the procedures of a parsed note; the ICD-10-PCS
@@ -161,7 +178,14 @@ func New(ref Reference, opts Options) (*Coder, error) {
 		key = cacheKey(ref)
 	}
 	if !c.cachedLexicon(opts.Cache, key) {
-		if err := c.buildLexicon(ref, valid); err != nil {
+		build := ref
+		if ref.Lexicon != nil {
+			var err error
+			if build.CM, build.Tables, err = ref.Lexicon.Open(); err != nil {
+				return nil, err
+			}
+		}
+		if err := c.buildLexicon(build, valid); err != nil {
 			return nil, err
 		}
 		c.storeLexicon(opts.Cache, key)
@@ -345,10 +369,11 @@ func (c *Coder) buildPhrases() (phrases, blocks map[uint32][]*phrase, err error)
 		return nil, nil, err
 	}
 	out, blocks := map[uint32][]*phrase{}, map[uint32][]*phrase{}
+	tok := note.NewTokenizer()
 	add := func(from, to string, exact bool) {
 		var words []uint32
 		var forms []string
-		for _, t := range note.Tokenize(from, 0, len(from)) {
+		for _, t := range tok.Tokenize(from) {
 			if t.Kind == note.Punct {
 				continue
 			}

@@ -145,6 +145,13 @@ func (lx *lexicon) addDrugTable(ix *codesys.Index, release string) {
 		}
 		cols[i] = n
 	}
+	lx.drugHeadings = make([]string, len(cols))
+	for i, n := range cols {
+		lx.drugHeadings[i] = string(codesys.DrugColumns()[i])
+		if n-1 >= 0 && n-1 < len(ix.Columns) {
+			lx.drugHeadings[i] = ix.Columns[n-1]
+		}
+	}
 	ix.Walk(func(path []*codesys.Term) bool {
 		t := path[len(path)-1]
 		if len(t.Cells) == 0 || (len(path) > 1 && otherSpecified(t.Title)) {

@@ -92,6 +92,9 @@ type lexicon struct {
 	// Chemicals, by column in the order of codesys.DrugColumns ("" where
 	// the table prints a dash).
 	drugRows [][]string
+	// drugHeadings are the headings of those columns as the release
+	// prints them, for the trail.
+	drugHeadings []string
 }
 
 // stopWords are words of titles a note need not repeat for the title to

@@ -141,13 +141,8 @@ func (c *Coder) manifestation(cd candidate, manif string, sent map[uint32]bool) 
 // drugHeading is the heading of a column of the Table of Drugs and
 // Chemicals as the release prints it, else the column's name.
 func (c *Coder) drugHeading(col codesys.Column) string {
-	for _, r := range []*codesys.Release{c.ref.CM, c.ref.Tables} {
-		if r == nil || r.Drug == nil {
-			continue
-		}
-		if i, err := r.Drug.Column(col); err == nil && i-1 < len(r.Drug.Columns) {
-			return r.Drug.Columns[i-1]
-		}
+	if i := slices.Index(codesys.DrugColumns(), col); i >= 0 && i < len(c.lex.drugHeadings) {
+		return c.lex.drugHeadings[i]
 	}
 	return string(col)
 }

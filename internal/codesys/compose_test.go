@@ -13,7 +13,7 @@ import (
 
 // composeFixture composes the order-file fixture with the notes of the
 // Tabular List fixture, both in the publisher's formats.
-func composeFixture(t *testing.T) (*Tabular, []string, *Order) {
+func composeFixture(t testing.TB) (*Tabular, []string, *Order) {
 	t.Helper()
 	order := readFixture(t, "testdata/compose/icd10cm_order_test.txt", func(b []byte, name string) (*Order, error) {
 		return ReadOrder(bytes.NewReader(b), name)
@@ -25,7 +25,7 @@ func composeFixture(t *testing.T) (*Tabular, []string, *Order) {
 	return tab, problems, order
 }
 
-func readFixture[T any](t *testing.T, name string, read func([]byte, string) (T, error)) T {
+func readFixture[T any](t testing.TB, name string, read func([]byte, string) (T, error)) T {
 	t.Helper()
 	b, err := os.ReadFile(name)
 	if err != nil {

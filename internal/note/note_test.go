@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -287,6 +288,26 @@ func TestTokens(t *testing.T) {
 		}
 		if text[tk.Start:tk.End] != tk.Text {
 			t.Errorf("token %d span does not match its text", i)
+		}
+	}
+}
+
+// TestTokenizerAgrees: a Tokenizer that keeps folded forms and stems from
+// one text to the next tokenizes every text as Tokenize does, whatever it
+// read before.
+func TestTokenizerAgrees(t *testing.T) {
+	texts := []string{
+		"Crohn’s DISEASE, non‐Hodgkin lymphoma",
+		"crohn's disease; Müller b.i.d. 38.5",
+		"DISEASE [**Name**] diabetic diabetes",
+		"",
+		"diabetic Crohn’s",
+	}
+	tok := NewTokenizer()
+	for _, text := range texts {
+		got, want := tok.Tokenize(text), Tokenize(text, 0, len(text))
+		if !slices.Equal(got, want) {
+			t.Errorf("Tokenizer.Tokenize(%q) = %v, want %v", text, got, want)
 		}
 	}
 }

@@ -102,6 +102,25 @@ func Tokenize(text string, start, end int) []Token {
 	return newTokenizer(text).tokens(start, end, nil)
 }
 
+// Tokenizer tokenizes many short texts, such as the phrases of a table,
+// keeping the folded forms and stems of their words from one text to the
+// next: such tables repeat a small vocabulary, and stemming is most of the
+// cost of tokenizing. A Tokenizer is not safe for concurrent use.
+type Tokenizer struct {
+	norms, stems map[string]string
+}
+
+// NewTokenizer returns a Tokenizer with nothing kept yet.
+func NewTokenizer() *Tokenizer {
+	return &Tokenizer{norms: map[string]string{}, stems: map[string]string{}}
+}
+
+// Tokenize splits text into tokens, as the package's Tokenize does.
+func (t *Tokenizer) Tokenize(text string) []Token {
+	tz := &tokenizer{src: text, stems: t.stems, norms: t.norms}
+	return tz.tokens(0, len(text), nil)
+}
+
 func (tz *tokenizer) tokens(start, end int, out []Token) []Token {
 	src := tz.src
 	newlines := 0

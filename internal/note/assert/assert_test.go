@@ -196,6 +196,14 @@ func benchmarkPipeline(b *testing.B, p *note.Parser, cold bool) {
 	b.ReportMetric(float64(targets), "targets/op")
 }
 
+// BenchmarkNew is compiling the built-in trigger list, which every
+// command that codes a note does once at start-up.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		New()
+	}
+}
+
 // BenchmarkParse is the text model alone: sections, sentences, tokens.
 func BenchmarkParse(b *testing.B) {
 	text := readSummary(b)

@@ -140,6 +140,7 @@ var builtinTriggers string
 func ParseRules(text string) (*Rules, error) {
 	sets := map[string][]string{}
 	r := &Rules{}
+	tok := note.NewTokenizer()
 	lineNo := 0
 	for line := range strings.Lines(text) {
 		lineNo++
@@ -213,7 +214,7 @@ func ParseRules(text string) (*Rules, error) {
 			return nil, fmt.Errorf("trigger list line %d: %w", lineNo, err)
 		}
 		for _, t := range texts {
-			words := phraseWords(t)
+			words := phraseWords(tok, t)
 			if len(words) == 0 {
 				return nil, fmt.Errorf("trigger list line %d: phrase %q has no words", lineNo, t)
 			}
@@ -259,9 +260,9 @@ func expand(words []string, sets map[string][]string) ([]string, error) {
 
 // phraseWords returns the folded token forms a phrase matches, leaving out
 // hyphens so that "x-ray" and "x ray" meet.
-func phraseWords(s string) []string {
+func phraseWords(tok *note.Tokenizer, s string) []string {
 	var words []string
-	for _, t := range note.Tokenize(s, 0, len(s)) {
+	for _, t := range tok.Tokenize(s) {
 		if skippable(&t) {
 			continue
 		}
