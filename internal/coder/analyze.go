@@ -241,6 +241,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 	found = dropDenied(n, found)
 	found = dropSecondaryOfPrimary(found)
 	found = dropStraddling(n, found)
+	found = dropAlternatives(n, found)
 	found = keepMaximal(found)
 	found = oneCodePerCategory(found)
 	drugs = c.placeDrugs(n, keepMaximal(drugs), found, lo, hi)
@@ -477,6 +478,26 @@ func neoplasm(code string) bool { return code >= "C00" && code < "D5" }
 func secondaryNeoplasm(code string) bool { return code >= "C77" && code < "C7A" }
 
 func primaryNeoplasm(code string) bool { return code >= "C00" && code < "C77" }
+
+// dropAlternatives drops the mentions that join words across an "or":
+// "anemia or GI bleed" names two conditions a work-up weighs, not anemia
+// due to hemorrhage. A mention whose own entry says "or" ("bronchus or
+// lung") stays.
+func dropAlternatives(n *note.Note, ms []mention) []mention {
+	drop := make([]bool, len(ms))
+	for i, m := range ms {
+		if strings.Contains(strings.ToLower(m.entry.text), " or ") {
+			continue
+		}
+		for k := m.first + 1; k < m.last; k++ {
+			if t := &n.Tokens[k]; t.Kind == note.Word && t.Norm == "or" {
+				drop[i] = true
+				break
+			}
+		}
+	}
+	return keep(ms, drop)
+}
 
 // dropStraddling drops the mentions that join words across a comma or
 // semicolon while taking only part of a mention that lies on one side: in

@@ -79,6 +79,9 @@ func TestIndexLed(t *testing.T) {
 		// foot"; the injury's code carries a 7th character.
 		{"pain of the injured joint", "Right ankle pain. Assessment: right ankle sprain.",
 			coding.Outpatient, []string{"S93.401A"}, []string{"M25.571"}},
+		// Alternatives are two conditions, not one linked to the other
+		// (Anemia, due to, hemorrhage).
+		{"alternatives", "We will check for anemia or GI bleed.", coding.Inpatient, nil, []string{"D50.0"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {
