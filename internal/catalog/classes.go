@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -70,32 +69,16 @@ type classFile struct {
 // importClasses reads a classification released as one ClaML file or one
 // flat code list from the sources and installs it.
 func importClasses(ctx context.Context, dir string, sys codesys.System, from []source, opts ImportOptions) (*Info, error) {
-	in, r, err := readClasses(ctx, sys, from, opts)
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", sys.Title(), err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("import %s: %w", sys.Title(), err)
-	}
-	if err := install(dir, r, in); err != nil {
-		return nil, fmt.Errorf("import %s %s: install in %s: %w", sys.Title(), r.Version, dir, err)
-	}
-	return in, nil
+	return importWith(ctx, dir, sys, from, opts, readClasses)
 }
 
+// readClasses reads the one ClaML file or code list among the sources.
 func readClasses(ctx context.Context, sys codesys.System, from []source, opts ImportOptions) (*Info, *codesys.Release, error) {
-	if len(from) == 0 {
-		return nil, nil, errors.New("no files given")
+	ss, names, err := openSources(ctx, from)
+	if err != nil {
+		return nil, nil, err
 	}
-	var ss sourceSet
 	defer ss.Close()
-	names := make([]string, len(from))
-	for i, src := range from {
-		if err := ss.add(ctx, src.path, src.name); err != nil {
-			return nil, nil, err
-		}
-		names[i] = src.name
-	}
 	var (
 		files []classFile
 		notes []string

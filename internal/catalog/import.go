@@ -95,6 +95,16 @@ func Import(ctx context.Context, dir, system string, from []string, opts ImportO
 type source struct{ path, name string }
 
 func importSources(ctx context.Context, dir string, sys codesys.System, from []source, opts ImportOptions) (*Info, error) {
+	return importWith(ctx, dir, sys, from, opts, read)
+}
+
+// readFunc reads a release of sys from the sources, as read does for the
+// releases of ICD-10-CM and ICD-10-PCS and readClasses for a
+// classification read as classes.
+type readFunc func(ctx context.Context, sys codesys.System, from []source, opts ImportOptions) (*Info, *codesys.Release, error)
+
+// importWith reads a release with read and installs it.
+func importWith(ctx context.Context, dir string, sys codesys.System, from []source, opts ImportOptions, read readFunc) (*Info, error) {
 	in, r, err := read(ctx, sys, from, opts)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", sys.Title(), err)
@@ -108,20 +118,31 @@ func importSources(ctx context.Context, dir string, sys codesys.System, from []s
 	return in, nil
 }
 
-// read identifies and reads the release files in from.
-func read(ctx context.Context, sys codesys.System, from []source, opts ImportOptions) (*Info, *codesys.Release, error) {
+// openSources opens every file of from (folders and archives read
+// through), returning them with the names they go by.
+func openSources(ctx context.Context, from []source) (*sourceSet, []string, error) {
 	if len(from) == 0 {
 		return nil, nil, errors.New("no files given")
 	}
-	var ss sourceSet
-	defer ss.Close()
+	ss := &sourceSet{}
 	names := make([]string, len(from))
 	for i, src := range from {
 		if err := ss.add(ctx, src.path, src.name); err != nil {
+			ss.Close()
 			return nil, nil, err
 		}
 		names[i] = src.name
 	}
+	return ss, names, nil
+}
+
+// read identifies and reads the release files in from.
+func read(ctx context.Context, sys codesys.System, from []source, opts ImportOptions) (*Info, *codesys.Release, error) {
+	ss, names, err := openSources(ctx, from)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ss.Close()
 
 	var (
 		files []found
