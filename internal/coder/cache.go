@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/flatfile"
 )
 
 // Cache keeps what New builds from a reference set (the lexicon of the
@@ -108,19 +109,8 @@ func checksum(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.
 
 // encodeLexicon writes a finished lexicon and the family entries.
 func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
-	var strs []string
-	ids := map[string]uint64{}
-	str := func(s string) uint64 {
-		id, ok := ids[s]
-		if !ok {
-			id = uint64(len(strs))
-			ids[s] = id
-			strs = append(strs, s)
-		}
-		return id
-	}
-	var body []byte
-	put := func(v uint64) { body = binary.AppendUvarint(body, v) }
+	var f flatfile.Writer
+	str, put := f.String, f.Uint
 
 	// Maps are written in key order, so that one lexicon always makes the
 	// same file.
@@ -154,7 +144,7 @@ func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
 	}
 	put(uint64(len(lx.entries)))
 	put(uint64(total))
-	u32 := func(v uint32) { body = binary.LittleEndian.AppendUint32(body, v) }
+	u32 := f.Uint32
 	for _, col := range []func(e *entry) uint32{
 		func(e *entry) uint32 { return uint32(str(e.code)) },
 		func(e *entry) uint32 { return uint32(str(e.text)) },
@@ -226,101 +216,28 @@ func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
 		put(str(h))
 	}
 
-	b := []byte(lexiconMagic)
-	b = binary.AppendUvarint(b, uint64(len(strs)))
-	for _, s := range strs {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-	}
-	for _, s := range strs {
-		b = append(b, s...)
-	}
-	b = append(b, body...)
+	b := f.Bytes([]byte(lexiconMagic))
 	return binary.LittleEndian.AppendUint32(b, checksum(b)), nil
-}
-
-// lexReader reads the numbers of a cached lexicon, remembering the first
-// error so that a decoder checks once per section.
-type lexReader struct {
-	b   []byte
-	err error
-}
-
-func (r *lexReader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf(format, args...)
-	}
-}
-
-func (r *lexReader) uint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("truncated")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-// count reads the length of a list whose items take at least per bytes
-// each, so that a damaged length cannot ask for more memory than the
-// file could fill.
-func (r *lexReader) count(per int) int {
-	v := r.uint()
-	if v > uint64(len(r.b)/per) {
-		r.fail("a list of %d items in %d bytes", v, len(r.b))
-		return 0
-	}
-	return int(v)
-}
-
-// u32s reads n fixed-width little-endian numbers.
-func (r *lexReader) u32s(n int) []uint32 {
-	if r.err != nil {
-		return nil
-	}
-	if n > len(r.b)/4 {
-		r.fail("%d numbers in %d bytes", n, len(r.b))
-		return nil
-	}
-	out := make([]uint32, n)
-	for i := range out {
-		out[i] = binary.LittleEndian.Uint32(r.b[4*i:])
-	}
-	r.b = r.b[4*n:]
-	return out
-}
-
-// index reads a number that must be below n.
-func (r *lexReader) index(n int, what string) uint32 {
-	v := r.uint()
-	if v >= uint64(n) {
-		r.fail("%s %d of %d", what, v, n)
-		return 0
-	}
-	return uint32(v)
 }
 
 // readLists reads a map from keys to lists of entry numbers below n, as
 // encodeLexicon writes it: the number of keys, each key and the length of
 // its list, then the lists one after another. The lists are slices of one
 // array, capped so that an append never reaches the next.
-func readLists[K comparable](r *lexReader, key func() K, n int) (map[K][]int32, error) {
+func readLists[K comparable](r *flatfile.Reader, key func() K, n int) (map[K][]int32, error) {
 	type list struct {
 		k K
 		n int
 	}
-	lists := make([]list, r.count(2))
+	lists := make([]list, r.Count(2))
 	total := 0
 	for i := range lists {
-		lists[i] = list{key(), r.count(4)}
+		lists[i] = list{key(), r.Count(4)}
 		total += lists[i].n
 	}
-	all := r.u32s(total)
-	if r.err != nil {
-		return nil, r.err
+	all := r.Uint32s(total)
+	if r.Err() != nil {
+		return nil, r.Err()
 	}
 	flat := make([]int32, len(all))
 	for i, v := range all {
@@ -347,66 +264,43 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 	if checksum(body) != sum {
 		return nil, nil, fmt.Errorf("checksum mismatch: the file is damaged")
 	}
-	r := &lexReader{b: body[len(lexiconMagic):]}
-
-	lens := make([]int, r.count(1))
-	size := 0
-	for i := range lens {
-		lens[i] = int(r.uint())
-		size += lens[i]
-		if r.err == nil && (lens[i] > len(r.b) || size > len(r.b)) {
-			r.fail("strings of %d bytes in %d", size, len(r.b))
-		}
+	r, err := flatfile.NewReader(body[len(lexiconMagic):])
+	if err != nil {
+		return nil, nil, err
 	}
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("strings: %w", r.err)
-	}
-	// One string holds them all; each is a slice of it.
-	block := string(r.b[:size])
-	r.b = r.b[size:]
-	strs := make([]string, len(lens))
-	for i, n := range lens {
-		strs[i], block = block[:n], block[n:]
-	}
-	ns := uint32(len(strs))
-	str := func(what string) string {
-		i := r.index(len(strs), what)
-		if r.err != nil {
-			return ""
-		}
-		return strs[i]
-	}
+	ns := uint32(r.Strings())
+	str := r.Str
 
 	lx := &lexicon{}
-	nw := r.count(2)
+	nw := r.Count(2)
 	lx.words = make(map[string]uint32, nw)
 	for range nw {
 		w := str("word string")
-		lx.words[w] = uint32(r.uint())
+		lx.words[w] = uint32(r.Uint())
 	}
-	nc := r.count(2)
+	nc := r.Count(2)
 	lx.canon = make(map[string]string, nc)
 	for range nc {
 		w := str("canon string")
 		lx.canon[w] = str("canon string")
 	}
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("vocabulary: %w", r.err)
+	if r.Err() != nil {
+		return nil, nil, fmt.Errorf("vocabulary: %w", r.Err())
 	}
-	vague := make([]uint64, r.count(1))
+	vague := make([]uint64, r.Count(1))
 	for i := range vague {
-		vague[i] = r.uint()
+		vague[i] = r.Uint()
 	}
-	lx.df = make([]int32, r.count(1))
+	lx.df = make([]int32, r.Count(1))
 	for i := range lx.df {
-		v := r.uint()
+		v := r.Uint()
 		if v > math.MaxInt32 {
-			r.fail("frequency %d", v)
+			r.Fail("frequency %d", v)
 		}
 		lx.df[i] = int32(v)
 	}
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("frequencies: %w", r.err)
+	if r.Err() != nil {
+		return nil, nil, fmt.Errorf("frequencies: %w", r.Err())
 	}
 	nwords := len(lx.df)
 	lx.vague = make(map[uint32]bool, len(vague))
@@ -417,11 +311,11 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 		lx.vague[uint32(w)] = true
 	}
 
-	n, total := r.count(4*entryColumns+4), r.count(4)
-	cols := r.u32s(entryColumns * n)
-	words := r.u32s(total)
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("entries: %w", r.err)
+	n, total := r.Count(4*entryColumns+4), r.Count(4)
+	cols := r.Uint32s(entryColumns * n)
+	words := r.Uint32s(total)
+	if r.Err() != nil {
+		return nil, nil, fmt.Errorf("entries: %w", r.Err())
 	}
 	lx.entries = make([]entry, n)
 	col := func(i int) []uint32 { return cols[i*n : (i+1)*n] }
@@ -433,7 +327,7 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 		if code[i] >= ns || text[i] >= ns || release[i] >= ns || form[i] >= ns || manif[i] >= ns {
 			return nil, nil, fmt.Errorf("entry %d names a string beyond %d", i, ns)
 		}
-		e.code, e.text, e.release, e.form, e.manif = strs[code[i]], strs[text[i]], strs[release[i]], strs[form[i]], strs[manif[i]]
+		e.code, e.text, e.release, e.form, e.manif = r.StringAt(code[i]), r.StringAt(text[i]), r.StringAt(release[i]), r.StringAt(form[i]), r.StringAt(manif[i])
 		if row[i] > math.MaxInt32 {
 			return nil, nil, fmt.Errorf("entry %d: drug row %d", i, row[i])
 		}
@@ -464,43 +358,42 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 	if at != len(words) {
 		return nil, nil, fmt.Errorf("entries: %d words left over", len(words)-at)
 	}
-	var err error
-	if lx.byKey, err = readLists(r, func() uint32 { return r.index(nwords, "key word") }, n); err != nil {
+	if lx.byKey, err = readLists(r, func() uint32 { return uint32(r.Below(nwords, "key word")) }, n); err != nil {
 		return nil, nil, fmt.Errorf("entries by key: %w", err)
 	}
 	if lx.indexByCode, err = readLists(r, func() string { return str("code string") }, n); err != nil {
 		return nil, nil, fmt.Errorf("entries by code: %w", err)
 	}
 
-	family := make([]familyEntry, r.count(3))
+	family := make([]familyEntry, r.Count(3))
 	for i := range family {
 		fe := &family[i]
 		fe.code, fe.path = str("family code"), str("family path")
-		n := r.count(1)
+		n := r.Count(1)
 		fe.words = make(map[uint32]bool, n)
 		for range n {
-			fe.words[r.index(nwords, "family word")] = true
+			fe.words[uint32(r.Below(nwords, "family word"))] = true
 		}
 	}
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("family history: %w", r.err)
+	if r.Err() != nil {
+		return nil, nil, fmt.Errorf("family history: %w", r.Err())
 	}
-	lx.drugRows = make([][]string, r.count(1))
+	lx.drugRows = make([][]string, r.Count(1))
 	for i := range lx.drugRows {
-		codes := make([]string, r.count(1))
+		codes := make([]string, r.Count(1))
 		for j := range codes {
 			codes[j] = str("drug code")
 		}
 		lx.drugRows[i] = codes
 	}
-	if n := r.count(1); n > 0 {
+	if n := r.Count(1); n > 0 {
 		lx.drugHeadings = make([]string, n)
 		for i := range lx.drugHeadings {
 			lx.drugHeadings[i] = str("drug heading")
 		}
 	}
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("drug rows: %w", r.err)
+	if r.Err() != nil {
+		return nil, nil, fmt.Errorf("drug rows: %w", r.Err())
 	}
 	for i := range lx.entries {
 		// A drug entry's row is its row in drugRows plus one; 0 is none.
@@ -508,8 +401,8 @@ func decodeLexicon(data []byte) (*lexicon, []familyEntry, error) {
 			return nil, nil, fmt.Errorf("entry %d: drug row %d of %d", i, lx.entries[i].row, len(lx.drugRows))
 		}
 	}
-	if len(r.b) != 0 {
-		return nil, nil, fmt.Errorf("%d bytes after the lexicon", len(r.b))
+	if r.Left() != 0 {
+		return nil, nil, fmt.Errorf("%d bytes after the lexicon", r.Left())
 	}
 	return lx, family, nil
 }

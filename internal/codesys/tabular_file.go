@@ -7,6 +7,8 @@ import (
 	"io"
 	"maps"
 	"slices"
+
+	"github.com/medcode-dev/medcode/internal/flatfile"
 )
 
 // EncodeTabular writes t whole, with the problems Lookup reports for the
@@ -30,29 +32,10 @@ import (
 //	       and the strings
 //	note problems: likewise, each problem a (kind, message) pair
 func EncodeTabular(w io.Writer, t *Tabular) error {
-	var strs []string
-	ids := map[string]uint64{}
-	str := func(s string) uint64 {
-		id, ok := ids[s]
-		if !ok {
-			id = uint64(len(strs))
-			ids[s] = id
-			strs = append(strs, s)
-		}
-		return id
-	}
-	var body []byte
-	put := func(v uint64) { body = binary.AppendUvarint(body, v) }
-	bit := func(b bool) {
-		if b {
-			put(1)
-		} else {
-			put(0)
-		}
-	}
-	put(str(t.Version))
-	put(str(t.NotesFrom))
-	bit(t.Composed)
+	var f flatfile.Writer
+	f.Str(t.Version)
+	f.Str(t.NotesFrom)
+	f.Bool(t.Composed)
 	children, notes := 0, 0
 	for i := range t.Nodes {
 		children += len(t.Nodes[i].Children)
@@ -60,64 +43,52 @@ func EncodeTabular(w io.Writer, t *Tabular) error {
 			notes += len(*l)
 		}
 	}
-	put(uint64(len(t.Nodes)))
-	put(uint64(children))
-	put(uint64(notes))
+	f.Uint(uint64(len(t.Nodes)))
+	f.Uint(uint64(children))
+	f.Uint(uint64(notes))
 	for i := range t.Nodes {
 		n := &t.Nodes[i]
-		put(str(n.Code))
-		put(uint64(n.Kind))
-		put(str(n.Title))
-		put(uint64(n.Parent + 1))
-		put(str(n.NotesFrom))
-		put(uint64(len(n.Children)))
+		f.Str(n.Code)
+		f.Uint(uint64(n.Kind))
+		f.Str(n.Title)
+		f.Uint(uint64(n.Parent + 1))
+		f.Str(n.NotesFrom)
+		f.Uint(uint64(len(n.Children)))
 		for _, c := range n.Children {
-			put(uint64(c))
+			f.Uint(uint64(c))
 		}
 		for _, l := range noteLists(&n.Notes) {
-			put(uint64(len(*l)))
+			f.Uint(uint64(len(*l)))
 			for _, s := range *l {
-				put(str(s))
+				f.Str(s)
 			}
 		}
-		put(uint64(len(n.SevenChr)))
+		f.Uint(uint64(len(n.SevenChr)))
 		for _, sc := range n.SevenChr {
-			put(uint64(sc.Char))
-			put(str(sc.Title))
+			f.Uint(uint64(sc.Char))
+			f.Str(sc.Title)
 		}
 	}
 	// Maps are written in node order, so that one list always makes the
 	// same bytes.
-	put(uint64(len(t.problems)))
+	f.Uint(uint64(len(t.problems)))
 	for _, i := range slices.Sorted(maps.Keys(t.problems)) {
-		put(uint64(i))
-		put(uint64(len(t.problems[i])))
+		f.Uint(uint64(i))
+		f.Uint(uint64(len(t.problems[i])))
 		for _, p := range t.problems[i] {
-			put(str(p))
+			f.Str(p)
 		}
 	}
-	put(uint64(len(t.refProblems)))
+	f.Uint(uint64(len(t.refProblems)))
 	for _, i := range slices.Sorted(maps.Keys(t.refProblems)) {
-		put(uint64(i))
-		put(uint64(len(t.refProblems[i])))
+		f.Uint(uint64(i))
+		f.Uint(uint64(len(t.refProblems[i])))
 		for _, p := range t.refProblems[i] {
-			put(str(p.kind))
-			put(str(p.msg))
+			f.Str(p.kind)
+			f.Str(p.msg)
 		}
 	}
-
-	b := binary.AppendUvarint(nil, tabularFileVersion)
-	b = binary.AppendUvarint(b, uint64(len(strs)))
-	for _, s := range strs {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-	}
-	for _, s := range strs {
-		b = append(b, s...)
-	}
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	_, err := w.Write(body)
+	_, err := w.Write(f.Bytes(binary.AppendUvarint(nil, tabularFileVersion)))
 	return err
 }
 
@@ -130,109 +101,50 @@ func noteLists(n *Notes) [9]*[]string {
 		&n.UseAdditionalCode, &n.CodeAlso, &n.Notes, &n.SevenChrNote}
 }
 
-// tabReader reads the varints of an encoded list, remembering the first
-// error.
-type tabReader struct {
-	b   []byte
-	err error
-}
-
-func (r *tabReader) fail(err error) {
-	if r.err == nil {
-		r.err = err
-	}
-}
-
-func (r *tabReader) uint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail(errors.New("truncated"))
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-// below reads a number that must be below n.
-func (r *tabReader) below(n int, what string) int {
-	v := r.uint()
-	if v >= uint64(n) {
-		r.fail(fmt.Errorf("%s %d of %d", what, v, n))
-		return 0
-	}
-	return int(v)
-}
-
-// count reads the length of a list of at most n items, each taking at
-// least one byte, so that a damaged length cannot ask for more memory
-// than the data could fill.
-func (r *tabReader) count(n int) int {
-	return r.below(min(n, len(r.b))+1, "count")
-}
-
 // DecodeTabular reads what EncodeTabular wrote, prepared for use. A list
 // whose nodes do not form a tree is an error.
 func DecodeTabular(data []byte) (*Tabular, error) {
-	r := &tabReader{b: data}
-	if v := r.uint(); r.err == nil && v != tabularFileVersion {
+	v, n := binary.Uvarint(data)
+	if n <= 0 {
+		return nil, errors.New("no form version")
+	}
+	if v != tabularFileVersion {
 		return nil, fmt.Errorf("form %d, not %d", v, tabularFileVersion)
 	}
-	lens := make([]int, r.count(len(data)))
-	size := 0
-	for i := range lens {
-		lens[i] = r.count(len(data))
-		size += lens[i]
+	r, err := flatfile.NewReader(data[n:])
+	if err != nil {
+		return nil, err
 	}
-	if r.err == nil && size > len(r.b) {
-		r.fail(fmt.Errorf("strings of %d bytes in %d", size, len(r.b)))
-	}
-	if r.err != nil {
-		return nil, fmt.Errorf("strings: %w", r.err)
-	}
-	// One string holds them all; each is a slice of it.
-	block := string(r.b[:size])
-	r.b = r.b[size:]
-	strs := make([]string, len(lens))
-	for i, n := range lens {
-		strs[i], block = block[:n], block[n:]
-	}
-	str := func() string {
-		i := r.below(len(strs), "string")
-		if r.err != nil {
-			return ""
-		}
-		return strs[i]
-	}
-
-	t := &Tabular{Version: str(), NotesFrom: str(), Composed: r.uint() == 1}
-	nn := r.count(len(data))
+	str := func() string { return r.Str("string") }
+	// count reads the length of a list of at most n items, each taking
+	// at least one byte.
+	count := func(n int) int { return r.Below(min(n, r.Left())+1, "count") }
+	t := &Tabular{Version: str(), NotesFrom: str(), Composed: r.Bool()}
+	nn := count(len(data))
 	// Every node's children, and every list of notes, are slices of one
 	// array, each capped so that an append never reaches the next.
-	children := make([]int32, 0, r.count(len(data)))
-	notes := make([]string, 0, r.count(len(data)))
-	if r.err != nil {
-		return nil, fmt.Errorf("nodes: %w", r.err)
+	children := make([]int32, 0, count(len(data)))
+	notes := make([]string, 0, count(len(data)))
+	if r.Err() != nil {
+		return nil, fmt.Errorf("nodes: %w", r.Err())
 	}
 	t.Nodes = make([]Node, nn)
 	for i := range t.Nodes {
 		n := &t.Nodes[i]
 		n.Code = str()
-		n.Kind = Kind(r.below(int(KindCode)+1, "kind"))
+		n.Kind = Kind(r.Below(int(KindCode)+1, "kind"))
 		n.Title = str()
-		n.Parent = int32(r.below(i+1, "parent")) - 1
+		n.Parent = int32(r.Below(i+1, "parent")) - 1
 		n.NotesFrom = str()
-		if c := r.count(cap(children) - len(children)); c > 0 {
+		if c := count(cap(children) - len(children)); c > 0 {
 			at := len(children)
 			for range c {
-				children = append(children, int32(r.below(nn, "child")))
+				children = append(children, int32(r.Below(nn, "child")))
 			}
 			n.Children = children[at:len(children):len(children)]
 		}
 		for _, l := range noteLists(&n.Notes) {
-			if c := r.count(cap(notes) - len(notes)); c > 0 {
+			if c := count(cap(notes) - len(notes)); c > 0 {
 				at := len(notes)
 				for range c {
 					notes = append(notes, str())
@@ -240,14 +152,14 @@ func DecodeTabular(data []byte) (*Tabular, error) {
 				*l = notes[at:len(notes):len(notes)]
 			}
 		}
-		if c := r.count(len(r.b)); c > 0 {
+		if c := count(r.Left()); c > 0 {
 			n.SevenChr = make([]SevenChr, c)
 			for j := range n.SevenChr {
-				n.SevenChr[j] = SevenChr{Char: byte(r.below(256, "7th character")), Title: str()}
+				n.SevenChr[j] = SevenChr{Char: byte(r.Below(256, "7th character")), Title: str()}
 			}
 		}
-		if r.err != nil {
-			return nil, fmt.Errorf("node %d: %w", i, r.err)
+		if r.Err() != nil {
+			return nil, fmt.Errorf("node %d: %w", i, r.Err())
 		}
 		if n.Kind == 0 {
 			return nil, fmt.Errorf("node %d (%s): no kind", i, n.Code)
@@ -260,33 +172,33 @@ func DecodeTabular(data []byte) (*Tabular, error) {
 			}
 		}
 	}
-	if np := r.count(nn); np > 0 {
+	if np := count(nn); np > 0 {
 		t.problems = make(map[int32][]string, np)
 		for range np {
-			i := int32(r.below(nn, "node"))
-			ps := make([]string, r.count(len(r.b)))
+			i := int32(r.Below(nn, "node"))
+			ps := make([]string, count(r.Left()))
 			for j := range ps {
 				ps[j] = str()
 			}
 			t.problems[i] = ps
 		}
 	}
-	if np := r.count(nn); np > 0 {
+	if np := count(nn); np > 0 {
 		t.refProblems = make(map[int32][]refProblem, np)
 		for range np {
-			i := int32(r.below(nn, "node"))
-			ps := make([]refProblem, r.count(len(r.b)))
+			i := int32(r.Below(nn, "node"))
+			ps := make([]refProblem, count(r.Left()))
 			for j := range ps {
 				ps[j] = refProblem{kind: str(), msg: str()}
 			}
 			t.refProblems[i] = ps
 		}
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("problems: %w", r.err)
+	if r.Err() != nil {
+		return nil, fmt.Errorf("problems: %w", r.Err())
 	}
-	if len(r.b) != 0 {
-		return nil, fmt.Errorf("%d bytes after the list", len(r.b))
+	if r.Left() != 0 {
+		return nil, fmt.Errorf("%d bytes after the list", r.Left())
 	}
 	t.Prepare()
 	return t, nil
