@@ -173,18 +173,7 @@ func (lx *lexicon) addDrugTable(ix *codesys.Index, release string) {
 		if first == "" {
 			return true
 		}
-		readings := []string{""}
-		for _, p := range path {
-			var next []string
-			for _, alt := range indexForms(p.Title, nil) {
-				for _, rd := range readings {
-					if len(next) < maxReadings {
-						next = append(next, rd+" "+alt)
-					}
-				}
-			}
-			readings = next
-		}
+		readings := pathReadings(path, nil)
 		lx.drugRows = append(lx.drugRows, row)
 		text := codesys.PathString(path)
 		if t.SeeAlso != "" {

@@ -707,11 +707,24 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, manif, text, 
 	// the note must say. A title listing forms of its word ("viral,
 	// virus"; "Ulcer, ulcerated, ulceration") or alternative prepositions
 	// ("from, off, out of") gives one reading per form.
+	for _, rd := range pathReadings(words, r.optional) {
+		n := len(lx.entries)
+		lx.addIndexReading(code, lx.phraseWords(rd), words, text, release, r.agrees)
+		if manif != "" && len(lx.entries) > n {
+			lx.entries[n].manif = strings.TrimRight(manif, "-.")
+		}
+	}
+}
+
+// pathReadings returns the ways path reads as one phrase: one per form of
+// each title (indexForms), the main term's qualifiers in optional left
+// out, at most maxReadings.
+func pathReadings(path []*codesys.Term, optional map[string]bool) []string {
 	readings := []string{""}
-	for i, p := range words {
+	for i, p := range path {
 		var opt map[string]bool
 		if i == 0 {
-			opt = r.optional
+			opt = optional
 		}
 		var next []string
 		for _, alt := range indexForms(p.Title, opt) {
@@ -723,13 +736,7 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, manif, text, 
 		}
 		readings = next
 	}
-	for _, rd := range readings {
-		n := len(lx.entries)
-		lx.addIndexReading(code, lx.phraseWords(rd), words, text, release, r.agrees)
-		if manif != "" && len(lx.entries) > n {
-			lx.entries[n].manif = strings.TrimRight(manif, "-.")
-		}
-	}
+	return readings
 }
 
 // maxReadings bounds the readings of one index path (forms multiply
