@@ -82,6 +82,9 @@ func TestIndexLed(t *testing.T) {
 		// Alternatives are two conditions, not one linked to the other
 		// (Anemia, due to, hemorrhage).
 		{"alternatives", "We will check for anemia or GI bleed.", coding.Inpatient, nil, []string{"D50.0"}},
+		// Eponyms and external causes that share a word of ordinary English.
+		{"pronoun, not eponym", "His disease began two years ago.", coding.Inpatient, nil, []string{"A79"}},
+		{"anatomy, not cyst", "MRI showed calcification of the basal ganglia.", coding.Inpatient, nil, []string{"M67.4"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {
