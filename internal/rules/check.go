@@ -200,10 +200,20 @@ func newKnown(rel *codesys.Release) *known {
 }
 
 // begins reports whether some code of the release begins with prefix.
+// A four-character code ending in the filler X (J22X: the UK's way of
+// writing a category without subdivisions in four characters) begins the
+// category's code.
 func (k *known) begins(prefix string) bool {
 	p := compact(prefix)
 	i, _ := slices.BinarySearch(k.codes, p)
-	return i < len(k.codes) && strings.HasPrefix(k.codes[i], p)
+	if i < len(k.codes) && strings.HasPrefix(k.codes[i], p) {
+		return true
+	}
+	if len(p) == 4 && p[3] == 'X' {
+		i, ok := slices.BinarySearch(k.codes, p[:3])
+		return ok || i < len(k.codes) && k.codes[i] == p[:3]
+	}
+	return false
 }
 
 func (k *known) check(kd kind, field string) []Issue {
