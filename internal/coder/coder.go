@@ -23,9 +23,10 @@
 //     confirmed diagnosis, and the presumed links of hypertension and
 //     diabetes.
 //
-// The rules the stages use are data: the tables in data/ (word
-// equivalences, lay phrases, terms, integral symptoms, presumed links),
-// embedded in the binary. docs/coder.md describes the coder in full.
+// The rules the stages use are data: the rule packs of internal/rules
+// (word equivalences, lay phrases, terms, integral symptoms, presumed
+// links, code groups), embedded in the binary and overridable by the
+// user's own. docs/coder.md describes the coder in full.
 package coder
 
 import (

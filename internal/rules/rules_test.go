@@ -12,7 +12,7 @@ import (
 func TestParseHeader(t *testing.T) {
 	for _, tc := range []struct {
 		name, text, wantErr string
-		rows               int
+		rows                int
 	}{
 		{"good", "# pack: en/x\n# version: 2\n# source: a test\n#\n# what it is\na\tb\n\nc\n", "", 2},
 		{"no header", "a\tb\n", "line 1: the header", 0},
