@@ -129,7 +129,8 @@ func codeDocs() []DocResult {
 }
 
 func TestCodeMetrics(t *testing.T) {
-	sc := Score(codeDocs(), ScoreOptions{})
+	chs := NewChapters(shareddata.Load(t, "icd10cm/fy2021-jan2021/icd10cm_tabular_2021.xml.gz", codesys.ReadTabular))
+	sc := Score(codeDocs(), ScoreOptions{Chapters: chs})
 	if len(sc) != 1 || sc[0].System != string(cm) {
 		t.Fatalf("Score gave %d score sets (%v), want one for icd10cm", len(sc), sc)
 	}
