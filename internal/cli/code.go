@@ -187,10 +187,15 @@ func (a *app) offlineCoder(ctx context.Context, version string) (*coder.Coder, e
 			return nil, err
 		}
 	}
-	c, err := coder.New(ref, coder.Options{Cache: catalog.NewCache(a.dataDir)})
+	set, err := a.ruleSet()
 	if err != nil {
 		return nil, err
 	}
+	c, err := coder.New(ref, coder.Options{Cache: catalog.NewCache(a.dataDir), Rules: set})
+	if err != nil {
+		return nil, err
+	}
+	a.startupWarnings(set, c.Warnings())
 	return c, nil
 }
 

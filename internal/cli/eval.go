@@ -172,8 +172,8 @@ Tune only on train and dev splits; the split scored is printed.`,
 			opt := eval.Options{
 				Dataset: dataset, Split: split, Language: lang, Coder: coderName,
 				Systems: sys, ReleaseName: "ICD-10-CM " + rel.Version,
-				ReleaseSystems: []codesys.System{codesys.ICD10CM},
-				Bootstrap:      bootstrap, Seed: seed,
+				ReleaseSystems: []codesys.System{codesys.ICD10CM}, Chapters: eval.NewChapters(rel.Tabular),
+				Bootstrap: bootstrap, Seed: seed,
 				Restrict: space, Setting: string(coderSetting), Text: text, Excluded: excluded,
 			}
 			cmKnown := releaseCatalog(rel)

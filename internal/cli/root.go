@@ -30,8 +30,11 @@ func (e *exitError) Error() string { return e.msg }
 // where output goes.
 type app struct {
 	dataDir string
-	stdout  io.Writer
-	stderr  io.Writer
+	// rulesFlag is --rules: a folder of rule packs overriding the
+	// embedded ones and the data directory's.
+	rulesFlag string
+	stdout    io.Writer
+	stderr    io.Writer
 }
 
 // Main runs the medcode command line with args (without the program name)
@@ -83,6 +86,7 @@ $XDG_DATA_HOME/medcode, else ~/.local/share/medcode.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&a.dataDir, "data", "", "data directory with installed releases (default $MEDCODE_DATA or the XDG data directory)")
+	root.PersistentFlags().StringVar(&a.rulesFlag, "rules", "", "folder of rule packs overriding the built-in ones and the data directory's rules folder")
 	root.AddCommand(
 		newLookupCmd(a),
 		newValidateCmd(a),
@@ -96,6 +100,7 @@ $XDG_DATA_HOME/medcode, else ~/.local/share/medcode.`,
 		newCodeCmd(a),
 		newServeCmd(a),
 		newTokenCmd(a),
+		newRulesCmd(a),
 	)
 	return root
 }

@@ -75,8 +75,8 @@ const neoplasmGap = 2
 // coli", "pain in the right kidney"), not anywhere in a sentence.
 const indexGap = 3
 
-func gapOf(e *entry) int {
-	if neoplasm(e.code) {
+func (c *Coder) gapOf(e *entry) int {
+	if c.rules.groups.neoplasm.Holds(e.code) {
 		return neoplasmGap
 	}
 	if e.origin == fromIndex || e.origin == fromDrug {
@@ -239,7 +239,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 	}
 	found = slices.DeleteFunc(found, func(m mention) bool { return m.entry.origin == fromDrug })
 	found = dropDenied(n, found)
-	found = dropSecondaryOfPrimary(found)
+	found = c.dropSecondaryOfPrimary(found)
 	found = dropStraddling(n, found)
 	found = dropAlternatives(n, found)
 	found = keepMaximal(found)
@@ -335,7 +335,7 @@ func (c *Coder) matchEntry(e *entry, units []unit, present map[uint32][]int32) (
 				toks = append(toks, k)
 			}
 		}
-		if int(last-first+1) > len(e.words)+gapOf(e) {
+		if int(last-first+1) > len(e.words)+c.gapOf(e) {
 			continue
 		}
 		if best.first < 0 || last-first < best.last-best.first {
@@ -429,14 +429,14 @@ func dropDenied(n *note.Note, ms []mention) []mention {
 // metastases of a kidney primary, not to the kidney; "colon
 // adenocarcinoma with liver metastases" has a colon primary and liver
 // metastases, not a liver primary.
-func dropSecondaryOfPrimary(ms []mention) []mention {
+func (c *Coder) dropSecondaryOfPrimary(ms []mention) []mention {
 	dropped := make([]bool, len(ms))
 	for i, m := range ms {
-		if !secondaryNeoplasm(m.entry.code) {
+		if !c.rules.groups.secondary.Holds(m.entry.code) {
 			continue
 		}
 		for j, k := range ms {
-			if i == j || dropped[j] || !primaryNeoplasm(k.entry.code) || !intersects(m.tokens, k.tokens) {
+			if i == j || dropped[j] || !c.rules.groups.primary.Holds(k.entry.code) || !intersects(m.tokens, k.tokens) {
 				continue
 			}
 			if behaviourDistance(m, k) <= behaviourDistance(k, m) {
@@ -470,14 +470,6 @@ func behaviourDistance(m, other mention) int32 {
 	}
 	return best
 }
-
-// neoplasm reports whether code is in chapter 2 (C00-D49), as every code
-// of the Table of Neoplasms is.
-func neoplasm(code string) bool { return code >= "C00" && code < "D5" }
-
-func secondaryNeoplasm(code string) bool { return code >= "C77" && code < "C7A" }
-
-func primaryNeoplasm(code string) bool { return code >= "C00" && code < "C77" }
 
 // dropAlternatives drops the mentions that join words across an "or":
 // "anemia or GI bleed" names two conditions a work-up weighs, not anemia

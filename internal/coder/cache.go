@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"maps"
 	"math"
 	"slices"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/flatfile"
+	packs "github.com/medcode-dev/medcode/internal/rules"
 )
 
 // Cache keeps what New builds from a reference set (the lexicon of the
@@ -29,10 +29,11 @@ type Cache interface {
 // does, so that a cached lexicon of another version is never read.
 const lexiconFormat = "lexicon-7"
 
-// cacheKey names the lexicon built from ref and the embedded tables: the
-// releases it reads, what identifies their content (ref.Lexicon's key,
-// else what the releases hold), and the tables' bytes.
-func cacheKey(ref Reference) string {
+// cacheKey names the lexicon built from ref and the rule packs of set:
+// the releases it reads, what identifies their content (ref.Lexicon's
+// key, else what the releases hold), and the content of the packs the
+// lexicon is built from, so that an overriding pack builds it again.
+func cacheKey(ref Reference, set *packs.Set) string {
 	h := sha256.New()
 	fmt.Fprintln(h, lexiconFormat)
 	for _, r := range []*codesys.Release{ref.CM, ref.Tables} {
@@ -63,10 +64,7 @@ func cacheKey(ref Reference) string {
 	if ref.Lexicon != nil {
 		fmt.Fprintln(h, "releases", ref.Lexicon.Key)
 	}
-	for _, data := range []string{wordsTSV, synonymsTSV, termsTSV, vagueTXT, encounterTXT, optionalTXT, suffixesTXT} {
-		fmt.Fprintln(h, len(data))
-		io.WriteString(h, data)
-	}
+	fmt.Fprintln(h, "packs", set.Digest(lexiconPacks()...))
 	return lexiconFormat + "-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 

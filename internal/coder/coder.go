@@ -23,9 +23,10 @@
 //     confirmed diagnosis, and the presumed links of hypertension and
 //     diabetes.
 //
-// The rules the stages use are data: the tables in data/ (word
-// equivalences, lay phrases, terms, integral symptoms, presumed links),
-// embedded in the binary. docs/coder.md describes the coder in full.
+// The rules the stages use are data: the rule packs of internal/rules
+// (word equivalences, lay phrases, terms, integral symptoms, presumed
+// links, code groups), embedded in the binary and overridable by the
+// user's own. docs/coder.md describes the coder in full.
 package coder
 
 import (
@@ -42,6 +43,7 @@ import (
 	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/note/abbrev"
 	"github.com/medcode-dev/medcode/internal/note/assert"
+	packs "github.com/medcode-dev/medcode/internal/rules"
 )
 
 // Name is the reasoner's name in results.
@@ -90,6 +92,9 @@ type Options struct {
 	// Cache, if set, keeps the lexicon built from the reference set
 	// between runs (most of what New does).
 	Cache Cache
+	// Rules are the rule packs the coder reads; nil stands for the
+	// embedded packs alone (rules.Default).
+	Rules *packs.Set
 }
 
 // Coder is the offline coder. It is built once (New) and is safe for
@@ -119,6 +124,8 @@ type Coder struct {
 	// drugCues are the words that say how a substance was involved
 	// (drugs.tsv).
 	drugCues []drugCue
+	// packs are the rule packs the coder was built with.
+	packs    *packs.Set
 	parser   *note.Parser
 	assert   *assert.Classifier
 	rules    *rules
@@ -154,28 +161,46 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	if ref.PCS != nil && c.proc != nil {
 		c.releases = append(c.releases, ref.PCS.ID())
 	}
-	c.encounter = parseLines("encounter.txt", encounterTXT)
-	c.suffixes = parseLines("suffixes.txt", suffixesTXT)
-	drugCues, err := parseDrugCues(drugsTSV)
+	set := opts.Rules
+	if set == nil {
+		var err error
+		if set, err = packs.Default(); err != nil {
+			return nil, err
+		}
+	}
+	c.packs = set
+	// One policy for every pack: a rule naming what the release lacks is
+	// a warning, and is not applied when it would emit that code.
+	check := set.Check(ref.CM)
+	c.warnings = append(c.warnings, check.Warnings()...)
+	for _, n := range append(lexiconPacks(), packDrugs) {
+		if _, _, err := packText(set, n); err != nil {
+			return nil, err
+		}
+	}
+	c.encounter = parseLines(c.pack(packEncounter))
+	c.suffixes = parseLines(c.pack(packSuffixes))
+	drugCues, err := parseDrugCues(c.pack(packDrugs))
 	if err != nil {
 		return nil, err
 	}
 	c.drugCues = drugCues
-	terms, err := parseTerms(termsTSV)
+	terms, err := parseTerms(c.pack(packTerms))
 	if err != nil {
 		return nil, err
 	}
 	var valid []term
 	for _, t := range terms {
-		if v := c.tab.Validate(t.code); v.Status == codesys.Invalid {
-			c.warnings = append(c.warnings, fmt.Sprintf("term table: %s (%q) is not in %s", t.code, t.text, ref.CM.ID()))
-			continue
+		if !check.Unused(packTerms, t.line) {
+			valid = append(valid, t)
 		}
-		valid = append(valid, t)
+	}
+	if c.rules, err = loadRules(set, c.tab, check); err != nil {
+		return nil, err
 	}
 	var key string
 	if opts.Cache != nil {
-		key = cacheKey(ref)
+		key = cacheKey(ref, set)
 	}
 	if !c.cachedLexicon(opts.Cache, key) {
 		build := ref
@@ -193,10 +218,6 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	if c.phrases, c.blocks, err = c.buildPhrases(); err != nil {
 		return nil, err
 	}
-	if c.rules, err = loadRules(c.tab); err != nil {
-		return nil, err
-	}
-	c.warnings = append(c.warnings, c.rules.warnings...)
 	return c, nil
 }
 
@@ -205,14 +226,15 @@ func New(ref Reference, opts Options) (*Coder, error) {
 // the tables release) and the valid rows of terms.tsv, and reads the
 // family history entries of the Index.
 func (c *Coder) buildLexicon(ref Reference, terms []term) error {
-	equiv, err := parseEquivalences(wordsTSV)
+	equiv, err := parseEquivalences(c.pack(packWords))
 	if err != nil {
 		return err
 	}
-	c.lex = newLexicon(equiv, parseWordList(vagueTXT))
+	_, vague := c.pack(packVague)
+	c.lex = newLexicon(equiv, parseWordList(vague))
 	c.lex.addTabular(c.tab, ref.CM.ID(), c.skipCode)
 	optional := map[string]bool{}
-	for _, w := range parseLines("optional.txt", optionalTXT) {
+	for _, w := range parseLines(c.pack(packOptional)) {
 		optional[strings.ToLower(w)] = true
 	}
 	reading := func(skip func(string) bool) *indexReading {
@@ -346,17 +368,19 @@ func (c *Coder) skipExternalCode(code string) bool {
 }
 
 // skipCode leaves out of the lexicon the parts of the classification a
-// note's words name only by accident: the external causes (V00-Y99, coded
-// from the External Cause Index, not from words such as "car" or "fall"
-// alone), the U codes for special purposes, and the donor encounters.
+// note's words name only by accident (the group lexicon-skip of
+// icd10cm/groups): the external causes, coded from the External Cause
+// Index, not from words such as "car" or "fall" alone, the codes for
+// special purposes, and the donor encounters.
 func (c *Coder) skipCode(code string) bool {
-	switch code[0] {
-	case 'V', 'W', 'X', 'Y', 'U':
-		return true
-	}
-	// Z52 (donors of organs and tissues) is the encounter of a donor:
-	// "kidney ... donor" in a note is the recipient's graft.
-	return strings.HasPrefix(code, "Z52")
+	return c.rules.groups.noLexis.Holds(code)
+}
+
+// pack returns the text of a pack New found in the coder's set, and the
+// name it is reported by.
+func (c *Coder) pack(name string) (label, text string) {
+	p := c.packs.Pack(name)
+	return p.Label(), p.Text
 }
 
 // buildPhrases compiles the lay phrases of synonyms.tsv and the
@@ -364,7 +388,7 @@ func (c *Coder) skipCode(code string) bool {
 // from them the phrases that name no condition (a right side of "-"), each
 // keyed by its first word.
 func (c *Coder) buildPhrases() (phrases, blocks map[uint32][]*phrase, err error) {
-	syn, err := parseSynonyms(synonymsTSV)
+	syn, err := parseSynonyms(c.pack(packSynonyms))
 	if err != nil {
 		return nil, nil, err
 	}

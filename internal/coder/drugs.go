@@ -71,10 +71,10 @@ type drugCue struct {
 	text  string
 }
 
-// parseDrugCues reads drugs.tsv.
-func parseDrugCues(data string) ([]drugCue, error) {
+// parseDrugCues reads the pack en/drugs, reported as name.
+func parseDrugCues(name, data string) ([]drugCue, error) {
 	var out []drugCue
-	err := tsvLines("drugs.tsv", data, func(_ int, f []string) error {
+	err := tsvLines(name, data, func(_ int, f []string) error {
 		if len(f) != 3 {
 			return fmt.Errorf("want a kind, a place and words")
 		}

@@ -1,42 +1,49 @@
 package coder
 
 import (
-	_ "embed"
 	"fmt"
 	"strings"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
+	packs "github.com/medcode-dev/medcode/internal/rules"
 	"github.com/medcode-dev/medcode/internal/textnorm"
 )
 
-// The coder's data tables, written for medcode from general clinical and
-// coding knowledge; docs/coder.md describes each.
-var (
-	//go:embed data/words.tsv
-	wordsTSV string
-	//go:embed data/synonyms.tsv
-	synonymsTSV string
-	//go:embed data/terms.tsv
-	termsTSV string
-	//go:embed data/symptoms.tsv
-	symptomsTSV string
-	//go:embed data/vague.txt
-	vagueTXT string
-	//go:embed data/links.tsv
-	linksTSV string
-	//go:embed data/history.tsv
-	historyTSV string
-	//go:embed data/encounter.txt
-	encounterTXT string
-	//go:embed data/optional.txt
-	optionalTXT string
-	//go:embed data/chapters.tsv
-	chaptersTSV string
-	//go:embed data/suffixes.txt
-	suffixesTXT string
-	//go:embed data/drugs.tsv
-	drugsTSV string
+// The rule packs the coder reads (internal/rules); docs/rules.md
+// describes each.
+const (
+	packWords     = "en/words"
+	packSynonyms  = "en/synonyms"
+	packVague     = "en/vague"
+	packSuffixes  = "en/suffixes"
+	packOptional  = "en/optional"
+	packDrugs     = "en/drugs"
+	packMalignant = "en/malignancy"
+	packTerms     = "icd10cm/terms"
+	packSymptoms  = "icd10cm/symptoms"
+	packLinks     = "icd10cm/links"
+	packHistory   = "icd10cm/history"
+	packChapters  = "icd10cm/chapters"
+	packEncounter = "icd10cm/encounter"
+	packGroups    = "icd10cm/groups"
+	packBeside    = "icd10cm/beside"
 )
+
+// lexiconPacks returns the packs the lexicon is built from, whose content
+// keys the lexicon cache.
+func lexiconPacks() []string {
+	return []string{packWords, packSynonyms, packTerms, packVague, packEncounter, packOptional, packSuffixes, packGroups}
+}
+
+// packText returns the text of the pack name of set, and the name it is
+// reported by (its file, or its name marked embedded).
+func packText(set *packs.Set, name string) (text, label string, err error) {
+	p := set.Pack(name)
+	if p == nil {
+		return "", "", fmt.Errorf("offline coder: rule pack %s is missing", name)
+	}
+	return p.Text, p.Label(), nil
+}
 
 // tsvLines calls fn with the tab-separated fields of every line of data
 // that is not blank or a comment, and its line number.
@@ -83,9 +90,9 @@ func parseLines(name, data string) []string {
 
 // parseEquivalences reads words.tsv: each line a class of interchangeable
 // words, the first canonical. It returns stem -> canonical stem.
-func parseEquivalences(data string) (map[string]string, error) {
+func parseEquivalences(name, data string) (map[string]string, error) {
 	m := map[string]string{}
-	err := tsvLines("words.tsv", data, func(_ int, f []string) error {
+	err := tsvLines(name, data, func(_ int, f []string) error {
 		if len(f) < 2 {
 			return fmt.Errorf("want at least two words")
 		}
@@ -102,9 +109,9 @@ func parseEquivalences(data string) (map[string]string, error) {
 }
 
 // parseSynonyms reads synonyms.tsv: phrase, then the words it stands for.
-func parseSynonyms(data string) ([][2]string, error) {
+func parseSynonyms(name, data string) ([][2]string, error) {
 	var out [][2]string
-	err := tsvLines("synonyms.tsv", data, func(_ int, f []string) error {
+	err := tsvLines(name, data, func(_ int, f []string) error {
 		if len(f) != 2 || f[0] == "" || f[1] == "" {
 			return fmt.Errorf("want a phrase and what it stands for")
 		}
@@ -116,6 +123,8 @@ func parseSynonyms(data string) ([][2]string, error) {
 
 type term struct {
 	code, text string
+	// line is the row's line in its pack.
+	line int
 	// overrides says why the row stands although a path of the Index
 	// reads the same words to another code (a misreading of the phrase:
 	// an organism's name taken for the infection it causes).
@@ -124,13 +133,13 @@ type term struct {
 
 // parseTerms reads terms.tsv: code, phrase and, for a row standing
 // against a reading of the Index, why.
-func parseTerms(data string) ([]term, error) {
+func parseTerms(name, data string) ([]term, error) {
 	var out []term
-	err := tsvLines("terms.tsv", data, func(_ int, f []string) error {
+	err := tsvLines(name, data, func(line int, f []string) error {
 		if len(f) < 2 || len(f) > 3 || f[0] == "" || f[1] == "" {
 			return fmt.Errorf("want a code, a phrase and, where the Index reads the phrase otherwise, why the row overrides it")
 		}
-		t := term{code: f[0], text: f[1]}
+		t := term{code: f[0], text: f[1], line: line}
 		if len(f) == 3 {
 			t.overrides = f[2]
 		}
@@ -183,7 +192,10 @@ const (
 	roleExternal
 )
 
-var chapterRoles = map[string]chapterRole{"injury": roleInjury, "symptom": roleSymptom, "factor": roleFactor, "external": roleExternal}
+// chapterRoles returns the roles by their names in icd10cm/chapters.
+func chapterRoles() map[string]chapterRole {
+	return map[string]chapterRole{"injury": roleInjury, "symptom": roleSymptom, "factor": roleFactor, "external": roleExternal}
+}
 
 // chapterRule names a chapter by the beginning of its title.
 type chapterRule struct {
@@ -192,42 +204,98 @@ type chapterRule struct {
 	guideline string
 }
 
-// rules are the Verify stage's tables.
+// rules are the Verify stage's tables and the code groups of the
+// classification.
 type rules struct {
 	symptoms []symptomRule
 	links    []linkRule
 	history  []historyRule
 	chapters []chapterRule
-	// warnings are the rules that name what the release lacks.
-	warnings []string
+	groups   codeGroups
+	beside   []besideRule
+	// eradicatedWords, activeWords, clearWords and spreadWords say a
+	// malignancy documented as history is gone or still there
+	// (en/malignancy).
+	eradicatedWords, activeWords, clearWords, spreadWords []string
 }
 
-// loadRules reads symptoms.tsv, history.tsv and links.tsv and checks every
-// result code against the Tabular List, so that a rule never emits a code
-// the release lacks.
-func loadRules(tab *codesys.Tabular) (*rules, error) {
+// besideRule: a code of an unnamed site or kind (icd10cm/beside), not
+// coded beside a code of ranges, which names it.
+type besideRule struct {
+	code   string
+	ranges packs.Ranges
+	why    string
+}
+
+// codeGroups are the groups of codes of icd10cm/groups the coder treats
+// alike.
+type codeGroups struct {
+	neoplasm, primary, secondary          packs.Ranges
+	family, personal, malignancy, noLexis packs.Ranges
+}
+
+// parseGroups reads icd10cm/groups; every group the coder reads must be
+// there.
+func parseGroups(name, data string) (codeGroups, error) {
+	var g codeGroups
+	slots := map[string]*packs.Ranges{
+		"neoplasm": &g.neoplasm, "neoplasm-primary": &g.primary, "neoplasm-secondary": &g.secondary,
+		"history-family": &g.family, "history-personal": &g.personal, "history-malignancy": &g.malignancy,
+		"lexicon-skip": &g.noLexis,
+	}
+	err := tsvLines(name, data, func(_ int, f []string) error {
+		if len(f) != 3 {
+			return fmt.Errorf("want a group, its ranges and what it is")
+		}
+		slot, ok := slots[f[0]]
+		if !ok {
+			return fmt.Errorf("unknown group %q", f[0])
+		}
+		rs, err := packs.ParseRanges(f[1])
+		if err != nil {
+			return err
+		}
+		*slot = append(*slot, rs...)
+		return nil
+	})
+	if err != nil {
+		return g, err
+	}
+	for k, slot := range slots {
+		if len(*slot) == 0 {
+			return g, fmt.Errorf("%s: no group %s", name, k)
+		}
+	}
+	return g, nil
+}
+
+// loadRules reads the Verify stage's packs. A row that names a code the
+// release lacks is reported by check (rules.Set.Check) and, when it would
+// emit that code, not applied.
+func loadRules(set *packs.Set, tab *codesys.Tabular, check *packs.Report) (*rules, error) {
 	r := &rules{}
-	err := tsvLines("chapters.tsv", chaptersTSV, func(line int, f []string) error {
+	for _, n := range []string{packChapters, packSymptoms, packHistory, packLinks, packGroups, packBeside, packMalignant} {
+		if _, _, err := packText(set, n); err != nil {
+			return nil, err
+		}
+	}
+	// Every pack is there (above).
+	text := func(name string) (string, string) {
+		p := set.Pack(name)
+		return p.Text, p.Label()
+	}
+	data, label := text(packChapters)
+	err := tsvLines(label, data, func(line int, f []string) error {
 		if len(f) != 3 {
 			return fmt.Errorf("want a role, a title's beginning and a guideline")
 		}
-		role, ok := chapterRoles[f[0]]
+		role, ok := chapterRoles()[f[0]]
 		if !ok {
 			return fmt.Errorf("unknown role %q", f[0])
 		}
-		found := false
-		for i := range tab.Nodes {
-			n := &tab.Nodes[i]
-			if n.Kind == codesys.KindChapter && strings.HasPrefix(n.Title, f[1]) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if check.Unused(packChapters, line) {
 			// A list composed from an order file alone has no
-			// chapters: the rule has nothing to apply to, which is
-			// reported, not fatal.
-			r.warnings = append(r.warnings, fmt.Sprintf("chapters.tsv line %d: no chapter of the Tabular List begins %q", line, f[1]))
+			// chapters: the rule has nothing to apply to.
 			return nil
 		}
 		r.chapters = append(r.chapters, chapterRule{role: role, title: f[1], guideline: f[2]})
@@ -236,7 +304,8 @@ func loadRules(tab *codesys.Tabular) (*rules, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = tsvLines("symptoms.tsv", symptomsTSV, func(_ int, f []string) error {
+	data, label = text(packSymptoms)
+	err = tsvLines(label, data, func(_ int, f []string) error {
 		if len(f) < 3 || len(f) > 4 {
 			return fmt.Errorf("want symptom, diagnoses, a description and optionally the guideline")
 		}
@@ -253,30 +322,69 @@ func loadRules(tab *codesys.Tabular) (*rules, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = tsvLines("history.tsv", historyTSV, func(_ int, f []string) error {
+	data, label = text(packHistory)
+	err = tsvLines(label, data, func(line int, f []string) error {
 		if len(f) != 3 {
 			return fmt.Errorf("want conditions, a history code and a description")
 		}
-		v := tab.Validate(f[1])
-		if v.Status != codesys.Valid {
-			// A release without the code: the rule is left out.
+		if check.Unused(packHistory, line) {
 			return nil
 		}
+		v := tab.Validate(f[1])
 		r.history = append(r.history, historyRule{conditions: strings.Fields(f[0]), code: v.Code, title: v.Title})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = tsvLines("links.tsv", linksTSV, func(_ int, f []string) error {
+	data, label = text(packLinks)
+	err = tsvLines(label, data, func(line int, f []string) error {
 		if len(f) != 5 || (f[3] != "keep" && f[3] != "drop") {
 			return fmt.Errorf("want from, with, result, keep or drop, and a guideline")
 		}
-		if v := tab.Validate(f[2]); v.Status != codesys.Valid {
-			return fmt.Errorf("result %s: %s", f[2], v.Reason)
+		if check.Unused(packLinks, line) {
+			return nil
 		}
 		r.links = append(r.links, linkRule{from: strings.Fields(f[0]), with: strings.Fields(f[1]), result: f[2],
 			keepWith: f[3] == "keep", guideline: f[4]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	data, label = text(packGroups)
+	if r.groups, err = parseGroups(label, data); err != nil {
+		return nil, err
+	}
+	data, label = text(packBeside)
+	err = tsvLines(label, data, func(line int, f []string) error {
+		if len(f) != 3 {
+			return fmt.Errorf("want a code, the ranges that name its site or kind, and why")
+		}
+		rs, err := packs.ParseRanges(f[1])
+		if err != nil {
+			return err
+		}
+		if check.Unused(packBeside, line) {
+			return nil
+		}
+		r.beside = append(r.beside, besideRule{code: f[0], ranges: rs, why: f[2]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	data, label = text(packMalignant)
+	err = tsvLines(label, data, func(_ int, f []string) error {
+		if len(f) != 2 || f[1] == "" {
+			return fmt.Errorf("want eradicated or active, and the words")
+		}
+		slot, ok := map[string]*[]string{"eradicated": &r.eradicatedWords, "active": &r.activeWords,
+			"clear": &r.clearWords, "spread": &r.spreadWords}[f[0]]
+		if !ok {
+			return fmt.Errorf("unknown kind %q", f[0])
+		}
+		*slot = append(*slot, f[1])
 		return nil
 	})
 	if err != nil {

@@ -16,11 +16,12 @@ import (
 func TestTermsNotInIndex(t *testing.T) {
 	c := realCoder(t)
 	ix := testRef.Tables.Index
-	equiv, err := parseEquivalences(wordsTSV)
+	equiv, err := parseEquivalences(c.pack(packWords))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lx := newLexicon(equiv, parseWordList(vagueTXT))
+	_, vague := c.pack(packVague)
+	lx := newLexicon(equiv, parseWordList(vague))
 	lx.addIndex(ix, "index", &indexReading{skip: c.skipIndexCode, agrees: c.titleNames,
 		optional: map[string]bool{}, resolved: map[string][]*codesys.Term{}})
 	have := map[string]bool{}
@@ -30,7 +31,7 @@ func TestTermsNotInIndex(t *testing.T) {
 	// The paths the Index gives, each with its code, whether or not this
 	// Tabular List names the code by the path's word (the list of the
 	// release coded with may).
-	all := newLexicon(equiv, parseWordList(vagueTXT))
+	all := newLexicon(equiv, parseWordList(vague))
 	all.addIndex(ix, "index", &indexReading{skip: c.skipIndexCode, agrees: func(string, string) bool { return true },
 		optional: map[string]bool{}, resolved: map[string][]*codesys.Term{}})
 	other := map[string]string{}
@@ -39,7 +40,7 @@ func TestTermsNotInIndex(t *testing.T) {
 		other[stemsKey(allStems, e.words)] = e.code
 	}
 	stems := stemsOf(lx)
-	terms, err := parseTerms(termsTSV)
+	terms, err := parseTerms(c.pack(packTerms))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	// 1. Assertions and the encounter setting.
 	kept := cands[:0:0]
 	for _, cd := range cands {
-		reason, step := assertionRule(cd, setting)
+		reason, step := c.assertionRule(cd, setting)
 		if reason != "" {
 			drop(cd.code, reason)
 			continue
@@ -59,7 +59,7 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	codes = unspecifiedBeside(codes, drop)
 	// 5b. A neoplasm of unspecified site when a site is coded; an
 	// unspecified infection when a specific one is.
-	codes = unspecifiedNamed(codes, drop)
+	codes = c.unspecifiedNamed(codes, drop)
 	// 5c. A code documenting less of a condition than another of its
 	// category ("chronic" beside "acute on chronic").
 	codes = c.lessDocumented(codes, drop)
@@ -94,11 +94,12 @@ func firstStart(c coding.Code) int {
 	return c.Evidence[0].Start
 }
 
-// Family history (Z80-Z84) and personal history (Z85-Z87) codes are coded
-// from mentions of family members and of the past: they are what such
-// mentions are coded as.
-func isFamilyHistory(code string) bool   { return code >= "Z80" && code < "Z85" }
-func isPersonalHistory(code string) bool { return code >= "Z85" && code < "Z88" }
+// Family history and personal history codes (the groups history-family
+// and history-personal of icd10cm/groups) are coded from mentions of
+// family members and of the past: they are what such mentions are coded
+// as.
+func (r *rules) isFamilyHistory(code string) bool   { return r.groups.family.Holds(code) }
+func (r *rules) isPersonalHistory(code string) bool { return r.groups.personal.Holds(code) }
 
 // familyEntry is a path of the Alphabetic Index below "History, family
 // (of)": the words of the condition and the family history code.
@@ -144,7 +145,7 @@ func (c *Coder) familyEntries(ix *codesys.Index, release string) []familyEntry {
 func (c *Coder) familyHistory(cands []candidate) []candidate {
 	for i := range cands {
 		cd := &cands[i]
-		if cd.assertion.Experiencer != assert.Family || isFamilyHistory(cd.code.Code) {
+		if cd.assertion.Experiencer != assert.Family || c.rules.isFamilyHistory(cd.code.Code) {
 			continue
 		}
 		have := c.titleWords(cd.code.Title)
@@ -186,7 +187,7 @@ func (c *Coder) familyHistory(cands []candidate) []candidate {
 
 // assertionRule decides a candidate by its assertion: a reason to drop it,
 // or a step to add to its trail.
-func assertionRule(cd candidate, setting coding.Setting) (string, *coding.Step) {
+func (c *Coder) assertionRule(cd candidate, setting coding.Setting) (string, *coding.Step) {
 	a, code := cd.assertion, cd.code.Code
 	switch {
 	case a.Negation == assert.Negated && a.Resolved:
@@ -194,9 +195,9 @@ func assertionRule(cd candidate, setting coding.Setting) (string, *coding.Step) 
 			Detail: "Documented as resolved: the condition was present during the encounter and is coded; confidence lowered"}
 	case a.Negation == assert.Negated:
 		return "negated in the note: a condition documented as absent is not coded", nil
-	case a.Experiencer == assert.Family && !isFamilyHistory(code):
+	case a.Experiencer == assert.Family && !c.rules.isFamilyHistory(code):
 		return "the condition is a family member's: coded only as family history (Z80-Z84) where documented", nil
-	case a.Experiencer == assert.Other && !isFamilyHistory(code):
+	case a.Experiencer == assert.Other && !c.rules.isFamilyHistory(code):
 		return "the condition is someone else's, not the patient's", nil
 	case a.Temporality == assert.Hypothetical:
 		return "hypothetical (a risk, an instruction or a plan), not a condition of the patient", nil
@@ -207,7 +208,7 @@ func assertionRule(cd candidate, setting coding.Setting) (string, *coding.Step) 
 			Detail: "Uncertain diagnosis coded as if established: inpatient setting (guideline II.H)"}
 	case a.Temporality == assert.Historical && cd.drug != "":
 		return "a past poisoning, adverse effect or underdosing: not a condition of this encounter", nil
-	case a.Temporality == assert.Historical && !isPersonalHistory(code):
+	case a.Temporality == assert.Historical && !c.rules.isPersonalHistory(code):
 		return "", &coding.Step{Kind: coding.StepGuideline, Ref: "III.B",
 			Detail: "Documented as history: coded as a condition the patient still has (chronic conditions affect care); confidence lowered"}
 	}
@@ -227,7 +228,7 @@ func (c *Coder) historyCodes(cands []candidate) []candidate {
 			if !slices.ContainsFunc(r.conditions, func(p string) bool { return strings.HasPrefix(cd.code.Code, p) }) {
 				continue
 			}
-			if strings.HasPrefix(r.code, "Z85") && !eradicated(cd.sentence) {
+			if c.rules.groups.malignancy.Holds(r.code) && !c.rules.eradicated(cd.sentence) {
 				// A malignancy is history only once excised or
 				// eradicated with no disease left (I.C.2.d); otherwise it
 				// is still the condition.
@@ -243,26 +244,19 @@ func (c *Coder) historyCodes(cands []candidate) []candidate {
 	return cands
 }
 
-// eradicatedWords say a malignancy was excised or eradicated, and
-// activeWords that it is still there or still treated.
-var (
-	eradicatedWords = []string{"ectomy", "resect", "excis", "remov", "eradicat", "remission", "disease-free", "disease free", "cured"}
-	activeWords     = []string{"metasta", "recurren", "relapse", "progress", "currently", "under treatment", "receiving", "on treatment"}
-)
-
 // eradicated reports whether a sentence documents a malignancy as
-// excised or eradicated, with no sign of disease or treatment left; a
-// sentence saying there was no recurrence does so unless it names
-// metastases.
-func eradicated(sentence string) bool {
+// excised or eradicated, with no sign of disease or treatment left
+// (en/malignancy): a sentence that says the disease has not come back
+// documents it gone unless it names a spread.
+func (r *rules) eradicated(sentence string) bool {
 	t := strings.ToLower(sentence)
-	has := func(ws ...string) bool {
+	has := func(ws []string) bool {
 		return slices.ContainsFunc(ws, func(w string) bool { return strings.Contains(t, w) })
 	}
-	if has("no recurrence", "without recurrence") {
-		return !has("metasta")
+	if has(r.clearWords) {
+		return !has(r.spreadWords)
 	}
-	return has(eradicatedWords...) && !has(activeWords...)
+	return has(r.eradicatedWords) && !has(r.activeWords)
 }
 
 // merged is one code with every mention supporting it.
@@ -519,26 +513,15 @@ func unspecifiedBeside(codes []merged, drop func(coding.Code, string)) []merged 
 	})
 }
 
-// besideNamed are the codes of an unnamed site or kind, each with a code
-// range (compact, inclusive) naming it: a neoplasm of unspecified site is
-// not coded beside one of the same behaviour at a named site, an
-// unspecified infection not beside the named infectious or viral disease.
-var besideNamed = []struct{ code, lo, hi, why string }{
-	{"C79.9", "C77", "C79Z", "neoplasm of unspecified site beside %s, of a named site"},   // secondary malignant neoplasm
-	{"C80.1", "C00", "C76Z", "neoplasm of unspecified site beside %s, of a named site"},   // malignant neoplasm
-	{"D49.9", "D490", "D4989", "neoplasm of unspecified site beside %s, of a named site"}, // unspecified behavior
-	{"B99.9", "A00", "B94Z", "unspecified infection beside the specific %s"},
-	{"B99.9", "B998", "B998", "unspecified infection beside the specific %s"},
-	{"B34.9", "A80", "B33Z", "unspecified infection beside the specific %s"},
-}
-
-// unspecifiedNamed drops the codes of besideNamed beside a code that
-// names their site or kind.
-func unspecifiedNamed(codes []merged, drop func(coding.Code, string)) []merged {
+// unspecifiedNamed drops the codes of an unnamed site or kind
+// (icd10cm/beside) beside a code that names their site or kind: a
+// neoplasm of unspecified site beside one of the same behaviour at a
+// named site, an unspecified infection beside the named infectious or
+// viral disease.
+func (c *Coder) unspecifiedNamed(codes []merged, drop func(coding.Code, string)) []merged {
 	return dropBeside(codes, drop, func(m, o coding.Code) string {
-		c := strings.Replace(o.Code, ".", "", 1)
-		for _, r := range besideNamed {
-			if m.Code == r.code && c >= r.lo && c <= r.hi {
+		for _, r := range c.rules.beside {
+			if m.Code == r.code && r.ranges.Holds(o.Code) {
 				return r.why
 			}
 		}

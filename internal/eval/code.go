@@ -31,31 +31,60 @@ func Category(sys codesys.System, code string) string {
 	return c
 }
 
-// cmChapters are the ICD-10-CM chapters by their first and last category,
-// as published in the Tabular List (FY2018 onwards).
-var cmChapters = [...]struct{ first, last, title string }{
-	{"A00", "B99", "1 Certain infectious and parasitic diseases"},
-	{"C00", "D49", "2 Neoplasms"},
-	{"D50", "D89", "3 Diseases of the blood and immune mechanism"},
-	{"E00", "E89", "4 Endocrine, nutritional and metabolic diseases"},
-	{"F01", "F99", "5 Mental, behavioral and neurodevelopmental disorders"},
-	{"G00", "G99", "6 Diseases of the nervous system"},
-	{"H00", "H59", "7 Diseases of the eye and adnexa"},
-	{"H60", "H95", "8 Diseases of the ear and mastoid process"},
-	{"I00", "I99", "9 Diseases of the circulatory system"},
-	{"J00", "J99", "10 Diseases of the respiratory system"},
-	{"K00", "K95", "11 Diseases of the digestive system"},
-	{"L00", "L99", "12 Diseases of the skin and subcutaneous tissue"},
-	{"M00", "M99", "13 Diseases of the musculoskeletal system and connective tissue"},
-	{"N00", "N99", "14 Diseases of the genitourinary system"},
-	{"O00", "O9A", "15 Pregnancy, childbirth and the puerperium"},
-	{"P00", "P96", "16 Certain conditions originating in the perinatal period"},
-	{"Q00", "Q99", "17 Congenital malformations and chromosomal abnormalities"},
-	{"R00", "R99", "18 Symptoms, signs and abnormal findings"},
-	{"S00", "T88", "19 Injury, poisoning and other consequences of external causes"},
-	{"U00", "U85", "22 Codes for special purposes"},
-	{"V00", "Y99", "20 External causes of morbidity"},
-	{"Z00", "Z99", "21 Factors influencing health status and contact with health services"},
+// Chapters are the chapters of an ICD-10-CM Tabular List with the range
+// of categories each holds, read from the release so that the grouping
+// follows the classification rather than a table in the program.
+type Chapters struct {
+	list []chapter
+}
+
+type chapter struct {
+	// first and last are the first and last category of the chapter's
+	// blocks; label is how the chapter is reported ("CM 4 Endocrine,
+	// nutritional and metabolic diseases").
+	first, last, label string
+}
+
+// NewChapters reads the chapters of t; a chapter's range runs from the
+// first category of its first block to the last of its last block. A list
+// without chapters gives none.
+func NewChapters(t *codesys.Tabular) *Chapters {
+	c := &Chapters{}
+	if t == nil {
+		return c
+	}
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		if n.Kind != codesys.KindChapter {
+			continue
+		}
+		var first, last string
+		for _, ci := range n.Children {
+			b := &t.Nodes[ci]
+			if b.Kind != codesys.KindBlock {
+				continue
+			}
+			lo, hi, ok := strings.Cut(b.Code, "-")
+			if !ok {
+				hi = lo
+			}
+			if first == "" {
+				first = lo
+			}
+			last = hi
+		}
+		if first == "" {
+			continue
+		}
+		title := n.Title
+		// The publisher ends a chapter's title with its range, which the
+		// label need not repeat.
+		if k := strings.LastIndex(title, " ("); k > 0 && strings.HasSuffix(title, ")") {
+			title = title[:k]
+		}
+		c.list = append(c.list, chapter{first: first, last: last, label: "CM " + n.Code + " " + title})
+	}
+	return c
 }
 
 // pcsSections are the ICD-10-PCS sections by their first character.
@@ -72,16 +101,17 @@ var pcsSections = map[byte]string{
 }
 
 // Chapter names the group a canonical code is reported under in per-chapter
-// tables: its ICD-10-CM chapter or its ICD-10-PCS section. Codes of other
-// systems, and codes that fit no chapter, are grouped by system.
-func Chapter(sys codesys.System, code string) string {
+// tables: its ICD-10-CM chapter among chs (nil: none are known) or its
+// ICD-10-PCS section. Codes of other systems, and codes that fit no
+// chapter, are grouped by system.
+func Chapter(chs *Chapters, sys codesys.System, code string) string {
 	switch sys {
 	case codesys.ICD10CM:
 		cat := Category(sys, code)
-		if len(cat) == 3 {
-			for _, ch := range cmChapters {
+		if len(cat) == 3 && chs != nil {
+			for _, ch := range chs.list {
 				if ch.first <= cat && cat <= ch.last {
-					return "CM " + ch.title
+					return ch.label
 				}
 			}
 		}

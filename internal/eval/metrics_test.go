@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/shareddata"
 )
 
 const cm, pcs = codesys.ICD10CM, codesys.ICD10PCS
@@ -68,17 +69,22 @@ func TestCategoryAndChapter(t *testing.T) {
 	if got := Category(pcs, "0DTJ0ZZ"); got != "0DT" {
 		t.Errorf("Category(0DTJ0ZZ) = %q", got)
 	}
-	// Chapter boundaries as published in the ICD-10-CM Tabular List.
+	// Chapter boundaries as the ICD-10-CM Tabular List publishes them,
+	// read from the release.
+	chs := NewChapters(shareddata.Load(t, "icd10cm/fy2021-jan2021/icd10cm_tabular_2021.xml.gz", codesys.ReadTabular))
 	for code, prefix := range map[string]string{
 		"A41.9": "CM 1 ", "D49.9": "CM 2 ", "C4A.9": "CM 2 ", "D50.0": "CM 3 ", "E11.9": "CM 4 ",
 		"H59.0": "CM 7 ", "H60.0": "CM 8 ", "I10": "CM 9 ", "O9A.1": "CM 15 ",
 		"S52.521A": "CM 19 ", "T88.7": "CM 19 ", "U07.1": "CM 22 ", "W19": "CM 20 ", "Z79.4": "CM 21 ",
 	} {
-		if got := Chapter(cm, code); !strings.HasPrefix(got, prefix) {
+		if got := Chapter(chs, cm, code); !strings.HasPrefix(got, prefix) {
 			t.Errorf("Chapter(%s) = %q, want prefix %q", code, got, prefix)
 		}
 	}
-	if got := Chapter(pcs, "BW03ZZZ"); got != "PCS B Imaging" {
+	if got := Chapter(nil, cm, "E11.9"); got != "other icd10cm" {
+		t.Errorf("Chapter without chapters = %q, want other icd10cm", got)
+	}
+	if got := Chapter(chs, pcs, "BW03ZZZ"); got != "PCS B Imaging" {
 		t.Errorf("Chapter(BW03ZZZ) = %q", got)
 	}
 }
@@ -123,7 +129,8 @@ func codeDocs() []DocResult {
 }
 
 func TestCodeMetrics(t *testing.T) {
-	sc := Score(codeDocs(), ScoreOptions{})
+	chs := NewChapters(shareddata.Load(t, "icd10cm/fy2021-jan2021/icd10cm_tabular_2021.xml.gz", codesys.ReadTabular))
+	sc := Score(codeDocs(), ScoreOptions{Chapters: chs})
 	if len(sc) != 1 || sc[0].System != string(cm) {
 		t.Fatalf("Score gave %d score sets (%v), want one for icd10cm", len(sc), sc)
 	}

@@ -122,6 +122,9 @@ type Options struct {
 	Catalog        Catalog
 	ReleaseName    string
 	ReleaseSystems []codesys.System
+	// Chapters, when set, are the ICD-10-CM chapters of the active
+	// release, which per-chapter scores group codes by.
+	Chapters *Chapters
 	// Bootstrap resamples and Seed for confidence intervals.
 	Bootstrap int
 	Seed      uint64
@@ -223,11 +226,11 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		}
 	}
 	rep.Cost = cost(rep.Documents, time.Since(start), peak.max())
-	rep.Scores = Score(rep.Documents, ScoreOptions{Systems: opt.Systems, Bootstrap: opt.Bootstrap, Seed: opt.Seed})
+	rep.Scores = Score(rep.Documents, ScoreOptions{Systems: opt.Systems, Bootstrap: opt.Bootstrap, Seed: opt.Seed, Chapters: opt.Chapters})
 	if restrict != nil {
 		info := restrict.info
 		rep.Meta.Restriction = &info
-		rep.Unrestricted = Score(full, ScoreOptions{Systems: opt.Systems, Bootstrap: opt.Bootstrap, Seed: opt.Seed})
+		rep.Unrestricted = Score(full, ScoreOptions{Systems: opt.Systems, Bootstrap: opt.Bootstrap, Seed: opt.Seed, Chapters: opt.Chapters})
 	}
 	if len(rep.Meta.Systems) == 0 {
 		rep.Meta.Systems = goldSystems(rep.Documents)

@@ -114,6 +114,9 @@ type ScoreOptions struct {
 	Seed uint64
 	// Confidence is the interval's coverage; 0 means 0.95.
 	Confidence float64
+	// Chapters are the ICD-10-CM chapters per-chapter scores group codes
+	// by; nil groups them all as "other icd10cm".
+	Chapters *Chapters
 }
 
 // Score computes the metrics of a run from its documents.
@@ -194,7 +197,7 @@ func scoreSelection(docs []DocResult, name string, sel []codesys.System, opt Sco
 	for _, k := range sortedKeys(per) {
 		c := per[k]
 		sc.PerCode = append(sc.PerCode, CodeScore{Code: k.code, System: k.sys, PRF: NewPRF(c[0], c[1], c[2])})
-		g := Chapter(k.sys, k.code)
+		g := Chapter(opt.Chapters, k.sys, k.code)
 		if groups[g] == nil {
 			groups[g] = new([4]int)
 			groupNames = append(groupNames, g)
