@@ -452,8 +452,8 @@ type Decision struct {
 	Action string `json:"action"`
 	Reason string `json:"reason,omitempty"`
 	// Replacement is the code that replaces this one (action "replace");
-	// the caller validates it. Its evidence defaults to the replaced
-	// code's.
+	// the caller validates it. Its evidence and assertion default to the
+	// replaced code's: a replacement recodes the same mention.
 	Replacement *Code `json:"-"`
 }
 
@@ -497,6 +497,9 @@ func (s *Store) Decide(ctx context.Context, actor Actor, docID, codeID string, d
 			r.DecidedBy, r.DecidedAt, r.Reason = actor.Name, now, dec.Reason
 			if len(r.Evidence) == 0 {
 				r.Evidence = c.Evidence
+			}
+			if r.Assertion == "" {
+				r.Assertion = c.Assertion
 			}
 			c.Status, c.ReplacedBy, c.Reason = CodeReplaced, r.ID, dec.Reason
 			var seq int
