@@ -225,24 +225,10 @@ func (s *session) sectionName(off int) string {
 	return string(sec.Type)
 }
 
-// assertion names the ConText classification of a span.
-func (s *session) assertion(sp note.Span) string {
-	as := s.analysis.Classify(sp)
-	switch {
-	case as.Experiencer == assert.Family:
-		return "family"
-	case as.Experiencer == assert.Other:
-		return "other person"
-	case as.Negation == assert.Negated:
-		return "negated"
-	case as.Negation == assert.Possible:
-		return "possible"
-	case as.Temporality == assert.Historical:
-		return "historical"
-	case as.Temporality == assert.Hypothetical:
-		return "hypothetical"
-	}
-	return "affirmed"
+// assertion is the rule-based (ConText) assertion of a span, as the
+// offline coder reports it.
+func (s *session) assertion(sp note.Span) coding.Assertion {
+	return s.analysis.Classify(sp).Coding()
 }
 
 // align finds a quote in the note; the span returned is the note's text.

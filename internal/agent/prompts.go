@@ -4,7 +4,7 @@ package agent
 // descriptions. It is recorded with every result and is part of every
 // cached request, so that changing a prompt never replays old answers.
 // Change it whenever a prompt or tool description changes.
-const PromptVersion = "2026.1"
+const PromptVersion = "2026.2"
 
 // The stage prompts, written for this project from the ICD-10-CM and
 // ICD-10-PCS conventions. Each stage is a separate conversation with its own
@@ -23,7 +23,7 @@ Stage: ANALYZE. Read the note section by section and list every codable finding:
 - procedures performed during this encounter,
 - statuses (e.g. transplant, amputation, dependence on dialysis, long-term drug use) and history items that have a code (personal or family history),
 - external causes of injuries (how, where, activity) when an injury is coded.
-For each finding give verbatim quotes, the assertion (affirmed, negated, possible, historical, family, hypothetical) and whether it is relevant to this encounter. Negated findings and findings of other people are listed only with relevant=false. A sign or symptom that is explained by a diagnosis in the note is marked integral=true. find_in_note checks a quote and shows the assertion that rule-based context analysis gives: a hint, not a verdict.
+For each finding give verbatim quotes, the assertion (affirmed: present in this encounter; negated; possible: uncertain; historical; resolved: present in this encounter and now gone; family: a family member's; other person: someone else's; hypothetical: considered or planned) and whether it is relevant to this encounter. Negated findings and findings of other people are listed only with relevant=false. A sign or symptom that is explained by a diagnosis in the note is marked integral=true. find_in_note checks a quote and shows the assertion that rule-based context analysis gives: a hint, not a verdict.
 Call submit_findings once with all findings.`
 
 const locatePrompt = commonRules + `

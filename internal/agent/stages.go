@@ -63,9 +63,12 @@ type finding struct {
 	Assertion   string   `json:"assertion"`
 	Relevant    bool     `json:"relevant"`
 	Integral    bool     `json:"integral,omitempty"`
-	// Set by the agent, not the model:
+	// Set by the agent, not the model: the evidence quoted, the assertion
+	// read from Assertion (Context where the model gave none, or none it
+	// could repair) and the rule-based assertion of the first quote.
 	Evidence []coding.Evidence `json:"-"`
-	Context  string            `json:"-"`
+	Asserted coding.Assertion  `json:"-"`
+	Context  coding.Assertion  `json:"-"`
 }
 
 // candidate is a Locate result.
@@ -108,10 +111,13 @@ type codeSubmission struct {
 
 // acceptedCode is a submitted code that passed validation.
 type acceptedCode struct {
-	item     codeItem
-	v        codesys.Validation
-	sys      codesys.System
-	evidence []coding.Evidence
+	item codeItem
+	// assertion is item's assertion as read, "" where the model gave
+	// none or one that is not an assertion.
+	assertion coding.Assertion
+	v         codesys.Validation
+	sys       codesys.System
+	evidence  []coding.Evidence
 }
 
 type codesResult struct {
@@ -129,7 +135,7 @@ func submitTools() []tool {
 				"description": str("the finding in coding terms, with the details that matter for the code (site, laterality, type, acuity, cause)"),
 				"kind":        strEnum("", "condition", "procedure", "status", "history", "external_cause"),
 				"quotes":      quotes,
-				"assertion":   strEnum("", "affirmed", "negated", "possible", "historical", "family", "hypothetical"),
+				"assertion":   assertionEnum(""),
 				"relevant":    map[string]any{"type": "boolean", "description": "codable for this encounter"},
 				"integral":    map[string]any{"type": "boolean", "description": "a sign or symptom explained by a diagnosis in the note"},
 			}))})}, submitFindings},
@@ -146,7 +152,7 @@ func submitTools() []tool {
 					"code":       str("complete code, e.g. E11.65, S72.001A, 0DTJ4ZZ"),
 					"finding":    str("finding id"),
 					"evidence":   quotes,
-					"assertion":  str("affirmed, possible, historical..."),
+					"assertion":  assertionEnum("as the note documents it, default the finding's"),
 					"index_path": str("index path that led to the code"),
 					"guidelines": arr("guideline sections applied, e.g. I.C.9.a.2", str("")),
 					"rationale":  str("one sentence"),
@@ -189,6 +195,17 @@ func submitFindings(_ context.Context, s *session, raw json.RawMessage) (string,
 			continue
 		}
 		f.Context = s.assertion(noteSpan(f.Evidence[0]))
+		a, err := modelAssertion(f.Assertion)
+		if err != nil {
+			// Unrepaired, the rule-based assertion stands in: it is read
+			// from the note itself, never more than the note says.
+			bad = append(bad, fmt.Sprintf("%s: %v", f.ID, err))
+			s.problem("analyze: %s: %v; the rule-based assertion %q is used unless corrected", f.ID, err, f.Context)
+		}
+		if a == "" {
+			a = f.Context
+		}
+		f.Asserted = a
 		ok = append(ok, f)
 	}
 	if len(bad) > 0 && s.repairs < s.a.cfg.MaxRepairs {
@@ -266,11 +283,16 @@ func submitCodes(_ context.Context, s *session, raw json.RawMessage) (string, er
 		if len(unfound) > 0 {
 			bad = append(bad, fmt.Sprintf("%s: quote(s) not found in the note and removed: %q", v.Code, unfound))
 		}
+		as, err := modelAssertion(it.Assertion)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", v.Code, err))
+			s.problem("%s: %s: %v; the finding's assertion is used unless corrected", s.stage.name, v.Code, err)
+		}
 		if seen[v.Code] {
 			continue
 		}
 		seen[v.Code] = true
-		out.codes = append(out.codes, acceptedCode{item: it, v: v, sys: sys, evidence: evs})
+		out.codes = append(out.codes, acceptedCode{item: it, assertion: as, v: v, sys: sys, evidence: evs})
 	}
 	out.dropped, out.queries = a.Dropped, a.Queries
 	if len(bad) > 0 && s.repairs < s.a.cfg.MaxRepairs {
@@ -347,8 +369,8 @@ func (s *session) stageInput(st *stageDef, hybrid string, assigned *codesResult)
 	}
 	b.WriteString("Findings (assertion given by the analysis; 'context' is the rule-based hint):\n")
 	for _, f := range s.findings {
-		fmt.Fprintf(&b, "- %s [%s] %s; assertion %s", f.ID, f.Kind, f.Description, f.Assertion)
-		if f.Context != "" && f.Context != f.Assertion {
+		fmt.Fprintf(&b, "- %s [%s] %s; assertion %s", f.ID, f.Kind, f.Description, f.Asserted)
+		if f.Context != "" && f.Context != f.Asserted {
 			fmt.Fprintf(&b, " (context: %s)", f.Context)
 		}
 		if !f.Relevant {
@@ -378,7 +400,11 @@ func (s *session) stageInput(st *stageDef, hybrid string, assigned *codesResult)
 		b.WriteString("Assigned codes:\n")
 		if assigned != nil {
 			for _, c := range assigned.codes {
-				fmt.Fprintf(&b, "- %s %s (finding %s; evidence %q)\n", c.v.Code, c.v.Title, c.item.Finding, evidenceTexts(c.evidence))
+				as := ""
+				if c.assertion != "" {
+					as = "; assertion " + string(c.assertion)
+				}
+				fmt.Fprintf(&b, "- %s %s (finding %s%s; evidence %q)\n", c.v.Code, c.v.Title, c.item.Finding, as, evidenceTexts(c.evidence))
 			}
 		}
 		b.WriteString("Note:\n<note>\n")
@@ -548,9 +574,9 @@ func (s *session) finish(res *coding.Result, final *codesResult) {
 			out.Confidence = math.Max(0, math.Min(1, *c.item.Confidence))
 		}
 		f, hasF := findings[c.item.Finding]
-		out.Assertion = c.item.Assertion
+		out.Assertion = c.assertion
 		if out.Assertion == "" && hasF {
-			out.Assertion = f.Assertion
+			out.Assertion = f.Asserted
 		}
 		if out.Assertion == "" {
 			out.Assertion = s.assertion(noteSpan(c.evidence[0]))

@@ -69,7 +69,7 @@ func allTools() map[string]tool {
 			obj([]string{"substance"}, map[string]any{"substance": arr("row titles, e.g. ['Warfarin']", str(""))})}, runDrug},
 		{ToolSpec{"search_guidelines", "Search the ICD-10-CM Official Guidelines for Coding and Reporting; give 'section' (e.g. I.C.9.a.2) to read one section.",
 			obj(nil, map[string]any{"query": str("words of the rule"), "section": str("section number to read")})}, runSearchGuidelines},
-		{ToolSpec{"find_in_note", "Find where a passage occurs in the note. Returns the exact text, its section and the assertion the context rules give (affirmed, negated, possible, historical, family...).",
+		{ToolSpec{"find_in_note", "Find where a passage occurs in the note. Returns the exact text, its section and the assertion the context rules give (one of the assertion values: affirmed, negated, possible, historical, resolved, family, other person, hypothetical).",
 			obj([]string{"text"}, map[string]any{"text": str("a verbatim passage of the note")})}, runFindInNote},
 	}
 	m := map[string]tool{}

@@ -165,27 +165,9 @@ func locateStep(e *entry) coding.Step {
 		Detail: fmt.Sprintf("Tabular List %s, %s of %s: %q", e.release, e.origin, e.code, e.text)}
 }
 
-// assertionName is the assertion as results show it: "affirmed",
-// "negated", "possible", "historical", "hypothetical", "family" or "other".
-func assertionName(a assert.Assertion) string {
-	switch {
-	case a.Experiencer == assert.Family:
-		return "family"
-	case a.Experiencer == assert.Other:
-		return "other"
-	case a.Negation == assert.Negated && a.Resolved:
-		return "resolved"
-	case a.Negation == assert.Negated:
-		return "negated"
-	case a.Negation == assert.Possible:
-		return "possible"
-	case a.Temporality == assert.Historical:
-		return "historical"
-	case a.Temporality == assert.Hypothetical:
-		return "hypothetical"
-	}
-	return "affirmed"
-}
+// assertionName is the assertion a code of the mention carries in
+// results.
+func assertionName(a assert.Assertion) coding.Assertion { return a.Coding() }
 
 // sentenceWords returns the word ids of sentence si, with the tokens of
 // the sentence before and after it, which often carry the laterality or

@@ -102,10 +102,10 @@ type Code struct {
 	// Evidence are the spans of the note that support the code: every
 	// mention, first the one that decided it.
 	Evidence []Evidence `json:"evidence"`
-	// Assertion is the ConText status of the deciding mention, e.g.
-	// "affirmed", "possible", "historical", "resolved" (present during the
-	// encounter, documented as gone), "family".
-	Assertion string `json:"assertion,omitempty"`
+	// Assertion is what the note says about the deciding mention: present
+	// ("affirmed"), negated, possible, historical, resolved, family, other
+	// person or hypothetical.
+	Assertion Assertion `json:"assertion,omitempty"`
 	// Trail is how the code was reached, in order: index path, tabular
 	// notes and guideline rules applied.
 	Trail []Step `json:"trail,omitempty"`

@@ -22,6 +22,12 @@ const FHIREvidenceURL = "https://medcode.dev/fhir/StructureDefinition/evidence"
 // FHIRConfidenceURL is the extension carrying the reasoner's confidence.
 const FHIRConfidenceURL = "https://medcode.dev/fhir/StructureDefinition/confidence"
 
+// FHIRAssertionURL is the extension carrying a code's assertion (valueCode,
+// one of the Assertion values) on every resource of an export. The
+// standard elements carry what FHIR can say of it (see Assertion.FHIR);
+// the extension keeps all of it, e.g. family apart from other person.
+const FHIRAssertionURL = "https://medcode.dev/fhir/StructureDefinition/assertion"
+
 // FHIRIncompleteURL is the extension marking an incomplete code (see
 // Code.Incomplete): sub-extensions prefix (the characters determined) and
 // missing (what the note does not document). The resource then carries no
@@ -31,7 +37,8 @@ const FHIRIncompleteURL = "https://medcode.dev/fhir/StructureDefinition/incomple
 
 // FHIRBundle returns the result as a FHIR R4 Bundle of type "collection":
 // one Condition per diagnosis and one Procedure per procedure, with the
-// code, its title, the evidence spans as extensions and the trail as
+// code, its title, its assertion as status elements (Assertion.FHIR) and
+// an extension, the evidence spans as extensions and the trail as
 // annotations. The subject is the note's ID, as a display reference,
 // because the note does not name the patient's FHIR resource. An
 // incomplete code becomes a resource whose code is text only, marked with
@@ -57,23 +64,25 @@ func FHIRBundle(r *Result) map[string]any {
 				map[string]any{"url": "missing", "valueString": c.Missing},
 			}})
 		}
-		if notes := fhirNotes(c); len(notes) > 0 {
+		notes := fhirNotes(c)
+		st := c.Assertion.FHIR()
+		if st.Note != "" {
+			notes = append([]any{map[string]any{"text": st.Note}}, notes...)
+		}
+		if len(notes) > 0 {
 			res["note"] = notes
 		}
 		if c.Kind == Procedure {
 			res["resourceType"] = "Procedure"
-			res["status"] = "completed"
+			res["status"] = st.Procedure
 		} else {
 			res["resourceType"] = "Condition"
 			res["verificationStatus"] = map[string]any{"coding": []any{map[string]any{
-				"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-				"code":   verificationStatus(c.Assertion),
+				"system": FHIRVerificationSystem, "code": st.Verification,
 			}}}
-			if c.Assertion == "resolved" {
-				// Present during the encounter, documented as gone.
+			if st.Clinical != "" {
 				res["clinicalStatus"] = map[string]any{"coding": []any{map[string]any{
-					"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-					"code":   "resolved",
+					"system": FHIRClinicalSystem, "code": st.Clinical,
 				}}}
 			}
 			res["category"] = []any{map[string]any{"coding": []any{map[string]any{
@@ -114,6 +123,9 @@ func fhirCoding(c Code) map[string]any {
 
 func fhirExtensions(c Code) []any {
 	ext := []any{map[string]any{"url": FHIRConfidenceURL, "valueDecimal": c.Confidence}}
+	if c.Assertion != "" {
+		ext = append(ext, map[string]any{"url": FHIRAssertionURL, "valueCode": string(c.Assertion)})
+	}
 	for _, e := range c.Evidence {
 		sub := []any{
 			map[string]any{"url": "start", "valueInteger": e.Start},
@@ -136,14 +148,65 @@ func fhirNotes(c Code) []any {
 	return out
 }
 
-// verificationStatus maps an assertion to the FHIR condition verification
-// status.
-func verificationStatus(assertion string) string {
-	switch assertion {
-	case "possible":
-		return "provisional"
-	case "negated":
-		return "refuted"
+// The FHIR code systems of Condition.verificationStatus and
+// Condition.clinicalStatus.
+const (
+	FHIRVerificationSystem = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+	FHIRClinicalSystem     = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+)
+
+// FHIRStatus is how an assertion is written in FHIR R4 resources.
+type FHIRStatus struct {
+	// Verification is the Condition.verificationStatus code.
+	Verification string
+	// Clinical is the Condition.clinicalStatus code, or "" where the
+	// assertion does not say whether the condition is active.
+	Clinical string
+	// Procedure is the Procedure.status code.
+	Procedure string
+	// Note is an annotation for what the status elements cannot say, or
+	// "".
+	Note string
+}
+
+// FHIR returns how a is written in FHIR R4. Each value maps as follows
+// (Condition verificationStatus / clinicalStatus; Procedure status):
+//
+//   - affirmed, and no assertion: confirmed / active; completed
+//   - negated: refuted / none; not-done
+//   - possible: provisional / none; unknown
+//   - historical: confirmed / none, with a note; completed, with a note
+//   - resolved: confirmed / resolved; completed
+//   - family: confirmed / none, with a note; unknown, with a note
+//   - other person: unconfirmed / none, with a note; unknown, with a note
+//   - hypothetical: unconfirmed / none, with a note; unknown, with a note
+//
+// A family condition stays a Condition of the patient, not a
+// FamilyMemberHistory: in ICD-10-CM such a code reports the patient's
+// family history (Z80-Z84). Historical leaves clinicalStatus out because
+// the coder codes a documented history as a condition the patient may
+// still have. Negated sets no clinicalStatus because a refuted condition
+// has none.
+func (a Assertion) FHIR() FHIRStatus {
+	switch a {
+	case Negated:
+		return FHIRStatus{Verification: "refuted", Procedure: "not-done"}
+	case Possible:
+		return FHIRStatus{Verification: "provisional", Procedure: "unknown"}
+	case Historical:
+		return FHIRStatus{Verification: "confirmed", Procedure: "completed",
+			Note: "assertion historical: documented as the patient's history, before this encounter"}
+	case Resolved:
+		return FHIRStatus{Verification: "confirmed", Clinical: "resolved", Procedure: "completed"}
+	case Family:
+		return FHIRStatus{Verification: "confirmed", Procedure: "unknown",
+			Note: "assertion family: documented for a family member; the code reports the patient's family history"}
+	case OtherPerson:
+		return FHIRStatus{Verification: "unconfirmed", Procedure: "unknown",
+			Note: "assertion other person: documented for someone other than the patient"}
+	case Hypothetical:
+		return FHIRStatus{Verification: "unconfirmed", Procedure: "unknown",
+			Note: "assertion hypothetical: considered or planned, not documented as having happened"}
 	}
-	return "confirmed"
+	return FHIRStatus{Verification: "confirmed", Clinical: "active", Procedure: "completed"}
 }

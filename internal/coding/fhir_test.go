@@ -100,38 +100,100 @@ func TestParseSetting(t *testing.T) {
 	}
 }
 
-// TestFHIRResolved: a condition documented as resolved is confirmed and
-// clinically resolved; others carry no clinical status.
-func TestFHIRResolved(t *testing.T) {
-	r := &Result{ID: "n", Codes: []Code{
-		{Code: "R50.9", System: codesys.ICD10CM, Kind: Diagnosis, Title: "Fever, unspecified", Assertion: "resolved"},
-		{Code: "I10", System: codesys.ICD10CM, Kind: Diagnosis, Title: "Essential (primary) hypertension", Assertion: "affirmed"},
-	}}
-	b, err := json.Marshal(FHIRBundle(r))
-	if err != nil {
-		t.Fatal(err)
+// TestFHIRAssertions: every assertion is written as its status elements,
+// its extension and, where the elements cannot say it, a note, for a
+// diagnosis and for a procedure.
+func TestFHIRAssertions(t *testing.T) {
+	tests := []struct {
+		a                              Assertion
+		verification, clinical, status string
+		note                           string
+	}{
+		{Affirmed, "confirmed", "active", "completed", ""},
+		{"", "confirmed", "active", "completed", ""},
+		{Negated, "refuted", "", "not-done", ""},
+		{Possible, "provisional", "", "unknown", ""},
+		{Historical, "confirmed", "", "completed", "history"},
+		{Resolved, "confirmed", "resolved", "completed", ""},
+		{Family, "confirmed", "", "unknown", "family member"},
+		{OtherPerson, "unconfirmed", "", "unknown", "someone other than the patient"},
+		{Hypothetical, "unconfirmed", "", "unknown", "planned"},
 	}
-	var bundle struct {
-		Entry []struct {
-			Resource struct {
-				ClinicalStatus *struct {
-					Coding []struct{ System, Code string } `json:"coding"`
-				} `json:"clinicalStatus"`
-				VerificationStatus struct {
-					Coding []struct{ Code string } `json:"coding"`
-				} `json:"verificationStatus"`
-			} `json:"resource"`
-		} `json:"entry"`
+	if len(tests) != len(Assertions())+1 {
+		t.Fatalf("%d cases for %d assertions and none", len(tests), len(Assertions()))
 	}
-	if err := json.Unmarshal(b, &bundle); err != nil {
-		t.Fatal(err)
+	type coded struct {
+		Coding []struct{ System, Code string } `json:"coding"`
 	}
-	fever, htn := bundle.Entry[0].Resource, bundle.Entry[1].Resource
-	if fever.ClinicalStatus == nil || fever.ClinicalStatus.Coding[0].Code != "resolved" || fever.VerificationStatus.Coding[0].Code != "confirmed" {
-		t.Errorf("resolved fever: %s", b)
-	}
-	if htn.ClinicalStatus != nil {
-		t.Errorf("affirmed hypertension has a clinical status: %s", b)
+	for _, tt := range tests {
+		t.Run(string(tt.a), func(t *testing.T) {
+			r := &Result{ID: "n", Codes: []Code{
+				{Code: "R50.9", System: codesys.ICD10CM, Kind: Diagnosis, Title: "Fever, unspecified", Assertion: tt.a,
+					Trail: []Step{{Kind: StepTabular, Detail: "Tabular: R50.9"}}},
+				{Code: "0DTJ4ZZ", System: codesys.ICD10PCS, Kind: Procedure, Title: "Resection of Appendix", Assertion: tt.a},
+			}}
+			b, err := json.Marshal(FHIRBundle(r))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var bundle struct {
+				Entry []struct {
+					Resource struct {
+						ResourceType       string                  `json:"resourceType"`
+						Status             string                  `json:"status"`
+						ClinicalStatus     *coded                  `json:"clinicalStatus"`
+						VerificationStatus *coded                  `json:"verificationStatus"`
+						Note               []struct{ Text string } `json:"note"`
+						Extension          []struct {
+							URL       string `json:"url"`
+							ValueCode string `json:"valueCode"`
+						} `json:"extension"`
+					} `json:"resource"`
+				} `json:"entry"`
+			}
+			if err := json.Unmarshal(b, &bundle); err != nil {
+				t.Fatal(err)
+			}
+			cond, proc := bundle.Entry[0].Resource, bundle.Entry[1].Resource
+			if cond.ResourceType != "Condition" || proc.ResourceType != "Procedure" {
+				t.Fatalf("resources %s, %s", cond.ResourceType, proc.ResourceType)
+			}
+			if v := cond.VerificationStatus; v == nil || v.Coding[0].Code != tt.verification || v.Coding[0].System != FHIRVerificationSystem {
+				t.Errorf("verificationStatus %+v, want %s", v, tt.verification)
+			}
+			clinical := ""
+			if c := cond.ClinicalStatus; c != nil {
+				clinical = c.Coding[0].Code
+				if c.Coding[0].System != FHIRClinicalSystem {
+					t.Errorf("clinicalStatus system %s", c.Coding[0].System)
+				}
+			}
+			if clinical != tt.clinical {
+				t.Errorf("clinicalStatus %q, want %q", clinical, tt.clinical)
+			}
+			if proc.Status != tt.status {
+				t.Errorf("Procedure.status %q, want %q", proc.Status, tt.status)
+			}
+			for i, res := range []string{"Condition", "Procedure"} {
+				r := bundle.Entry[i].Resource
+				ext := ""
+				for _, e := range r.Extension {
+					if e.URL == FHIRAssertionURL {
+						ext = e.ValueCode
+					}
+				}
+				if ext != string(tt.a) {
+					t.Errorf("%s: assertion extension %q, want %q", res, ext, tt.a)
+				}
+				hasNote := len(r.Note) > 0 && strings.HasPrefix(r.Note[0].Text, "assertion ")
+				if hasNote != (tt.note != "") || hasNote && !strings.Contains(r.Note[0].Text, tt.note) {
+					t.Errorf("%s: notes %+v, want the first to say %q", res, r.Note, tt.note)
+				}
+			}
+			if n := cond.Note; len(n) == 0 || n[len(n)-1].Text != "tabular: Tabular: R50.9" {
+				t.Errorf("Condition: the trail is not kept in the notes: %+v", n)
+			}
+		})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/store"
 )
 
@@ -200,7 +201,7 @@ func TestBrowserReview(t *testing.T) {
 		chromedp.WaitVisible(sel("E11.9")+" .badge.accepted", chromedp.ByQuery))
 
 	// Add a missed code: select its evidence in the note, search the
-	// index, add the hit.
+	// index, choose its assertion, add the hit.
 	run("add a missed code",
 		chromedp.Evaluate(`(() => {
 			const note = document.getElementById('note');
@@ -219,25 +220,31 @@ func TestBrowserReview(t *testing.T) {
 		})()`, nil),
 		chromedp.Click("#add-btn", chromedp.ByID),
 		chromedp.WaitVisible("#hits li button", chromedp.ByQuery),
+		chromedp.SetValue("#add-assertion", "historical", chromedp.ByID),
 		chromedp.Click("#hits li button", chromedp.ByQuery),
 		chromedp.WaitVisible(`#codes li.accepted`, chromedp.ByQuery),
 		chromedp.WaitNotVisible("#add-panel", chromedp.ByID))
 	doc, _ = e.st.GetDocument(context.Background(), "north", doc.ID)
 	added := doc.Codes[len(doc.Codes)-1]
 	if i := strings.Index(note, "Café au lait spots"); added.Code != "L81.3" || added.Origin != store.OriginCoder ||
-		added.Evidence[0].Start != i || added.Evidence[0].End != i+len("Café au lait spots") {
+		added.Evidence[0].Start != i || added.Evidence[0].End != i+len("Café au lait spots") || added.Assertion != coding.Historical {
 		t.Fatalf("added code: %+v", added)
 	}
 
 	// Reload: the decisions and the audit history come back from the
 	// server.
-	var statuses, actions []string
+	var statuses, actions, assertions []string
 	run("reload",
 		chromedp.Reload(),
 		chromedp.WaitVisible("#note mark", chromedp.ByQuery),
 		chromedp.WaitVisible("#audit-rows tr", chromedp.ByQuery),
 		chromedp.Evaluate(`[...document.querySelectorAll('#codes > li')].map(li => li.querySelector('.cd').textContent + ':' + li.querySelector('.badge').textContent)`, &statuses),
-		chromedp.Evaluate(`[...document.querySelectorAll('#audit-rows td.action')].map(td => td.textContent)`, &actions))
+		chromedp.Evaluate(`[...document.querySelectorAll('#audit-rows td.action')].map(td => td.textContent)`, &actions),
+		chromedp.Evaluate(`[...document.querySelectorAll('#codes > li')].map(li => li.querySelector('.cd').textContent + ':' + (li.querySelector('.assert')?.textContent || ''))`, &assertions))
+	// The test reasoner gives no assertion; the added code has its own.
+	if want := []string{"J18.9:", "I10:", "E11.9:", "E11:", "L81.3:historical"}; !slices.Equal(assertions, want) {
+		t.Errorf("assertions shown: %v, want %v", assertions, want)
+	}
 	want := []string{"J18.9:pending", "I10:accepted", "E11.9:accepted", "E11:rejected", "L81.3:accepted · coder"}
 	// The codes come in the reasoner's order; L81.3 was added last.
 	if !slices.Equal(statuses, want) {

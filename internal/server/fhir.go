@@ -168,22 +168,33 @@ func evidenceNote(c *store.Code) []map[string]string {
 }
 
 // fhirBundle is a FHIR R4 collection Bundle with a Condition per diagnosis
-// and a Procedure per procedure code.
+// and a Procedure per procedure code, each with its assertion as the
+// result's own bundle writes it (coding.Assertion.FHIR).
 func fhirBundle(d *store.Document, codes []*store.Code) map[string]any {
 	var entries []map[string]any
 	for _, c := range codes {
 		var res map[string]any
+		st := c.Assertion.FHIR()
 		if c.Kind == coding.Procedure {
-			res = map[string]any{"resourceType": "Procedure", "id": c.ID, "status": "completed", "code": concept(c), "subject": subjectRef(d)}
+			res = map[string]any{"resourceType": "Procedure", "id": c.ID, "status": st.Procedure, "code": concept(c), "subject": subjectRef(d)}
 		} else {
 			res = map[string]any{"resourceType": "Condition", "id": c.ID,
-				"clinicalStatus":     codeableConcept{Coding: []fhirCoding{{System: "http://terminology.hl7.org/CodeSystem/condition-clinical", Code: "active"}}},
-				"verificationStatus": codeableConcept{Coding: []fhirCoding{{System: "http://terminology.hl7.org/CodeSystem/condition-ver-status", Code: "confirmed"}}},
+				"verificationStatus": codeableConcept{Coding: []fhirCoding{{System: coding.FHIRVerificationSystem, Code: st.Verification}}},
 				"category":           []codeableConcept{{Coding: []fhirCoding{{System: "http://terminology.hl7.org/CodeSystem/condition-category", Code: "encounter-diagnosis"}}}},
 				"code":               concept(c), "subject": subjectRef(d)}
+			if st.Clinical != "" {
+				res["clinicalStatus"] = codeableConcept{Coding: []fhirCoding{{System: coding.FHIRClinicalSystem, Code: st.Clinical}}}
+			}
 		}
-		if n := evidenceNote(c); n != nil {
-			res["note"] = n
+		if c.Assertion != "" {
+			res["extension"] = []map[string]string{{"url": coding.FHIRAssertionURL, "valueCode": string(c.Assertion)}}
+		}
+		var notes []map[string]string
+		if st.Note != "" {
+			notes = append(notes, map[string]string{"text": st.Note})
+		}
+		if notes = append(notes, evidenceNote(c)...); len(notes) > 0 {
+			res["note"] = notes
 		}
 		entries = append(entries, map[string]any{"fullUrl": coding.FHIREntryURL("medcode/code/" + c.ID), "resource": res})
 	}

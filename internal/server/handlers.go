@@ -344,12 +344,25 @@ func (s *Server) validCode(field, system, code string) (*store.Code, *apiError) 
 	return &store.Code{Code: v.Code, System: sys, Kind: kind, Title: v.Title, Confidence: 1}, nil
 }
 
+// assertionInput reads the assertion a client gives: one of the values,
+// or an older spelling (coding.ParseAssertion); "" is none.
+func assertionInput(v string) (coding.Assertion, *apiError) {
+	a, err := coding.ParseAssertion(v)
+	if err != nil {
+		return "", invalid("assertion", "invalid_assertion", err.Error())
+	}
+	return a, nil
+}
+
 func (s *Server) addCode(w http.ResponseWriter, r *http.Request) *apiError {
 	var body struct {
 		Code     string      `json:"code"`
 		System   string      `json:"system,omitempty"`
 		Evidence []spanInput `json:"evidence"`
 		Note     string      `json:"note,omitempty"`
+		// Assertion is read by the server, not the decoder, so that an
+		// unknown value gets its own error naming the field.
+		Assertion string `json:"assertion,omitempty"`
 	}
 	if aerr := decode(r, &body); aerr != nil {
 		return aerr
@@ -369,6 +382,13 @@ func (s *Server) addCode(w http.ResponseWriter, r *http.Request) *apiError {
 	if c.Evidence, aerr = checkSpans(d.Text, body.Evidence); aerr != nil {
 		return aerr
 	}
+	if c.Assertion, aerr = assertionInput(body.Assertion); aerr != nil {
+		return aerr
+	}
+	if c.Assertion == "" {
+		// A coder adds a code for a condition they read as present.
+		c.Assertion = coding.Affirmed
+	}
 	c.Trail = []coding.Step{{Kind: coding.StepVerify, Detail: "added by " + tok.Name + strings.TrimRight(": "+body.Note, ": ")}}
 	if err := s.cfg.Store.AddCode(r.Context(), tok.Actor(), d.ID, c); err != nil {
 		return s.storeError(r, "add code", err)
@@ -385,6 +405,8 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) *apiError {
 		Code     string      `json:"code,omitempty"`
 		System   string      `json:"system,omitempty"`
 		Evidence []spanInput `json:"evidence,omitempty"`
+		// Assertion of a replacement, by default the replaced code's.
+		Assertion string `json:"assertion,omitempty"`
 	}
 	if aerr := decode(r, &body); aerr != nil {
 		return aerr
@@ -411,10 +433,16 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) *apiError {
 				return aerr
 			}
 		}
+		if c.Assertion, aerr = assertionInput(body.Assertion); aerr != nil {
+			return aerr
+		}
 		c.Trail = []coding.Step{{Kind: coding.StepVerify, Detail: "replacement by " + tok.Name}}
 		dec.Replacement = c
 	default:
 		return invalid("action", "invalid_action", "action must be accept, reject or replace")
+	}
+	if body.Assertion != "" && body.Action != "replace" {
+		return invalid("assertion", "invalid_assertion", "an assertion is given only with a replacement")
 	}
 	decided, added, err := s.cfg.Store.Decide(r.Context(), tok.Actor(), r.PathValue("id"), r.PathValue("codeId"), dec)
 	if err != nil {

@@ -110,7 +110,7 @@ type Code struct {
 	Kind       coding.Kind       `json:"kind"`
 	Title      string            `json:"title"`
 	Evidence   []coding.Evidence `json:"evidence"`
-	Assertion  string            `json:"assertion,omitempty"`
+	Assertion  coding.Assertion  `json:"assertion,omitempty"`
 	Trail      []coding.Step     `json:"trail,omitempty"`
 	Confidence float64           `json:"confidence"`
 	// Warnings are validation warnings, e.g. "I25 is a header".
@@ -263,7 +263,7 @@ func (s *Store) insertCode(ctx context.Context, tx *sql.Tx, docID string, seq in
 	warn, _ := json.Marshal(nonNil(c.Warnings))
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO codes (id, document_id, run_id, seq, code, system, kind, title, evidence, assertion, trail, confidence, warnings, origin, status, reason, replaces, replaced_by, decided_by, decided_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		c.ID, docID, c.RunID, seq, c.Code, string(c.System), string(c.Kind), c.Title, string(ev), c.Assertion, string(trail), c.Confidence, string(warn),
+		c.ID, docID, c.RunID, seq, c.Code, string(c.System), string(c.Kind), c.Title, string(ev), string(c.Assertion), string(trail), c.Confidence, string(warn),
 		c.Origin, c.Status, c.Reason, c.Replaces, c.ReplacedBy, c.DecidedBy, micros(c.DecidedAt))
 	return err
 }
@@ -349,13 +349,18 @@ const codeColumns = `id, run_id, code, system, kind, title, evidence, assertion,
 
 func scanCode(sc interface{ Scan(...any) error }) (*Code, error) {
 	var c Code
-	var system, kind, ev, trail, warn string
+	var system, kind, ev, assertion, trail, warn string
 	var decided int64
-	if err := sc.Scan(&c.ID, &c.RunID, &c.Code, &system, &kind, &c.Title, &ev, &c.Assertion, &trail, &c.Confidence, &warn,
+	if err := sc.Scan(&c.ID, &c.RunID, &c.Code, &system, &kind, &c.Title, &ev, &assertion, &trail, &c.Confidence, &warn,
 		&c.Origin, &c.Status, &c.Reason, &c.Replaces, &c.ReplacedBy, &c.DecidedBy, &decided); err != nil {
 		return nil, err
 	}
 	c.System, c.Kind, c.DecidedAt = codesys.System(system), coding.Kind(kind), fromMicros(decided)
+	a, err := coding.ParseAssertion(assertion)
+	if err != nil {
+		return nil, fmt.Errorf("code %s: %w", c.ID, err)
+	}
+	c.Assertion = a
 	for _, f := range []struct {
 		s string
 		v any
@@ -447,8 +452,8 @@ type Decision struct {
 	Action string `json:"action"`
 	Reason string `json:"reason,omitempty"`
 	// Replacement is the code that replaces this one (action "replace");
-	// the caller validates it. Its evidence defaults to the replaced
-	// code's.
+	// the caller validates it. Its evidence and assertion default to the
+	// replaced code's: a replacement recodes the same mention.
 	Replacement *Code `json:"-"`
 }
 
@@ -492,6 +497,9 @@ func (s *Store) Decide(ctx context.Context, actor Actor, docID, codeID string, d
 			r.DecidedBy, r.DecidedAt, r.Reason = actor.Name, now, dec.Reason
 			if len(r.Evidence) == 0 {
 				r.Evidence = c.Evidence
+			}
+			if r.Assertion == "" {
+				r.Assertion = c.Assertion
 			}
 			c.Status, c.ReplacedBy, c.Reason = CodeReplaced, r.ID, dec.Reason
 			var seq int

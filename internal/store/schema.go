@@ -1,12 +1,23 @@
 package store
 
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/medcode-dev/medcode/internal/coding"
+)
+
 // A migration is one step of the schema, numbered from 1. Each backend has
 // its own text where SQL dialects differ; the tables and columns are the
-// same in both.
+// same in both. A step that rewrites data by the rules of a Go type has a
+// function instead, run after the text.
 type migration struct {
 	version  int
 	sqlite   string
 	postgres string
+	data     func(ctx context.Context, s *Store, tx *sql.Tx) error
 }
 
 // migrations are applied in order; a database records the last one applied
@@ -183,4 +194,86 @@ $$;
 CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();
 `,
 	},
+	{
+		version: 2,
+		data:    typedAssertions,
+	},
+}
+
+// typedAssertions rewrites the assertions of stored codes to the values of
+// coding.Assertion. Spellings written before it had one type ("other",
+// the ICD-10-PCS coder's "affirmed/recent/patient") become their value. A
+// value that is none, the LLM agent's own word, is cleared and kept as a
+// step of the code's trail, so that nothing stored is lost.
+func typedAssertions(ctx context.Context, s *Store, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT assertion FROM codes`)
+	if err != nil {
+		return err
+	}
+	var vals []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		vals = append(vals, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, v := range vals {
+		a, err := coding.ParseAssertion(v)
+		if err == nil {
+			if string(a) != v {
+				if _, err := tx.ExecContext(ctx, s.q(`UPDATE codes SET assertion = ? WHERE assertion = ?`), string(a), v); err != nil {
+					return fmt.Errorf("assertion %q: %w", v, err)
+				}
+			}
+			continue
+		}
+		if err := clearAssertion(ctx, s, tx, v); err != nil {
+			return fmt.Errorf("assertion %q: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// clearAssertion clears the assertion v, which is not one, from the codes
+// that have it, and records it in their trails.
+func clearAssertion(ctx context.Context, s *Store, tx *sql.Tx, v string) error {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, trail FROM codes WHERE assertion = ?`), v)
+	if err != nil {
+		return err
+	}
+	trails := map[string]string{}
+	for rows.Next() {
+		var id, trail string
+		if err := rows.Scan(&id, &trail); err != nil {
+			rows.Close()
+			return err
+		}
+		trails[id] = trail
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, trail := range trails {
+		var steps []coding.Step
+		if err := json.Unmarshal([]byte(trail), &steps); err != nil {
+			return fmt.Errorf("code %s: trail: %w", id, err)
+		}
+		steps = append(steps, coding.Step{Kind: coding.StepVerify,
+			Detail: fmt.Sprintf("The reasoner gave the assertion %q, which is not an assertion value; none is recorded", v)})
+		b, err := json.Marshal(steps)
+		if err != nil {
+			return fmt.Errorf("code %s: trail: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE codes SET assertion = '', trail = ? WHERE id = ?`), string(b), id); err != nil {
+			return fmt.Errorf("code %s: %w", id, err)
+		}
+	}
+	return nil
 }

@@ -159,8 +159,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		if s.backend == Postgres {
 			text = m.postgres
 		}
-		if _, err := tx.ExecContext(ctx, text); err != nil {
-			return fmt.Errorf("migration %d: %w", m.version, err)
+		if text != "" {
+			if _, err := tx.ExecContext(ctx, text); err != nil {
+				return fmt.Errorf("migration %d: %w", m.version, err)
+			}
+		}
+		if m.data != nil {
+			if err := m.data(ctx, s, tx); err != nil {
+				return fmt.Errorf("migration %d: %w", m.version, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE schema_version SET version = ?`), m.version); err != nil {
 			return fmt.Errorf("migration %d: %w", m.version, err)

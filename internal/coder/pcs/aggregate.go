@@ -74,7 +74,7 @@ func (a *aggregate) add(b *built, as assert.Assertion, sentence int) {
 		}
 		code := coding.Code{
 			Code: b.code, System: codesys.ICD10PCS, Kind: coding.Procedure, Title: a.labels(b.code),
-			Evidence: ev, Assertion: as.String(), Confidence: b.confidence,
+			Evidence: ev, Assertion: as.Coding(), Confidence: b.confidence,
 			Incomplete: true, Missing: missing,
 		}
 		code.Trail = append(slices.Clone(b.trail), coding.Step{Kind: coding.StepVerify, Ref: b.code,
@@ -88,7 +88,7 @@ func (a *aggregate) add(b *built, as assert.Assertion, sentence int) {
 	}
 	code := coding.Code{
 		Code: b.code, System: codesys.ICD10PCS, Kind: coding.Procedure, Title: title,
-		Evidence: ev, Assertion: as.String(), Trail: b.trail, Confidence: b.confidence,
+		Evidence: ev, Assertion: as.Coding(), Trail: b.trail, Confidence: b.confidence,
 	}
 	if reason != "" {
 		key := b.code + "\x00" + reason

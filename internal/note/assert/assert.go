@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/note"
 )
 
@@ -96,6 +97,31 @@ type Assertion struct {
 
 func (a Assertion) String() string {
 	return fmt.Sprintf("%s/%s/%s", a.Negation, a.Temporality, a.Experiencer)
+}
+
+// Coding returns the assertion a code of the condition carries, the one
+// value every reasoner reports. One classification has several parts; the
+// first that applies decides, in this order: whom it affects (family,
+// other person), whether it is present (resolved, negated, possible),
+// when (historical, hypothetical); else it is present (affirmed).
+func (a Assertion) Coding() coding.Assertion {
+	switch {
+	case a.Experiencer == Family:
+		return coding.Family
+	case a.Experiencer == Other:
+		return coding.OtherPerson
+	case a.Negation == Negated && a.Resolved:
+		return coding.Resolved
+	case a.Negation == Negated:
+		return coding.Negated
+	case a.Negation == Possible:
+		return coding.Possible
+	case a.Temporality == Historical:
+		return coding.Historical
+	case a.Temporality == Hypothetical:
+		return coding.Hypothetical
+	}
+	return coding.Affirmed
 }
 
 // DefaultWindow is the number of words a trigger reaches by default.

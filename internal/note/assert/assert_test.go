@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/note"
 )
 
@@ -304,6 +305,46 @@ func TestRuledOut(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("%s(%q in %q): no ruled-out cue %q in %v", name, tc.target, tc.text, tc.cue, a.Cues)
+			}
+		}
+	}
+}
+
+// TestCoding: each classification reports the assertion its first
+// applicable part decides, and the ConText triple written as a string
+// (as results held it before) reads as the same assertion.
+func TestCoding(t *testing.T) {
+	tests := []struct {
+		a    Assertion
+		want coding.Assertion
+	}{
+		{Assertion{}, coding.Affirmed},
+		{Assertion{Negation: Negated}, coding.Negated},
+		{Assertion{Negation: Negated, RuledOut: true}, coding.Negated},
+		{Assertion{Negation: Negated, Resolved: true}, coding.Resolved},
+		{Assertion{Negation: Possible}, coding.Possible},
+		{Assertion{Temporality: Historical}, coding.Historical},
+		{Assertion{Temporality: Hypothetical}, coding.Hypothetical},
+		{Assertion{Experiencer: Family}, coding.Family},
+		{Assertion{Experiencer: Other}, coding.OtherPerson},
+		{Assertion{Negation: Negated, Temporality: Historical}, coding.Negated},
+		{Assertion{Negation: Possible, Temporality: Hypothetical}, coding.Possible},
+		{Assertion{Negation: Negated, Experiencer: Family}, coding.Family},
+		{Assertion{Temporality: Historical, Experiencer: Other}, coding.OtherPerson},
+	}
+	for _, tt := range tests {
+		if got := tt.a.Coding(); got != tt.want {
+			t.Errorf("%v (resolved %v): %q, want %q", tt.a, tt.a.Resolved, got, tt.want)
+		}
+	}
+	for n := Affirmed; n <= Possible; n++ {
+		for tm := Recent; tm <= Hypothetical; tm++ {
+			for e := Patient; e <= Other; e++ {
+				a := Assertion{Negation: n, Temporality: tm, Experiencer: e}
+				got, err := coding.ParseAssertion(a.String())
+				if err != nil || got != a.Coding() {
+					t.Errorf("%v read as %q, %v; want %q", a, got, err, a.Coding())
+				}
 			}
 		}
 	}

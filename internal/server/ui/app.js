@@ -119,15 +119,36 @@ function renderNote() {
 
 function codeLabel(c) { return `${c.code} ${c.title || ""}`.trim(); }
 
+// What each assertion means, for the tooltip of its tag (the values are
+// coding.Assertion's).
+const ASSERTIONS = {
+  "affirmed": "present in this encounter",
+  "negated": "documented as absent or ruled out",
+  "possible": "uncertain diagnosis",
+  "historical": "documented as history",
+  "resolved": "present in this encounter, documented as gone",
+  "family": "a family member's: the code reports family history",
+  "other person": "someone other than the patient",
+  "hypothetical": "considered or planned, not documented as having happened",
+};
+
+// assertionTag shows a code's assertion; a code without one (an older
+// result) shows none.
+function assertionTag(c) {
+  if (!c.assertion) return null;
+  return el("span", { class: "assert a-" + c.assertion.replace(/ /g, "-"), title: ASSERTIONS[c.assertion] || "", text: c.assertion });
+}
+
 function renderCodes() {
   const list = $("codes"), doc = state.doc;
   list.replaceChildren();
   doc.codes.forEach((c, ci) => {
     const li = el("li", { class: `code ${c.status} p${ci % PALETTE.length}`, id: "code-" + c.id, "data-index": ci, tabindex: "-1",
-      "aria-label": `${c.code}, ${c.status}` });
+      "aria-label": `${c.code}, ${c.status}` + (c.assertion ? `, ${c.assertion}` : "") });
     const head = el("div", { class: "head" },
       el("button", { class: "cd", type: "button", title: "Show evidence", onclick: () => { select(ci); showEvidence(ci); } }, c.code),
       el("span", { class: "badge " + c.status, text: c.status + (c.origin !== "engine" ? " · " + c.origin : "") }),
+      assertionTag(c),
       el("span", { class: "title", text: c.title || "" }));
     li.append(head);
     for (const w of c.warnings || []) li.append(el("p", { class: "warn", text: "⚠ " + w }));
@@ -312,6 +333,7 @@ function openAdd() {
   const sp = noteSelection() || state.selection;
   if (!sp) { status("Select the evidence in the note first", true); return; }
   state.selection = sp;
+  $("add-assertion").value = "affirmed";
   $("add-panel").hidden = false;
   $("add-quote").textContent = sp.text;
   $("search-q").value = sp.text.slice(0, 200);
@@ -338,7 +360,7 @@ async function addCode(code) {
   const sp = state.selection;
   if (!sp || !code) return;
   try {
-    await api("POST", `/v1/documents/${state.doc.id}/codes`, { code, system: $("search-system").value, evidence: [{ start: sp.start, end: sp.end, text: sp.text }] });
+    await api("POST", `/v1/documents/${state.doc.id}/codes`, { code, system: $("search-system").value, assertion: $("add-assertion").value, evidence: [{ start: sp.start, end: sp.end, text: sp.text }] });
     status(`Added ${code.toUpperCase()}`);
     closeAdd();
     await openDoc(state.doc.id, true);
