@@ -2,8 +2,8 @@ package coder
 
 import (
 	"cmp"
-	_ "embed"
 	"context"
+	_ "embed"
 	"fmt"
 	"slices"
 	"strings"
