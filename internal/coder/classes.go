@@ -13,6 +13,7 @@ import (
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/note/assert"
+	"github.com/medcode-dev/medcode/internal/textnorm"
 )
 
 // The coder of a classification read as a list of classes (codesys.Classes:
@@ -27,6 +28,11 @@ import (
 //
 //go:embed data/procedures.tsv
 var proceduresTSV string
+
+// spellingsTSV are the fragments of British and American spellings.
+//
+//go:embed data/spellings.tsv
+var spellingsTSV string
 
 // subsidiaryTXT are the title beginnings of chapters never coded alone.
 //
@@ -55,7 +61,12 @@ func NewClassCoder(rel *codesys.Release) (*ClassCoder, error) {
 		return nil, fmt.Errorf("class coder: a release read as a list of classes (ClaML or a flat list) is required")
 	}
 	cls := rel.System.Classification()
-	tab := rel.Classes.Tabular()
+	sp, err := parseSpellings(spellingsTSV)
+	if err != nil {
+		return nil, err
+	}
+	published := rel.Classes.Tabular()
+	tab := respelled(published, sp)
 	c := &Coder{ref: Reference{CM: rel}, tab: tab, parser: note.NewParser(), assert: assert.New(), rules: &rules{}}
 	c.releases = []string{rel.ID()}
 	k := &ClassCoder{c: c, rel: rel, cls: cls, kind: coding.Diagnosis}
@@ -71,7 +82,11 @@ func NewClassCoder(rel *codesys.Release) (*ClassCoder, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The titles as published and respelled: a note may use either
+	// spelling. Entries with the same words are kept once.
+	c.lex.addTabular(published, rel.ID(), skip)
 	c.lex.addTabular(tab, rel.ID(), skip)
+	k.addCoordinated(skip)
 	if err := k.addTerms(skip); err != nil {
 		return nil, err
 	}
@@ -86,6 +101,109 @@ func NewClassCoder(rel *codesys.Release) (*ClassCoder, error) {
 		return nil, err
 	}
 	return k, nil
+}
+
+// addCoordinated adds, for a title that is two one-word conditions
+// joined by "and" or "or" ("Nausea and vomiting", "Malaise and fatigue"),
+// each word alone: the class is the code of either. The ICD-10-CM coder
+// leaves one-word variants out, since its titles that coordinate more
+// than two words rarely mean each alone, and its Index names the rest.
+func (k *ClassCoder) addCoordinated(skip func(string) bool) {
+	t := k.c.tab
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		if n.Kind < codesys.KindCategory || skip(n.Code) {
+			continue
+		}
+		ws := normWords(dropBracketed(n.Title))
+		if len(ws) != 3 || (ws[1].Norm != "and" && ws[1].Norm != "or") {
+			continue
+		}
+		for _, w := range []textnorm.Word{ws[0], ws[2]} {
+			k.c.lex.add(n.Code, k.c.lex.phraseWords(w.Norm), fromTitle, n.Title, k.rel.ID())
+		}
+	}
+}
+
+// spelling is one fragment of spellings.tsv.
+type spelling struct {
+	from, to   string
+	start, end bool
+}
+
+// parseSpellings reads spellings.tsv.
+func parseSpellings(data string) ([]spelling, error) {
+	var out []spelling
+	err := tsvLines("spellings.tsv", data, func(_ int, f []string) error {
+		if len(f) != 2 || f[0] == "" {
+			return fmt.Errorf("want a fragment and its other spelling")
+		}
+		s := spelling{from: f[0], to: f[1]}
+		s.from, s.start = strings.CutPrefix(s.from, "^")
+		s.from, s.end = strings.CutSuffix(s.from, "$")
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// respell returns text with each word written in the other spelling.
+func respell(text string, sp []spelling) string {
+	var b strings.Builder
+	last := 0
+	for _, w := range normWords(text) {
+		word := text[w.Start:w.End]
+		lower := strings.ToLower(word)
+		out := lower
+		for _, s := range sp {
+			switch {
+			case s.start && s.end:
+				if out == s.from {
+					out = s.to
+				}
+			case s.start:
+				if rest, ok := strings.CutPrefix(out, s.from); ok {
+					out = s.to + rest
+				}
+			case s.end:
+				if rest, ok := strings.CutSuffix(out, s.from); ok {
+					out = rest + s.to
+				}
+			default:
+				out = strings.ReplaceAll(out, s.from, s.to)
+			}
+		}
+		if out == lower {
+			continue
+		}
+		b.WriteString(text[last:w.Start])
+		b.WriteString(out)
+		last = w.End
+	}
+	if last == 0 {
+		return text
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// respelled returns a copy of t whose titles and inclusion terms are
+// respelled (respell); t itself is left as published.
+func respelled(t *codesys.Tabular, sp []spelling) *codesys.Tabular {
+	out := &codesys.Tabular{Version: t.Version, Nodes: slices.Clone(t.Nodes)}
+	for i := range out.Nodes {
+		n := &out.Nodes[i]
+		n.Title = respell(n.Title, sp)
+		if len(n.Notes.InclusionTerms) > 0 {
+			terms := make([]string, len(n.Notes.InclusionTerms))
+			for j, s := range n.Notes.InclusionTerms {
+				terms[j] = respell(s, sp)
+			}
+			n.Notes.InclusionTerms = terms
+		}
+	}
+	out.Prepare()
+	return out
 }
 
 // skipper returns the classes left out of the lexicon: those under the
@@ -227,8 +345,13 @@ func (k *ClassCoder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Q
 			trail = append(trail, coding.Step{Kind: coding.StepIndex, Ref: e.code,
 				Detail: fmt.Sprintf("Term table (%s): %q → %s", e.release, e.text, e.code)})
 		} else {
+			text := e.text
+			if cl := k.rel.Classes.Class(e.code); cl != nil && e.origin != fromInclusion {
+				// The title as published, not as respelled.
+				text = cl.Title
+			}
 			trail = append(trail, coding.Step{Kind: coding.StepTabular, Ref: e.code,
-				Detail: fmt.Sprintf("Classes %s: %s of %s %q", e.release, classOrigin(e.origin), e.code, e.text)})
+				Detail: fmt.Sprintf("Classes %s: %s of %s %q", e.release, classOrigin(e.origin), e.code, text)})
 		}
 		code, steps, conf, q := k.c.assign(e.code, k.c.sentenceWords(n, m.sentence))
 		if q == nil {
