@@ -29,6 +29,11 @@ import (
 //go:embed data/procedures.tsv
 var proceduresTSV string
 
+// defaultsTSV names conditions by the words of their default kind.
+//
+//go:embed data/defaults.tsv
+var defaultsTSV string
+
 // spellingsTSV are the fragments of British and American spellings.
 //
 //go:embed data/spellings.tsv
@@ -91,11 +96,13 @@ func NewClassCoder(rel *codesys.Release) (*ClassCoder, error) {
 		return nil, err
 	}
 	c.lex.finish()
-	var extra [][2]string
+	name, table := "defaults.tsv", defaultsTSV
 	if cls.Procedures {
-		if extra, err = parsePhrases("procedures.tsv", proceduresTSV); err != nil {
-			return nil, err
-		}
+		name, table = "procedures.tsv", proceduresTSV
+	}
+	extra, err := parsePhrases(name, table)
+	if err != nil {
+		return nil, err
 	}
 	if c.phrases, c.blocks, err = c.buildPhrases(extra...); err != nil {
 		return nil, err
