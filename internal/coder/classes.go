@@ -71,6 +71,7 @@ func NewClassCoder(rel *codesys.Release) (*ClassCoder, error) {
 		return nil, err
 	}
 	published := rel.Classes.Tabular()
+	completeTitles(published)
 	tab := respelled(published, sp)
 	c := &Coder{ref: Reference{CM: rel}, tab: tab, parser: note.NewParser(), assert: assert.New(), rules: &rules{}}
 	c.releases = []string{rel.ID()}
@@ -128,6 +129,26 @@ func (k *ClassCoder) addCoordinated(skip func(string) bool) {
 		}
 		for _, w := range []textnorm.Word{ws[0], ws[2]} {
 			k.c.lex.add(n.Code, k.c.lex.phraseWords(w.Norm), fromTitle, n.Title, k.rel.ID())
+		}
+	}
+}
+
+// completeTitles prefixes the title of its parent to a title that
+// shares no word with it, as flat lists write the subdivisions of a
+// category ("E14.8 With unspecified complications" under "E14
+// Unspecified diabetes mellitus"): the class names the condition with its
+// subdivision. Titles of the classes under a chapter or a block are left
+// alone.
+func completeTitles(t *codesys.Tabular) {
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		if n.Parent < 0 || t.Nodes[n.Parent].Kind < codesys.KindCategory {
+			continue
+		}
+		parent := t.Nodes[n.Parent].Title
+		pw := phraseWords(parent)
+		if len(pw) > 0 && !slices.ContainsFunc(phraseWords(n.Title), func(w string) bool { return slices.Contains(pw, w) }) {
+			n.Title = parent + ", " + n.Title
 		}
 	}
 }
@@ -231,10 +252,10 @@ func (k *ClassCoder) skipper() (func(string) bool, error) {
 	}
 	skip := map[string]bool{}
 	t := k.c.tab
+	// A flat list may keep "Chapter Z - " before the title.
 	begins := func(title string) bool {
-		return slices.ContainsFunc(starts, func(s string) bool {
-			return len(title) >= len(s) && strings.EqualFold(title[:len(s)], s)
-		})
+		title = strings.ToLower(title)
+		return slices.ContainsFunc(starts, func(s string) bool { return strings.Contains(title, strings.ToLower(s)) })
 	}
 	for i := range t.Nodes {
 		n := &t.Nodes[i]
@@ -476,12 +497,19 @@ func (k *ClassCoder) assertionRule(cd candidate, setting coding.Setting) (string
 // whose kind the note documents. unspecifiedBeside does the same within
 // a category.
 func (k *ClassCoder) unspecifiedKind(codes []merged, drop func(coding.Code, string)) []merged {
+	// The titles as read, completed with their parents' (completeTitles).
 	words := make(map[string]map[uint32]bool, len(codes))
+	unspecified := map[string]bool{}
 	for _, m := range codes {
-		words[m.code.Code] = k.c.titleWords(m.code.Title)
+		title := m.code.Title
+		if n := k.c.tab.Node(m.code.Code); n != nil {
+			title = n.Title
+		}
+		words[m.code.Code] = k.c.titleWords(title)
+		unspecified[m.code.Code] = strings.Contains(strings.ToLower(title), "unspecified")
 	}
 	return dropBeside(codes, drop, func(m, o coding.Code) string {
-		if !strings.Contains(strings.ToLower(m.Title), "unspecified") || strings.Contains(strings.ToLower(o.Title), "unspecified") {
+		if !unspecified[m.Code] || unspecified[o.Code] {
 			return ""
 		}
 		bm, bo := k.block(m.Code), k.block(o.Code)
@@ -514,8 +542,8 @@ func (k *ClassCoder) block(code string) *codesys.Class {
 
 // exclusions keeps one of two coded classes when an exclusion rubric of
 // one (its own, or a superclass's of a kind that applies below it) names
-// the other or a class above it: the one matched on more words, then the
-// more confident, then the earlier.
+// the other or a class above it: the class the rubric names, unless the
+// excluding one was matched on more words.
 func (k *ClassCoder) exclusions(codes []merged, drop func(coding.Code, string)) []merged {
 	gone := map[int]bool{}
 	for i := range codes {
@@ -533,9 +561,12 @@ func (k *ClassCoder) exclusions(codes []merged, drop func(coding.Code, string)) 
 						if j == i || gone[i] || gone[j] || !k.under(codes[j].code.Code, ref) {
 							continue
 						}
-						loser, winner := j, i
-						if moreDocumented(codes[j], codes[i]) {
-							loser, winner = i, j
+						// The exclusion sends the condition to the class it
+						// names, unless the excluding class was documented
+						// in more words.
+						loser, winner := i, j
+						if codes[i].words > codes[j].words {
+							loser, winner = j, i
 						}
 						gone[loser] = true
 						drop(codes[loser].code, fmt.Sprintf("exclusion at %s: %q; %s kept", sr.From, r.Text, codes[winner].code.Code))
@@ -582,18 +613,6 @@ func (k *ClassCoder) under(code, ref string) bool {
 	c := strings.ReplaceAll(code, ".", "")
 	lo, hi = strings.ReplaceAll(lo, ".", ""), strings.ReplaceAll(hi, ".", "")
 	return c >= lo && (c <= hi || strings.HasPrefix(c, hi))
-}
-
-// moreDocumented reports whether a should be kept over b: the code matched
-// on more words, then the more confident, then the earlier.
-func moreDocumented(a, b merged) bool {
-	if a.words != b.words {
-		return a.words > b.words
-	}
-	if a.code.Confidence != b.code.Confidence {
-		return a.code.Confidence > b.code.Confidence
-	}
-	return a.pos < b.pos
 }
 
 // parsePhrases reads a table of phrases and the words they stand for, in
