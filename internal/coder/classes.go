@@ -134,15 +134,21 @@ func (k *ClassCoder) addCoordinated(skip func(string) bool) {
 }
 
 // completeTitles prefixes the title of its parent to a title that
-// shares no word with it, as flat lists write the subdivisions of a
-// category ("E14.8 With unspecified complications" under "E14
-// Unspecified diabetes mellitus"): the class names the condition with its
-// subdivision. Titles of the classes under a chapter or a block are left
-// alone.
+// begins with a function word ("with", "without", "of") and shares no
+// word with it, as flat lists write the subdivisions of a category
+// ("E14.8 With unspecified complications" under "E14 Unspecified
+// diabetes mellitus"): the class names the condition with its
+// subdivision. A title that names a condition in words of its own
+// ("Calculus of gallbladder" under "Cholelithiasis") is left alone, and
+// so are the titles of the classes under a chapter or a block.
 func completeTitles(t *codesys.Tabular) {
 	for i := range t.Nodes {
 		n := &t.Nodes[i]
 		if n.Parent < 0 || t.Nodes[n.Parent].Kind < codesys.KindCategory {
+			continue
+		}
+		ws := normWords(n.Title)
+		if len(ws) == 0 || (!stopWords[ws[0].Norm] && ws[0].Norm != "without") {
 			continue
 		}
 		parent := t.Nodes[n.Parent].Title
