@@ -30,6 +30,7 @@ func newCodeCmd(a *app) *cobra.Command {
 		format, version, setting string
 		explain                  bool
 		rf                       *reasonerFlags
+		systems                  []string
 	)
 	cmd := &cobra.Command{
 		Use:   "code FILE|DIR|- ...",
@@ -49,8 +50,15 @@ The Tabular List is that of the installed ICD-10-CM release named by
 release with only the order file has its Tabular List composed from it and
 the notes of the newest installed Tabular List, see "medcode releases");
 the Table of Neoplasms and the Alphabetic Index, if that release lacks
-them, come from the newest installed release that has them.`,
+them, come from the newest installed release that has them.
+
+--system codes into the classifications named instead: ICD-10-CM and
+ICD-10-PCS as above, and any other installed classification (who-icd10,
+icd10uk, opcs4, a list of your own) with the offline coder of its newest
+release, from its class titles and inclusion terms (docs/classifications.md).
+Every code names its classification.`,
 		Example: `  medcode code discharge.txt
+  medcode code --system icd10uk,opcs4 discharge.txt
   medcode code --explain --setting outpatient visit.txt
   medcode code --format fhir note.txt
   cat note.txt | medcode code -
@@ -70,7 +78,12 @@ them, come from the newest installed release that has them.`,
 			if err != nil {
 				return err
 			}
-			c, _, err := a.reasoner(ctx, rf, version)
+			var c coding.Reasoner
+			if len(systems) > 0 {
+				c, err = a.systemsReasoner(ctx, rf, version, systems)
+			} else {
+				c, _, err = a.reasoner(ctx, rf, version)
+			}
 			if err != nil {
 				return err
 			}
@@ -84,6 +97,7 @@ them, come from the newest installed release that has them.`,
 	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release whose Tabular List to code with, e.g. 2025 (default: newest with a Tabular List or an order file)")
 	cmd.Flags().StringVar(&setting, "setting", "inpatient", "encounter setting, which decides uncertain diagnoses: inpatient or outpatient")
 	cmd.Flags().BoolVar(&explain, "explain", false, "show the full trail of every code, and the codes dropped")
+	cmd.Flags().StringSliceVar(&systems, "system", nil, "classifications to code into, comma-separated: icd10cm, icd10pcs, or any installed (who-icd10, icd10uk, opcs4, a list of your own) (default icd10cm,icd10pcs)")
 	rf = addReasonerFlags(cmd.Flags())
 	return cmd
 }

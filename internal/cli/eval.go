@@ -2,6 +2,7 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/medcode-dev/medcode/internal/agent"
 	"github.com/medcode-dev/medcode/internal/baseline"
 	"github.com/medcode-dev/medcode/internal/catalog"
+	"github.com/medcode-dev/medcode/internal/coder"
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/eval"
@@ -27,6 +29,7 @@ func newEvalCmd(a *app) *cobra.Command {
 		path, split, lang, notes, setting string
 		coderName, version, out, report   string
 		restrict, text                    string
+		into, level                       string
 		labels                            []string
 		systems                           []string
 		categories                        []string
@@ -128,6 +131,10 @@ Tune only on train and dev splits; the split scored is printed.`,
 					return fmt.Errorf("eval %s: --restrict: %w", dataset, err)
 				}
 			}
+			lvl, err := eval.ParseLevel(level)
+			if err != nil {
+				return fmt.Errorf("eval %s: --level: %w", dataset, err)
+			}
 			var sys []codesys.System
 			for _, s := range systems {
 				p, err := codesys.ParseSystem(s)
@@ -141,6 +148,24 @@ Tune only on train and dev splits; the split scored is printed.`,
 				return err
 			}
 			var coder eval.Coder
+			var scoreAs map[codesys.System]codesys.System
+			if into != "" {
+				if coderName != "offline" {
+					return fmt.Errorf("eval %s: --system applies to the offline coder only", dataset)
+				}
+				c, as, err := a.evalClassCoder(ctx, into, lvl)
+				if err != nil {
+					return fmt.Errorf("eval %s: %w", dataset, err)
+				}
+				if c != nil {
+					coder = eval.FromReasoner(c, coderSetting, nil)
+					scoreAs = map[codesys.System]codesys.System{c.System(): as}
+					coderName = "offline:" + string(c.System())
+					if len(sys) == 0 {
+						sys = []codesys.System{as}
+					}
+				}
+			}
 			switch coderName {
 			case "offline":
 				c, err := a.offlineCoder(ctx, rel.Version)
@@ -164,7 +189,9 @@ Tune only on train and dev splits; the split scored is printed.`,
 				coder = eval.FromReasoner(ag, coderSetting, sys)
 				coderName = "llm:" + ag.Config().Provider + ":" + ag.Config().Model + ":" + agent.PromptVersion
 			default:
-				return fmt.Errorf("eval: unknown coder %q (available: offline, baseline, llm)", coderName)
+				if scoreAs == nil {
+					return fmt.Errorf("eval: unknown coder %q (available: offline, baseline, llm)", coderName)
+				}
 			}
 			if split == "test" {
 				fmt.Fprintln(a.stderr, "note: scoring the test split; never tune on it")
@@ -175,11 +202,15 @@ Tune only on train and dev splits; the split scored is printed.`,
 				ReleaseSystems: []codesys.System{codesys.ICD10CM}, Chapters: eval.NewChapters(rel.Tabular),
 				Bootstrap: bootstrap, Seed: seed,
 				Restrict: space, Setting: string(coderSetting), Text: text, Excluded: excluded,
+				Level: lvl, ScoreAs: scoreAs,
 			}
 			cmKnown := releaseCatalog(rel)
 			if dataset == "codiesp" && !exactForm {
 				opt.Form, opt.FormName = codiesp.Form, codiesp.FormName
 				cmKnown = formCatalog(rel)
+			}
+			if lvl == eval.LevelCategory {
+				cmKnown = categoryCatalog(rel)
 			}
 			opt.Catalog = cmKnown
 			// The ICD-10-PCS release the offline coder codes procedures
@@ -227,6 +258,8 @@ Tune only on train and dev splits; the split scored is printed.`,
 	llmFlags = agent.RegisterFlags(cmd.Flags())
 	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release version (default: newest installed with a Tabular List or an order file)")
 	cmd.Flags().StringSliceVar(&systems, "systems", nil, "systems to score (icd10cm, icd10pcs); default: all in the gold")
+	cmd.Flags().StringVar(&into, "system", "", "offline coder: code diagnoses into this installed classification of ICD-10-CM's family instead (who-icd10, icd10uk), scored against the ICD-10-CM gold at --level category")
+	cmd.Flags().StringVar(&level, "level", "code", "level codes are compared at: code, or category (the three-character categories of gold and predictions)")
 	cmd.Flags().StringVar(&out, "out", "", "run file to write (default eval-DATASET-SPLIT.json)")
 	cmd.Flags().StringVar(&report, "report", "", "also write a report: md")
 	cmd.Flags().IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples for confidence intervals (0: none)")
@@ -241,6 +274,40 @@ func releaseCatalog(rel *codesys.Release) eval.Catalog {
 	return eval.CatalogFunc(func(_ codesys.System, code string) bool {
 		return rel.Tabular.Validate(code).Status == codesys.Valid
 	})
+}
+
+// categoryCatalog reports an ICD-10-CM category as known when the
+// release has it.
+func categoryCatalog(rel *codesys.Release) eval.Catalog {
+	return eval.CatalogFunc(func(_ codesys.System, code string) bool {
+		return rel.Tabular.Node(code) != nil
+	})
+}
+
+// evalClassCoder returns the coder of the classification named into and
+// the classification of the gold its codes are scored as: ICD-10-CM for a
+// classification of its family, compared at category level. It returns
+// nil for ICD-10-CM itself, which the default coder codes.
+func (a *app) evalClassCoder(ctx context.Context, into string, lvl eval.Level) (*coder.ClassCoder, codesys.System, error) {
+	sys, err := codesys.SystemName(into)
+	if err != nil {
+		return nil, "", fmt.Errorf("--system: %w", err)
+	}
+	if sys == codesys.ICD10CM {
+		return nil, "", nil
+	}
+	cls, cm := sys.Classification(), codesys.ICD10CM.Classification()
+	if cls.Procedures || cls.Family() != cm.Family() {
+		return nil, "", fmt.Errorf("--system %s: its codes cannot be scored against ICD-10-CM gold (not of the family of ICD-10-CM)", sys)
+	}
+	if lvl != eval.LevelCategory {
+		return nil, "", fmt.Errorf("--system %s: codes of %s are compared with ICD-10-CM gold at their categories only: add --level category", sys, cls.Title)
+	}
+	c, err := a.classCoder(ctx, sys)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, codesys.ICD10CM, nil
 }
 
 // pcsCatalog reports whether an ICD-10-PCS code is one of the release's

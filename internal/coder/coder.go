@@ -386,12 +386,14 @@ func (c *Coder) pack(name string) (label, text string) {
 // buildPhrases compiles the lay phrases of synonyms.tsv and the
 // unambiguous abbreviations of the clinical abbreviation table, and apart
 // from them the phrases that name no condition (a right side of "-"), each
-// keyed by its first word.
-func (c *Coder) buildPhrases() (phrases, blocks map[uint32][]*phrase, err error) {
+// keyed by its first word. extra are further phrases of the same form,
+// read after those of synonyms.tsv.
+func (c *Coder) buildPhrases(extra ...[2]string) (phrases, blocks map[uint32][]*phrase, err error) {
 	syn, err := parseSynonyms(c.pack(packSynonyms))
 	if err != nil {
 		return nil, nil, err
 	}
+	syn = append(syn, extra...)
 	out, blocks := map[uint32][]*phrase{}, map[uint32][]*phrase{}
 	tok := note.NewTokenizer()
 	add := func(from, to string, exact bool) {

@@ -27,6 +27,12 @@ const (
 	packEncounter = "icd10cm/encounter"
 	packGroups    = "icd10cm/groups"
 	packBeside    = "icd10cm/beside"
+
+	// The packs of the coder of a classification read as classes.
+	packDefaults   = "en/defaults"
+	packProcedures = "en/procedures"
+	packSpellings  = "en/spellings"
+	packSubsidiary = "opcs4/subsidiary"
 )
 
 // lexiconPacks returns the packs the lexicon is built from, whose content

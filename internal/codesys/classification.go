@@ -34,6 +34,23 @@ type Classification struct {
 	// Registered is false for a classification the user named on import
 	// (a local code list), which medcode knows only by that name.
 	Registered bool
+	// Procedures says the classification's codes name interventions
+	// (OPCS-4, ICD-10-PCS), not diagnoses.
+	Procedures bool
+	// Base is the classification this one is a modification of, whose
+	// categories and codes it keeps (ICD-10-CM and ICD-10 UK modify WHO
+	// ICD-10), or "" for none: knowledge keyed to the codes of one
+	// applies to the others of its family at the codes they share.
+	Base System
+}
+
+// Family returns the classification at the root of c's modifications:
+// two classifications of one family share their categories.
+func (c Classification) Family() System {
+	if c.Base != "" {
+		return c.Base
+	}
+	return c.System
 }
 
 // CodePart returns the part that lists the classification's codes: the
@@ -65,15 +82,15 @@ func Classifications() []Classification {
 	classes := []Part{PartClasses}
 	return []Classification{
 		{System: ICD10CM, Title: "ICD-10-CM", FHIR: "http://hl7.org/fhir/sid/icd-10-cm", Example: "E11.9",
-			Parts: []Part{PartTabular, PartOrder, PartIndex, PartExternal, PartNeoplasm, PartDrug}, Registered: true},
+			Parts: []Part{PartTabular, PartOrder, PartIndex, PartExternal, PartNeoplasm, PartDrug}, Registered: true, Base: WHOICD10},
 		{System: ICD10PCS, Title: "ICD-10-PCS", FHIR: "http://www.cms.gov/Medicare/Coding/ICD10", Example: "0DTJ4ZZ",
-			Parts: []Part{PartPCSTables, PartPCSIndex, PartPCSDefinitions}, Registered: true},
+			Parts: []Part{PartPCSTables, PartPCSIndex, PartPCSDefinitions}, Registered: true, Procedures: true},
 		{System: WHOICD10, Title: "ICD-10 (WHO)", FHIR: "http://hl7.org/fhir/sid/icd-10", Code: icd10Shape, Example: "J18.9",
 			Parts: classes, Registered: true},
 		{System: ICD10UK, Title: "ICD-10 (UK)", FHIR: "http://hl7.org/fhir/sid/icd-10", Code: icd10Shape, Example: "M80.00",
-			Parts: classes, Registered: true},
+			Parts: classes, Registered: true, Base: WHOICD10},
 		{System: OPCS4, Title: "OPCS-4", FHIR: "http://fhir.hl7.org.uk/CodeSystem/OPCS-4", Code: opcs4Shape, Example: "W37.1",
-			Parts: classes, Registered: true},
+			Parts: classes, Registered: true, Procedures: true},
 	}
 }
 

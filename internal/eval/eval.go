@@ -65,6 +65,9 @@ type Prediction struct {
 	// Scored is the form the code was compared in, when the dataset writes
 	// codes in a form of its own (Options.Form) and it differs from Code.
 	Scored string `json:"scored,omitempty"`
+	// ScoredSystem is the classification the code was compared as, when
+	// it is not System (Options.ScoreAs).
+	ScoredSystem codesys.System `json:"scoredSystem,omitempty"`
 }
 
 // scoredCode returns the code of p as the harness compares it.

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"unicode"
@@ -95,7 +96,7 @@ func Evidence(text string, gold []GoldCode, preds []Prediction) map[codesys.Syst
 	predBy := make(map[key][]Span)
 	var predOrder []key
 	for _, p := range preds {
-		sys := p.System
+		sys := cmp.Or(p.ScoredSystem, p.System)
 		if sys == "" {
 			sys = GuessSystem(p.Code)
 		}

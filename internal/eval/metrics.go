@@ -95,7 +95,7 @@ func goldKeys(gold []GoldCode, sel []codesys.System) []key {
 func predKeys(preds []Prediction, sel []codesys.System) []key {
 	var ks []key
 	for _, p := range preds {
-		sys := p.System
+		sys := cmp.Or(p.ScoredSystem, p.System)
 		if sys == "" {
 			sys = GuessSystem(p.Code)
 		}

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -227,7 +228,7 @@ func newRestrictor(s *LabelSpace, docs []Document, systems []codesys.System, for
 // the coder's order, and counts them.
 func (r *restrictor) apply(preds []Prediction) (kept, dropped []Prediction) {
 	for _, p := range preds {
-		sys := p.System
+		sys := cmp.Or(p.ScoredSystem, p.System)
 		if sys == "" {
 			sys = GuessSystem(p.Code)
 		}

@@ -136,6 +136,13 @@ type Options struct {
 	Form FormFunc
 	// FormName names Form in the report.
 	FormName string
+	// Level is the level codes are compared at; LevelCategory compares
+	// their categories, after Form.
+	Level Level
+	// ScoreAs scores the predictions of a classification as codes of
+	// another, at LevelCategory: a coder coding into WHO ICD-10 scored
+	// against ICD-10-CM gold, both cut to their categories.
+	ScoreAs map[codesys.System]codesys.System
 	// Restrict, when set, drops predictions of the scored systems whose
 	// codes are outside this label space before scoring (the "restricted
 	// code system" protocol); the run then also reports the scores
@@ -162,8 +169,9 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 	}}
 	var restrict *restrictor
 	var full []DocResult // a restricted run's documents with every prediction
+	form := opt.scoreForm()
 	if opt.Restrict != nil {
-		restrict = newRestrictor(opt.Restrict, docs, opt.Systems, opt.Form)
+		restrict = newRestrictor(opt.Restrict, docs, opt.Systems, form)
 	}
 	var peak peakMemory
 	start := time.Now()
@@ -177,15 +185,18 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		if err != nil {
 			return nil, fmt.Errorf("eval %s: code document %s: %w", opt.Dataset, d.ID, err)
 		}
-		if opt.Form != nil {
-			d.Gold = applyForm(opt.Form, d.Gold)
+		if form != nil {
+			d.Gold = applyForm(form, d.Gold)
 			for i := range res.Predictions {
 				p := &res.Predictions[i]
 				sys := cmp.Or(p.System, GuessSystem(p.Code))
 				canon := CanonCode(sys, p.Code)
 				p.Scored = ""
-				if f := opt.Form(sys, canon); f != canon {
+				if f := form(sys, canon); f != canon {
 					p.Scored = f
+				}
+				if as, ok := opt.ScoreAs[sys]; ok && opt.Level == LevelCategory {
+					p.ScoredSystem = as
 				}
 			}
 		}
