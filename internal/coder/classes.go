@@ -435,7 +435,7 @@ func (k *ClassCoder) verify(cands []candidate, setting coding.Setting) ([]coding
 		kept = append(kept, cd)
 	}
 	if setting == coding.Outpatient && !k.cls.Procedures {
-		kept = addressed(kept, drop)
+		kept = k.c.addressed(kept, drop)
 	}
 	codes := merge(kept)
 	codes = unspecifiedBeside(codes, drop)

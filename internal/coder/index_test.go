@@ -85,6 +85,9 @@ func TestIndexLed(t *testing.T) {
 		// Eponyms and external causes that share a word of ordinary English.
 		{"pronoun, not eponym", "His disease began two years ago.", coding.Inpatient, nil, []string{"A79"}},
 		{"anatomy, not cyst", "MRI showed calcification of the basal ganglia.", coding.Inpatient, nil, []string{"M67.4"}},
+		// The history says how the injury the assessment treats happened.
+		{"external cause told in the history", "CHIEF COMPLAINT\n\nRight ankle pain.\n\nHISTORY OF PRESENT ILLNESS\n\nThe pain began when she slipped on ice.\n\nASSESSMENT\n\nRight ankle sprain.\n",
+			coding.Outpatient, []string{"S93.401A", "W00.0XXA"}, nil},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {

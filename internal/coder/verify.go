@@ -45,7 +45,7 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	}
 	// 1a. Outpatient: the conditions the visit addressed.
 	if setting == coding.Outpatient {
-		kept = addressed(kept, drop)
+		kept = c.addressed(kept, drop)
 	}
 	// 1b. Conditions that end, documented as history: the history code.
 	kept = c.historyCodes(kept)
@@ -520,8 +520,14 @@ func unspecifiedBeside(codes []merged, drop func(coding.Code, string)) []merged 
 // viral disease.
 func (c *Coder) unspecifiedNamed(codes []merged, drop func(coding.Code, string)) []merged {
 	return dropBeside(codes, drop, func(m, o coding.Code) string {
+		// A code with a 7th character is named by the code it extends
+		// ("W19" for W19.XXXA).
+		base := m.Code
+		if v := c.tab.Validate(m.Code); v.Base != nil {
+			base = v.Base.Code
+		}
 		for _, r := range c.rules.beside {
-			if m.Code == r.code && r.ranges.Holds(o.Code) {
+			if (m.Code == r.code || base == r.code) && r.ranges.Holds(o.Code) {
 				return r.why
 			}
 		}
@@ -564,8 +570,11 @@ var assessedSection = map[note.SectionType]bool{
 // documented there: outpatient coding reports the conditions that
 // require or affect care at the visit (guideline IV.J), and the
 // assessment is where the provider says which those are; a condition
-// named only in the history or the review of systems is not coded.
-func addressed(cands []candidate, drop func(coding.Code, string)) []candidate {
+// named only in the history or the review of systems is not coded. An
+// external cause stays wherever it is told (the history says how the
+// injury the assessment treats happened): Verify keeps it only beside
+// that injury.
+func (c *Coder) addressed(cands []candidate, drop func(coding.Code, string)) []candidate {
 	in := func(cd candidate) bool {
 		for _, e := range cd.code.Evidence {
 			if assessedSection[note.SectionType(e.Section)] {
@@ -579,7 +588,7 @@ func addressed(cands []candidate, drop func(coding.Code, string)) []candidate {
 	}
 	out := cands[:0:0]
 	for _, cd := range cands {
-		if !in(cd) {
+		if r, _ := c.role(cd.code.Code); !in(cd) && r != roleExternal {
 			drop(cd.code, "outpatient: not among the conditions the assessment addresses (guideline IV.J)")
 			continue
 		}

@@ -50,7 +50,7 @@ func columns(name string) ([]column, bool) {
 	case "icd10cm/groups":
 		return []column{{index: 1, kind: kindRanges}}, true
 	case "icd10cm/beside":
-		return []column{{index: 0, kind: kindBillable}, {index: 1, kind: kindRanges}}, true
+		return []column{{index: 0, kind: kindCode}, {index: 1, kind: kindRanges}}, true
 	case "icd10cm/chapters":
 		return []column{{index: 1, kind: kindChapter}}, true
 	case "icd10uk/exclusions", "opcs4/exclusions":
