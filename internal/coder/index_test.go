@@ -88,6 +88,9 @@ func TestIndexLed(t *testing.T) {
 		// The history says how the injury the assessment treats happened.
 		{"external cause told in the history", "CHIEF COMPLAINT\n\nRight ankle pain.\n\nHISTORY OF PRESENT ILLNESS\n\nThe pain began when she slipped on ice.\n\nASSESSMENT\n\nRight ankle sprain.\n",
 			coding.Outpatient, []string{"S93.401A", "W00.0XXA"}, nil},
+		// "Other tear ..., right knee" and "Unspecified tear ..., right
+		// knee" are documented alike: the tear's kind is unspecified.
+		{"tie goes to unspecified", "Right knee meniscus tear.", coding.Outpatient, []string{"S83.206A"}, []string{"S83.203A"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {

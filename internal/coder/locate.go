@@ -237,6 +237,7 @@ func (c *Coder) assign(code string, sent map[uint32]bool) (string, []coding.Step
 		// for the side to choose the child.
 		common := c.commonWords(kids)
 		var best *codesys.Node
+		var tied []*codesys.Node
 		bestN := 0
 		for _, k := range kids {
 			extra, ok := 0, true
@@ -250,8 +251,19 @@ func (c *Coder) assign(code string, sent map[uint32]bool) (string, []coding.Step
 				}
 				extra++
 			}
-			if ok && extra > bestN {
-				best, bestN = k, extra
+			switch {
+			case ok && extra > bestN:
+				best, bestN, tied = k, extra, []*codesys.Node{k}
+			case ok && extra > 0 && extra == bestN:
+				tied = append(tied, k)
+			}
+		}
+		if len(tied) > 1 {
+			// Children the sentence documents equally ("Other tear ...,
+			// right knee" and "Unspecified tear ..., right knee"): what
+			// it does not say more of is unspecified.
+			if d := defaultChild(tied); d != nil {
+				best = d
 			}
 		}
 		if best != nil {
