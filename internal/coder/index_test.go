@@ -91,6 +91,8 @@ func TestIndexLed(t *testing.T) {
 		// "Other tear ..., right knee" and "Unspecified tear ..., right
 		// knee" are documented alike: the tear's kind is unspecified.
 		{"tie goes to unspecified", "Right knee meniscus tear.", coding.Outpatient, []string{"S83.206A"}, []string{"S83.203A"}},
+		// A cataract ends only by its extraction.
+		{"cataract removed", "Status post cataract surgery.", coding.Outpatient, []string{"Z98.49"}, []string{"H26"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {

@@ -209,11 +209,15 @@ func (c *Coder) assertionRule(cd candidate, setting coding.Setting) (string, *co
 	case a.Temporality == assert.Historical && cd.drug != "":
 		return "a past poisoning, adverse effect or underdosing: not a condition of this encounter", nil
 	case a.Temporality == assert.Historical && !c.rules.isPersonalHistory(code):
-		return "", &coding.Step{Kind: coding.StepGuideline, Ref: "III.B",
+		return "", &coding.Step{Kind: coding.StepGuideline, Ref: historyStillPresent,
 			Detail: "Documented as history: coded as a condition the patient still has (chronic conditions affect care); confidence lowered"}
 	}
 	return "", nil
 }
+
+// historyStillPresent is the guideline the step cites that codes a
+// condition documented as history as still present.
+const historyStillPresent = "III.B"
 
 // historyCodes replaces a condition that ends (history.tsv), documented
 // as history, with its personal history code: a stroke years ago without
@@ -234,6 +238,11 @@ func (c *Coder) historyCodes(cands []candidate) []candidate {
 				// is still the condition.
 				break
 			}
+			// The condition is not still present after all: the step
+			// that said it is gives way to this one.
+			cd.code.Trail = slices.DeleteFunc(cd.code.Trail, func(s coding.Step) bool {
+				return s.Kind == coding.StepGuideline && s.Ref == historyStillPresent
+			})
 			cd.code.Trail = append(cd.code.Trail, coding.Step{Kind: coding.StepGuideline, Ref: "I.C.21.c.4",
 				Detail: fmt.Sprintf("Documented as history: %s %s no longer present, reported as personal history %s %s",
 					cd.code.Code, cd.code.Title, r.code, r.title)})
