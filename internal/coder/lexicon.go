@@ -727,10 +727,18 @@ func pathReadings(path []*codesys.Term, optional map[string]bool) []string {
 			opt = optional
 		}
 		var next []string
-		for _, alt := range indexForms(p.Title, opt) {
-			for _, rd := range readings {
-				if len(next) < maxReadings {
-					next = append(next, rd+" "+alt)
+		for _, form := range indexForms(p.Title, opt) {
+			// A subterm of alternatives ("intervertebral cartilage or
+			// disc") is either one.
+			alts := []string{form}
+			if i > 0 && strings.Contains(form, " or ") {
+				alts = coordinationVariants(form)
+			}
+			for _, alt := range alts {
+				for _, rd := range readings {
+					if len(next) < maxReadings {
+						next = append(next, rd+" "+alt)
+					}
 				}
 			}
 		}
