@@ -69,5 +69,9 @@ func (a *app) classCoder(ctx context.Context, sys codesys.System) (*coder.ClassC
 	if err != nil {
 		return nil, err
 	}
-	return coder.NewClassCoder(rel, set)
+	ix, err := a.familyIndex(ctx, sys)
+	if err != nil {
+		return nil, err
+	}
+	return coder.NewClassCoderWith(rel, coder.ClassOptions{Rules: set, Index: ix})
 }

@@ -42,6 +42,13 @@ type ClassCoder struct {
 // read as a list of classes (rel.Classes), with the rule packs of set (nil:
 // the embedded packs).
 func NewClassCoder(rel *codesys.Release, set *packs.Set) (*ClassCoder, error) {
+	return NewClassCoderWith(rel, ClassOptions{Rules: set})
+}
+
+// NewClassCoderWith builds the coder of rel, a release of a
+// classification read as a list of classes (rel.Classes), with opts.
+func NewClassCoderWith(rel *codesys.Release, opts ClassOptions) (*ClassCoder, error) {
+	set := opts.Rules
 	if rel == nil || rel.Classes == nil {
 		return nil, fmt.Errorf("class coder: a release read as a list of classes (ClaML or a flat list) is required")
 	}
@@ -87,6 +94,9 @@ func NewClassCoder(rel *codesys.Release, set *packs.Set) (*ClassCoder, error) {
 	c.lex.addTabular(tab, rel.ID(), skip)
 	k.addCoordinated(skip)
 	if err := k.addTerms(skip); err != nil {
+		return nil, err
+	}
+	if err := k.addIndex(opts.Index, skip); err != nil {
 		return nil, err
 	}
 	c.lex.finish()
@@ -369,10 +379,13 @@ func (k *ClassCoder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Q
 		for _, v := range m.via {
 			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + v})
 		}
-		if e.origin == fromTerms {
+		switch e.origin {
+		case fromTerms:
 			trail = append(trail, coding.Step{Kind: coding.StepIndex, Ref: e.code,
 				Detail: fmt.Sprintf("Term table (%s): %q → %s", e.release, e.text, e.code)})
-		} else {
+		case fromIndex, fromNeoplasm:
+			trail = append(trail, coding.Step{Kind: coding.StepIndex, Ref: e.code, Detail: k.indexStep(e)})
+		default:
 			text := e.text
 			if cl := k.rel.Classes.Class(e.code); cl != nil && e.origin != fromInclusion {
 				// The title as published, not as respelled.
