@@ -69,5 +69,16 @@ func (a *app) classCoder(ctx context.Context, sys codesys.System) (*coder.ClassC
 	if err != nil {
 		return nil, err
 	}
-	return coder.NewClassCoder(rel, set)
+	ix, err := a.familyIndex(ctx, sys)
+	if err != nil {
+		return nil, err
+	}
+	c, err := coder.NewClassCoderWith(rel, coder.ClassOptions{Rules: set, Index: ix})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range c.Warnings() {
+		fmt.Fprintln(a.stderr, "warning:", w)
+	}
+	return c, nil
 }

@@ -36,12 +36,23 @@ type ClassCoder struct {
 	// kind is what the classification's codes name: diagnoses, or
 	// procedures when it is a classification of interventions.
 	kind coding.Kind
+	// pairs are the rows of the classification's exclusions pack, read
+	// from pairsPack, when the rule packs have one.
+	pairs     []pairRule
+	pairsPack string
 }
 
 // NewClassCoder builds the coder of rel, a release of a classification
 // read as a list of classes (rel.Classes), with the rule packs of set (nil:
 // the embedded packs).
 func NewClassCoder(rel *codesys.Release, set *packs.Set) (*ClassCoder, error) {
+	return NewClassCoderWith(rel, ClassOptions{Rules: set})
+}
+
+// NewClassCoderWith builds the coder of rel, a release of a
+// classification read as a list of classes (rel.Classes), with opts.
+func NewClassCoderWith(rel *codesys.Release, opts ClassOptions) (*ClassCoder, error) {
+	set := opts.Rules
 	if rel == nil || rel.Classes == nil {
 		return nil, fmt.Errorf("class coder: a release read as a list of classes (ClaML or a flat list) is required")
 	}
@@ -87,6 +98,12 @@ func NewClassCoder(rel *codesys.Release, set *packs.Set) (*ClassCoder, error) {
 	c.lex.addTabular(tab, rel.ID(), skip)
 	k.addCoordinated(skip)
 	if err := k.addTerms(skip); err != nil {
+		return nil, err
+	}
+	if err := k.addIndex(opts.Index, skip); err != nil {
+		return nil, err
+	}
+	if err := k.loadPairs(); err != nil {
 		return nil, err
 	}
 	c.lex.finish()
@@ -307,8 +324,13 @@ func (k *ClassCoder) nearestClass(code string) *codesys.Class {
 	return nil
 }
 
-// Releases returns the ID of the release the coder reads.
+// Releases returns the IDs of the releases the coder reads: the
+// classification's, and the ICD-10-CM release whose Index it reads.
 func (k *ClassCoder) Releases() []string { return k.c.Releases() }
+
+// Warnings returns what building the coder noticed, such as rules of a
+// pack that are not applied.
+func (k *ClassCoder) Warnings() []string { return k.c.Warnings() }
 
 // System returns the classification the coder codes into.
 func (k *ClassCoder) System() codesys.System { return k.rel.System }
@@ -369,10 +391,13 @@ func (k *ClassCoder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Q
 		for _, v := range m.via {
 			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + v})
 		}
-		if e.origin == fromTerms {
+		switch e.origin {
+		case fromTerms:
 			trail = append(trail, coding.Step{Kind: coding.StepIndex, Ref: e.code,
 				Detail: fmt.Sprintf("Term table (%s): %q → %s", e.release, e.text, e.code)})
-		} else {
+		case fromIndex, fromNeoplasm:
+			trail = append(trail, coding.Step{Kind: coding.StepIndex, Ref: e.code, Detail: k.indexStep(e)})
+		default:
 			text := e.text
 			if cl := k.rel.Classes.Class(e.code); cl != nil && e.origin != fromInclusion {
 				// The title as published, not as respelled.
@@ -414,7 +439,7 @@ func (k *ClassCoder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Q
 // does, merges the mentions of one code, drops an unspecified code
 // beside a specific one of its category and a code documenting less than
 // another of its category, and keeps one of two codes an exclusion rubric
-// sets apart.
+// or the classification's exclusions pack sets apart.
 func (k *ClassCoder) verify(cands []candidate, setting coding.Setting) ([]coding.Code, []coding.Code) {
 	var dropped []coding.Code
 	drop := func(x coding.Code, reason string) {
@@ -442,6 +467,7 @@ func (k *ClassCoder) verify(cands []candidate, setting coding.Setting) ([]coding
 	codes = k.c.lessDocumented(codes, drop)
 	codes = k.unspecifiedKind(codes, drop)
 	codes = k.exclusions(codes, drop)
+	codes = k.cannotCodeWith(codes, drop)
 	out := make([]coding.Code, len(codes))
 	for i, m := range codes {
 		m.code.Confidence = round2(m.code.Confidence)
