@@ -116,6 +116,8 @@ type Coder struct {
 	family []familyEntry
 	// suffixes are the word endings that name a condition (suffixes.txt).
 	suffixes []string
+	// sides are the words of the sides of the body (en/sides).
+	sides sides
 	// cached says the lexicon was read from the cache, not built.
 	cached bool
 	// encounter are the title beginnings of codes that state a reason
@@ -173,7 +175,7 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	// a warning, and is not applied when it would emit that code.
 	check := set.Check(ref.CM)
 	c.warnings = append(c.warnings, check.Warnings()...)
-	for _, n := range append(lexiconPacks(), packDrugs) {
+	for _, n := range append(lexiconPacks(), packDrugs, packSides) {
 		if _, _, err := packText(set, n); err != nil {
 			return nil, err
 		}
@@ -214,6 +216,10 @@ func New(ref Reference, opts Options) (*Coder, error) {
 			return nil, err
 		}
 		c.storeLexicon(opts.Cache, key)
+	}
+	label, sidesText := c.pack(packSides)
+	if c.sides, err = parseSides(label, sidesText, c.lex); err != nil {
+		return nil, err
 	}
 	if c.phrases, c.blocks, err = c.buildPhrases(); err != nil {
 		return nil, err

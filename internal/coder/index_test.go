@@ -93,6 +93,9 @@ func TestIndexLed(t *testing.T) {
 		{"tie goes to unspecified", "Right knee meniscus tear.", coding.Outpatient, []string{"S83.206A"}, []string{"S83.203A"}},
 		// A cataract ends only by its extraction.
 		{"cataract removed", "Status post cataract surgery.", coding.Outpatient, []string{"Z98.49"}, []string{"H26"}},
+		// No code for both knees: one for each (guideline I.B.13).
+		{"both sides, no bilateral code", "Bilateral knee pain.", coding.Outpatient,
+			[]string{"M25.561", "M25.562"}, []string{"M25.569"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package coder
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -92,28 +93,86 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 			queries = append(queries, *q)
 			continue
 		}
-		trail = append(trail, steps...)
-		v := c.tab.Validate(code)
-		trail = append(trail, coding.Step{Kind: coding.StepTabular, Ref: v.Code,
-			Detail: fmt.Sprintf("Tabular List %s: %s %s is valid", c.ref.CM.ID(), v.Code, v.Title)})
 		conf *= baseConfidence[e.origin]
 		if len(e.words) == 1 && e.origin != fromTerms {
 			conf -= 0.1
 		}
-		cd := candidate{
-			code: coding.Code{Code: v.Code, System: codesys.ICD10CM, Kind: coding.Diagnosis, Title: v.Title,
-				Evidence: []coding.Evidence{ev}, Assertion: assertionName(m.assertion), Trail: trail, Confidence: conf},
-			assertion: m.assertion, pos: m.span.Start, words: len(m.tokens),
-			sentence: n.Sentences[m.sentence].Text, sent: m.sentence, drug: m.column,
-		}
-		out = append(out, cd)
-		if e.manif != "" {
-			if mc, ok := c.manifestation(cd, e.manif, sent); ok {
-				out = append(out, mc)
+		emit := func(code string, steps []coding.Step) {
+			trail := append(slices.Clone(trail), steps...)
+			v := c.tab.Validate(code)
+			trail = append(trail, coding.Step{Kind: coding.StepTabular, Ref: v.Code,
+				Detail: fmt.Sprintf("Tabular List %s: %s %s is valid", c.ref.CM.ID(), v.Code, v.Title)})
+			cd := candidate{
+				code: coding.Code{Code: v.Code, System: codesys.ICD10CM, Kind: coding.Diagnosis, Title: v.Title,
+					Evidence: []coding.Evidence{ev}, Assertion: assertionName(m.assertion), Trail: trail, Confidence: conf},
+				assertion: m.assertion, pos: m.span.Start, words: len(m.tokens),
+				sentence: n.Sentences[m.sentence].Text, sent: m.sentence, drug: m.column,
+			}
+			out = append(out, cd)
+			if e.manif != "" {
+				if mc, ok := c.manifestation(cd, e.manif, sent); ok {
+					out = append(out, mc)
+				}
 			}
 		}
+		if both, ok := c.bothSides(start, code, sent); ok {
+			// Both sides documented and no code for both: a code for
+			// each side (guideline I.B.13).
+			for _, sd := range both {
+				emit(sd.code, append(sd.steps, coding.Step{Kind: coding.StepGuideline, Ref: "I.B.13",
+					Detail: fmt.Sprintf("%s has no code for both sides: %s and %s coded, one for each side", start, both[0].code, both[1].code)}))
+			}
+			continue
+		}
+		emit(code, steps)
 	}
 	return out, queries
+}
+
+// sideCode is the code of one side, with the steps that chose it.
+type sideCode struct {
+	code  string
+	steps []coding.Step
+}
+
+// bothSides reports, for a sentence that documents both sides where the
+// code assign chose from start is not one for both sides, the right and
+// the left codes below start: guideline I.B.13 codes a bilateral
+// condition once for each side when the classification has no code for
+// both.
+func (c *Coder) bothSides(start, code string, sent map[uint32]bool) ([2]sideCode, bool) {
+	has := func(ids []uint32) bool { return slices.ContainsFunc(ids, func(id uint32) bool { return sent[id] }) }
+	if !has(c.sides.both) || has(c.sides.right) || has(c.sides.left) || c.titleNamesSide(code, c.sides.both) {
+		return [2]sideCode{}, false
+	}
+	var out [2]sideCode
+	for i, side := range [][]uint32{c.sides.right, c.sides.left} {
+		one := maps.Clone(sent)
+		for _, id := range c.sides.both {
+			delete(one, id)
+		}
+		for _, id := range side {
+			one[id] = true
+		}
+		sc, steps, _, q := c.assign(start, one)
+		if q != nil || sc == code || !c.titleNamesSide(sc, side) {
+			return [2]sideCode{}, false
+		}
+		out[i] = sideCode{sc, steps}
+	}
+	return out, out[0].code != out[1].code
+}
+
+// titleNamesSide reports whether the Tabular title of code has one of the
+// words of a side.
+func (c *Coder) titleNamesSide(code string, side []uint32) bool {
+	v := c.tab.Validate(code)
+	for _, w := range c.lex.phraseWords(v.Title) {
+		if id, ok := c.lex.stemID(w, false); ok && slices.Contains(side, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // manifestation returns the candidate for the manifestation code an
@@ -273,6 +332,11 @@ func (c *Coder) assign(code string, sent map[uint32]bool) (string, []coding.Step
 			continue
 		}
 		def := defaultChild(kids)
+		if def == nil && len(kids) == 1 {
+			// One code below and nothing to choose: a placeholder level
+			// ("M22.2X" under "M22.2").
+			def = kids[0]
+		}
 		if def == nil {
 			return "", nil, 0, &coding.Query{About: node.Code, Partial: node.Code,
 				Question: fmt.Sprintf("The documentation supports %s %s but not which of its codes applies; please specify (%s)", node.Code, node.Title, childList(kids))}

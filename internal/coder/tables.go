@@ -27,6 +27,7 @@ const (
 	packEncounter = "icd10cm/encounter"
 	packGroups    = "icd10cm/groups"
 	packBeside    = "icd10cm/beside"
+	packSides     = "en/sides"
 
 	// The packs of the coder of a classification read as classes.
 	packDefaults   = "en/defaults"
@@ -397,4 +398,40 @@ func loadRules(set *packs.Set, tab *codesys.Tabular, check *packs.Report) (*rule
 		return nil, err
 	}
 	return r, nil
+}
+
+// sides are the word ids of the sides a note names (en/sides): each
+// side's, and those that say both sides.
+type sides struct {
+	right, left, both []uint32
+}
+
+// parseSides reads en/sides, with the word ids of lx.
+func parseSides(name, data string, lx *lexicon) (sides, error) {
+	var sd sides
+	err := tsvLines(name, data, func(_ int, f []string) error {
+		if len(f) != 2 {
+			return fmt.Errorf("want a side and its words")
+		}
+		var ids []uint32
+		for _, w := range strings.Fields(f[1]) {
+			for _, s := range lx.phraseWords(w) {
+				if id, ok := lx.stemID(s, false); ok {
+					ids = append(ids, id)
+				}
+			}
+		}
+		switch f[0] {
+		case "right":
+			sd.right = append(sd.right, ids...)
+		case "left":
+			sd.left = append(sd.left, ids...)
+		case "both":
+			sd.both = append(sd.both, ids...)
+		default:
+			return fmt.Errorf("side %q: want right, left or both", f[0])
+		}
+		return nil
+	})
+	return sd, err
 }
