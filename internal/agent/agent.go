@@ -2,7 +2,10 @@
 // four stages (Analyze, Locate, Assign, Verify), each a conversation with
 // its own prompt and with the classification at hand as tools: the
 // Alphabetic Index and its tables, the Tabular List, the Official
-// Guidelines and the note itself. It runs against any OpenAI-compatible
+// Guidelines and the note itself. A classification read as classes (WHO
+// ICD-10, ICD-10 UK, OPCS-4, a code list of one's own) has no index: its
+// class titles and inclusion rubrics are searched instead, and its classes
+// are looked up with their rubrics. It runs against any OpenAI-compatible
 // Chat Completions endpoint or the Anthropic Messages API.
 //
 // Nothing the model says is trusted. Codes are validated against the
@@ -16,7 +19,6 @@
 package agent
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,11 +40,13 @@ import (
 
 // Resources are what the agent reasons over.
 type Resources struct {
-	// Releases are the releases to code with. Several releases of one
-	// system may be given when the parts are split between them (a
-	// Tabular List in one, the Neoplasm and Drug tables in another):
-	// codes are validated against the first release of their system
-	// that can validate them, and the tools read every release.
+	// Releases are the releases to code with: of ICD-10-CM and
+	// ICD-10-PCS, and of any classification read as classes. Several
+	// releases of one system may be given when the parts are split
+	// between them (a Tabular List in one, the Neoplasm and Drug tables
+	// in another): codes are validated against the first release of
+	// their system that can validate them, and the tools read every
+	// release of the classifications a note is coded into.
 	Releases []*codesys.Release
 	// Guidelines are the Official Guidelines, if installed.
 	Guidelines *guidelines.Document
@@ -148,38 +152,132 @@ func New(cfg Config, res Resources) (*Agent, error) {
 // Config returns the agent's configuration with defaults applied.
 func (a *Agent) Config() Config { return a.cfg }
 
-// validator returns the release that validates codes of sys.
+// validator returns the release that validates codes of sys: the first
+// that has the part listing the classification's codes
+// (Classification.CodePart).
 func (a *Agent) validator(sys codesys.System) *codesys.Release {
 	for _, r := range a.rels {
-		if r.System == sys && ((sys == codesys.ICD10CM && r.Tabular != nil) || (sys == codesys.ICD10PCS && r.PCS != nil)) {
+		if r.System == sys && listsCodes(r) {
 			return r
 		}
 	}
 	return nil
 }
 
-// systemOf tells which classification a code belongs to: a code with a
-// dot or a letter and two digits that ICD-10-CM knows is ICD-10-CM; a code
-// of seven characters without a dot that the PCS tables allow, or one
-// starting with a digit, is ICD-10-PCS.
-func (a *Agent) systemOf(code string) codesys.System {
-	c := strings.ToUpper(strings.TrimSpace(code))
-	if strings.Contains(c, ".") || c == "" {
-		return codesys.ICD10CM
+// listsCodes reports whether r has the part that lists its
+// classification's codes.
+func listsCodes(r *codesys.Release) bool {
+	switch r.System.Classification().CodePart() {
+	case codesys.PartTabular:
+		return r.Tabular != nil
+	case codesys.PartPCSTables:
+		return r.PCS != nil
+	case codesys.PartClasses:
+		return r.Classes != nil
 	}
-	if c[0] >= '0' && c[0] <= '9' {
-		return codesys.ICD10PCS
-	}
-	if len(c) == 7 {
-		if r := a.validator(codesys.ICD10PCS); r != nil && r.PCS.IsValid(c) {
-			return codesys.ICD10PCS
-		}
-	}
-	return codesys.ICD10CM
+	return false
 }
 
-func sortHits(hs []search.Hit) {
-	slices.SortStableFunc(hs, func(a, b search.Hit) int { return cmp.Compare(b.Score, a.Score) })
+// Systems lists the classifications the agent codes into: those of its
+// releases that list their codes, in the order of the releases.
+func (a *Agent) Systems() []codesys.System {
+	var out []codesys.System
+	for _, r := range a.rels {
+		if listsCodes(r) && !slices.Contains(out, r.System) {
+			out = append(out, r.System)
+		}
+	}
+	return out
+}
+
+// systemOf tells which of the session's classifications a code belongs
+// to. named is the classification the model gave with the code, if any;
+// otherwise the classification is the one whose release has the code
+// (an error when several have it), else the first whose code shape the
+// code has, else the first, so that the rejection comes from the
+// classification the model most likely meant.
+func (s *session) systemOf(code, named string) (codesys.System, error) {
+	if named != "" {
+		sys, err := codesys.SystemName(named)
+		if err != nil {
+			return "", err
+		}
+		if !slices.Contains(s.systems, sys) {
+			return "", fmt.Errorf("%s is not a classification this note is coded into (%s)", named, systemIDs(s.systems))
+		}
+		return sys, nil
+	}
+	var has []codesys.System
+	for _, sys := range s.systems {
+		if v, err := s.a.validator(sys).Validate(code); err == nil && v.Status != codesys.Invalid {
+			has = append(has, sys)
+		}
+	}
+	switch {
+	case len(has) == 1:
+		return has[0], nil
+	case len(has) > 1:
+		return "", fmt.Errorf("%s is a code of %s: give its system", code, systemIDs(has))
+	}
+	for _, sys := range s.systems {
+		if shapeFits(sys, code) {
+			return sys, nil
+		}
+	}
+	if len(s.systems) == 0 {
+		return "", errors.New("no classification to code into")
+	}
+	return s.systems[0], nil
+}
+
+// guessSystem is systemOf for a code already judged (a dropped or
+// rejected one): the best guess, never an error.
+func (s *session) guessSystem(code string) codesys.System {
+	if sys, err := s.systemOf(code, ""); err == nil {
+		return sys
+	}
+	if len(s.systems) > 0 {
+		return s.systems[0]
+	}
+	return ""
+}
+
+// shapeFits reports whether code has the shape of a code of sys: the
+// registry's shape (Classification.Code) for a classification read as
+// classes, ICD-10-CM's (a letter and two digits, a dot, up to four
+// more) and ICD-10-PCS's (seven characters, the first a digit or the
+// code dotless) for those two.
+func shapeFits(sys codesys.System, code string) bool {
+	c := strings.ToUpper(strings.TrimSpace(code))
+	switch sys {
+	case codesys.ICD10CM:
+		_, err := codesys.ParseCode(c)
+		return err == nil && (strings.Contains(c, ".") || len(c) < 7)
+	case codesys.ICD10PCS:
+		return c != "" && !strings.Contains(c, ".") && (len(c) == 7 || c[0] >= '0' && c[0] <= '9')
+	}
+	if re := sys.Classification().Code; re != nil {
+		return re.MatchString(strings.ReplaceAll(c, ".", ""))
+	}
+	return false
+}
+
+// systemIDs lists classification names for messages.
+func systemIDs(ss []codesys.System) string {
+	var n []string
+	for _, s := range ss {
+		n = append(n, string(s))
+	}
+	return strings.Join(n, ", ")
+}
+
+// labelSystems reports whether the tools name the classification of
+// each code they show: when the note is coded into several and one of
+// them is read as classes, whose codes may look like another's (H02.9 is
+// a code of ICD-10 and of OPCS-4). ICD-10-CM and ICD-10-PCS codes never
+// look alike.
+func (s *session) labelSystems() bool {
+	return len(s.systems) > 1 && slices.ContainsFunc(s.systems, func(sys codesys.System) bool { return sys.Classification().ReadsClasses() })
 }
 
 // session is the coding of one note.
@@ -258,13 +356,13 @@ func (a *Agent) Code(ctx context.Context, req coding.Request) (*coding.Result, e
 		req.Setting = coding.Inpatient
 	}
 	s := &session{a: a, req: req, note: n, aligner: quote.New(req.Text), analysis: a.context.Analyze(n), rejected: map[string]string{}}
-	for _, sys := range []codesys.System{codesys.ICD10CM, codesys.ICD10PCS} {
-		if (len(req.Systems) == 0 || slices.Contains(req.Systems, sys)) && a.validator(sys) != nil {
+	for _, sys := range a.Systems() {
+		if len(req.Systems) == 0 || slices.Contains(req.Systems, sys) {
 			s.systems = append(s.systems, sys)
 		}
 	}
 	if len(s.systems) == 0 {
-		return nil, fmt.Errorf("llm agent: no release to validate %v codes", req.Systems)
+		return nil, fmt.Errorf("llm agent: no release to validate %s codes (the agent codes into %s)", systemIDs(req.Systems), systemIDs(a.Systems()))
 	}
 	res := &coding.Result{ID: req.ID, Reasoner: "llm", Model: a.cfg.Provider + ":" + a.cfg.Model, PromptVersion: PromptVersion, Setting: req.Setting}
 	for _, sys := range s.systems {

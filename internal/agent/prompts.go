@@ -4,7 +4,7 @@ package agent
 // descriptions. It is recorded with every result and is part of every
 // cached request, so that changing a prompt never replays old answers.
 // Change it whenever a prompt or tool description changes.
-const PromptVersion = "2026.2"
+const PromptVersion = "2026.3"
 
 // The stage prompts, written for this project from the ICD-10-CM and
 // ICD-10-PCS conventions. Each stage is a separate conversation with its own

@@ -81,7 +81,10 @@ type candidate struct {
 
 // codeItem is one code of a submit_codes call.
 type codeItem struct {
-	Code       string   `json:"code"`
+	Code string `json:"code"`
+	// System is the code's classification, needed when a note is coded
+	// into several that share codes.
+	System     string   `json:"system,omitempty"`
 	Finding    string   `json:"finding,omitempty"`
 	Evidence   []string `json:"evidence"`
 	Assertion  string   `json:"assertion,omitempty"`
@@ -150,6 +153,7 @@ func submitTools() []tool {
 			obj([]string{"codes"}, map[string]any{
 				"codes": arr("codes to report", obj([]string{"code", "evidence"}, map[string]any{
 					"code":       str("complete code, e.g. E11.65, S72.001A, 0DTJ4ZZ"),
+					"system":     str("the code's classification (e.g. icd10uk, opcs4); needed only when the note is coded into several that share codes"),
 					"finding":    str("finding id"),
 					"evidence":   quotes,
 					"assertion":  assertionEnum("as the note documents it, default the finding's"),
@@ -238,14 +242,14 @@ func submitCodes(_ context.Context, s *session, raw json.RawMessage) (string, er
 	var bad []string
 	seen := map[string]bool{}
 	for _, it := range a.Codes {
-		sys := s.a.systemOf(it.Code)
 		reject := func(reason string) {
 			bad = append(bad, fmt.Sprintf("%s: %s", it.Code, reason))
 			s.rejected[strings.ToUpper(strings.TrimSpace(it.Code))] = reason
 			s.problem("%s: rejected %s: %s", s.stage.name, it.Code, reason)
 		}
-		if !slices.Contains(s.systems, sys) {
-			reject(fmt.Sprintf("%s codes are not requested or no release is installed", sys.Title()))
+		sys, err := s.systemOf(it.Code, it.System)
+		if err != nil {
+			reject(err.Error())
 			continue
 		}
 		v, err := s.a.validator(sys).Validate(it.Code)
@@ -288,10 +292,10 @@ func submitCodes(_ context.Context, s *session, raw json.RawMessage) (string, er
 			bad = append(bad, fmt.Sprintf("%s: %v", v.Code, err))
 			s.problem("%s: %s: %v; the finding's assertion is used unless corrected", s.stage.name, v.Code, err)
 		}
-		if seen[v.Code] {
+		if seen[string(sys)+" "+v.Code] {
 			continue
 		}
-		seen[v.Code] = true
+		seen[string(sys)+" "+v.Code] = true
 		out.codes = append(out.codes, acceptedCode{item: it, assertion: as, v: v, sys: sys, evidence: evs})
 	}
 	out.dropped, out.queries = a.Dropped, a.Queries
@@ -357,6 +361,7 @@ func (s *session) run(ctx context.Context) (*codesResult, error) {
 func (s *session) stageInput(st *stageDef, hybrid string, assigned *codesResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Setting: %s. Systems to code: %s.\n", s.req.Setting, systemNames(s.systems))
+	b.WriteString(s.classesNote())
 	if s.a.guidelines == nil && st.name == "verify" {
 		b.WriteString("(No guidelines are installed; search_guidelines will say so.)\n")
 	}
@@ -404,7 +409,11 @@ func (s *session) stageInput(st *stageDef, hybrid string, assigned *codesResult)
 				if c.assertion != "" {
 					as = "; assertion " + string(c.assertion)
 				}
-				fmt.Fprintf(&b, "- %s %s (finding %s%s; evidence %q)\n", c.v.Code, c.v.Title, c.item.Finding, as, evidenceTexts(c.evidence))
+				code := c.v.Code
+				if s.labelSystems() {
+					code = string(c.sys) + " " + code
+				}
+				fmt.Fprintf(&b, "- %s %s (finding %s%s; evidence %q)\n", code, c.v.Title, c.item.Finding, as, evidenceTexts(c.evidence))
 			}
 		}
 		b.WriteString("Note:\n<note>\n")
@@ -412,6 +421,46 @@ func (s *session) stageInput(st *stageDef, hybrid string, assigned *codesResult)
 		b.WriteString("\n</note>\n")
 	}
 	return b.String()
+}
+
+// classesNote tells the model, when the note is coded into
+// classifications read as classes, how the tools read them: such a
+// classification has no Alphabetic Index and its own conventions. It is
+// empty otherwise, so that ICD-10-CM and ICD-10-PCS stages read as
+// before.
+func (s *session) classesNote() string {
+	var classes []string
+	for _, sys := range s.systems {
+		if sys.Classification().ReadsClasses() {
+			classes = append(classes, sys.Title()+" ("+string(sys)+")")
+		}
+	}
+	if len(classes) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: read as a list of classes, with no Alphabetic Index and no Official Guidelines of ICD-10-CM. search_index and search_tabular search the class titles and inclusion terms (the index path is the class title matched); lookup_code shows a class with its rubrics (inclusions, exclusions, notes, own and inherited) and subclasses; only selectable classes (status valid) are codes. Apply the notes of these classifications, not ICD-10-CM's.\n", strings.Join(classes, ", "))
+	if len(s.systems) > 1 {
+		b.WriteString("Several classifications: give each code's system (" + systemIDs(s.systems) + ") in submit_codes and lookup_code.\n")
+	}
+	return b.String()
+}
+
+// stageTools are the tools of stage st this note's classifications can
+// use: the index tools only when a release of them has that index, the
+// guidelines only when one of them is not read as classes.
+func (s *session) stageTools(st *stageDef) []string {
+	return slices.DeleteFunc(slices.Clone(st.tools), func(name string) bool {
+		switch name {
+		case "get_index_entry":
+			return !s.hasIndex("")
+		case "neoplasm_table", "drug_table":
+			return !s.hasIndex(strings.TrimSuffix(name, "_table"))
+		case "search_guidelines":
+			return !slices.ContainsFunc(s.systems, func(sys codesys.System) bool { return !sys.Classification().ReadsClasses() })
+		}
+		return false
+	})
 }
 
 func systemNames(ss []codesys.System) string {
@@ -438,7 +487,7 @@ func (s *session) runStage(ctx context.Context, st *stageDef, input string) (any
 	rec := StageRecord{Stage: st.name, Input: input}
 	defer func() { s.stages = append(s.stages, rec) }()
 	var specs []ToolSpec
-	for _, n := range st.tools {
+	for _, n := range s.stageTools(st) {
 		specs = append(specs, s.a.tools[n].spec)
 	}
 	msgs := []Message{{Role: "user", Text: input}}
@@ -526,9 +575,9 @@ func (s *session) runTool(ctx context.Context, st *stageDef, call ToolCall, trun
 		s.toolCalls++
 	}
 	t, known := s.a.tools[call.Name]
-	if !known || !slices.Contains(st.tools, call.Name) {
+	if tools := s.stageTools(st); !known || !slices.Contains(tools, call.Name) {
 		s.problem("%s: unknown tool %q", st.name, call.Name)
-		return fmt.Sprintf("Unknown tool %q. Available: %s.", call.Name, strings.Join(st.tools, ", ")), true
+		return fmt.Sprintf("Unknown tool %q. Available: %s.", call.Name, strings.Join(tools, ", ")), true
 	}
 	args := strings.TrimSpace(call.Args)
 	if args == "" {
@@ -566,7 +615,7 @@ func (s *session) finish(res *coding.Result, final *codesResult) {
 	for _, c := range final.codes {
 		kept[c.v.Code] = true
 		kind := coding.Diagnosis
-		if c.sys == codesys.ICD10PCS {
+		if c.sys.Classification().Procedures {
 			kind = coding.Procedure
 		}
 		out := coding.Code{Code: c.v.Code, System: c.sys, Kind: kind, Title: c.v.Title, Evidence: c.evidence, Confidence: 0.8}
@@ -610,7 +659,7 @@ func (s *session) finish(res *coding.Result, final *codesResult) {
 		res.Codes = append(res.Codes, out)
 	}
 	for _, d := range final.dropped {
-		dc := coding.Code{Code: d.Code, System: s.a.systemOf(d.Code), Reason: d.Reason}
+		dc := coding.Code{Code: d.Code, System: s.guessSystem(d.Code), Reason: d.Reason}
 		if d.Guideline != "" {
 			dc.Trail = []coding.Step{{Kind: coding.StepGuideline, Detail: "guideline " + d.Guideline, Ref: d.Guideline}}
 		}
@@ -623,7 +672,7 @@ func (s *session) finish(res *coding.Result, final *codesResult) {
 		if kept[code] || slices.ContainsFunc(res.Dropped, func(c coding.Code) bool { return strings.EqualFold(c.Code, code) }) {
 			continue
 		}
-		res.Dropped = append(res.Dropped, coding.Code{Code: code, System: s.a.systemOf(code), Reason: "rejected by validation: " + reason})
+		res.Dropped = append(res.Dropped, coding.Code{Code: code, System: s.guessSystem(code), Reason: "rejected by validation: " + reason})
 	}
 	slices.SortFunc(res.Dropped, func(a, b coding.Code) int { return strings.Compare(a.Code, b.Code) })
 	for _, q := range final.queries {

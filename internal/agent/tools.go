@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
@@ -59,8 +61,9 @@ func allTools() map[string]tool {
 				"path":  arr("titles from the main term down, e.g. ['Fall', 'from', 'ladder']", str("")),
 				"index": strEnum("which index, default index", "index", "external", "neoplasm", "drug", "pcs"),
 			})}, runGetIndexEntry},
-		{ToolSpec{"lookup_code", "Open a code in the Tabular List (or ICD-10-PCS tables): status (valid/header/invalid), title, instructional notes (includes, excludes1, excludes2, code first, use additional code, code also), 7th characters and child codes.",
-			obj([]string{"code"}, map[string]any{"code": str("e.g. E11.9, S52.5, 0DTJ4ZZ")})}, runLookupCode},
+		{ToolSpec{"lookup_code", "Open a code in the Tabular List (or ICD-10-PCS tables, or the classes of a classification read as classes): status (valid/header/invalid), title, instructional notes (includes, excludes1, excludes2, code first, use additional code, code also) or rubrics, 7th characters and child codes.",
+			obj([]string{"code"}, map[string]any{"code": str("e.g. E11.9, S52.5, 0DTJ4ZZ"),
+				"system": str("the classification (e.g. icd10uk, opcs4); needed only when the note is coded into several that share codes")})}, runLookupCode},
 		{ToolSpec{"search_tabular", "Search Tabular List code titles and inclusion terms by words.",
 			obj([]string{"query"}, map[string]any{"query": str("words"), "limit": integer("max entries, default 8")})}, runSearchTabular},
 		{ToolSpec{"neoplasm_table", "Look up a site in the Table of Neoplasms; returns the row and its code for each behaviour column.",
@@ -113,9 +116,19 @@ type hitOut struct {
 	Use   string `json:"use,omitempty"`
 	Via   string `json:"via,omitempty"`
 	Src   string `json:"src,omitempty"`
+	// Sys is the hit's classification, given when the note is coded
+	// into several.
+	Sys string `json:"system,omitempty"`
 }
 
-func hitsOut(hs []search.Hit, withSrc bool) []hitOut {
+// hit is a search hit and the classification of the release it came
+// from.
+type hit struct {
+	search.Hit
+	sys codesys.System
+}
+
+func hitsOut(hs []hit, withSrc, withSys bool) []hitOut {
 	out := make([]hitOut, 0, len(hs))
 	for _, h := range hs {
 		o := hitOut{Path: strings.Join(h.Path, " > "), Code: h.Code, Manif: h.Manif, Title: h.Title, Col: h.Column,
@@ -123,22 +136,38 @@ func hitsOut(hs []search.Hit, withSrc bool) []hitOut {
 		if withSrc {
 			o.Src = h.Source.String()
 		}
+		if withSys {
+			o.Sys = string(h.sys)
+		}
 		out = append(out, o)
 	}
 	return out
 }
 
-func (s *session) search(q string, sources []search.Source, limit int) []search.Hit {
+// search searches the releases of the note's classifications. A
+// classification read as classes has no index: a search of the indexes
+// searches its class titles and inclusion rubrics.
+func (s *session) search(q string, sources []search.Source, limit int) []hit {
 	if limit <= 0 || limit > 25 {
 		limit = 8
 	}
-	var all []search.Hit
-	for _, sr := range s.a.searchers {
-		all = append(all, sr.Search(q, search.Options{Limit: limit, Sources: sources, FollowSee: true})...)
+	var all []hit
+	for i, sr := range s.a.searchers {
+		rel := s.a.rels[i]
+		if !slices.Contains(s.systems, rel.System) {
+			continue
+		}
+		srcs := sources
+		if rel.Classes != nil {
+			srcs = search.TabularSources
+		}
+		for _, h := range sr.Search(q, search.Options{Limit: limit, Sources: srcs, FollowSee: true}) {
+			all = append(all, hit{h, rel.System})
+		}
 	}
 	// Hits of different releases carry comparable scores only roughly;
 	// with the usual split (one release per part) they do not mix.
-	sortHits(all)
+	slices.SortStableFunc(all, func(a, b hit) int { return cmp.Compare(b.Score, a.Score) })
 	if len(all) > limit {
 		all = all[:limit]
 	}
@@ -166,7 +195,7 @@ func runSearchIndex(_ context.Context, s *session, raw json.RawMessage) (string,
 	if len(hs) == 0 {
 		return fmt.Sprintf(`{"hits":[],"note":"nothing found for %q; try the condition's main term or a synonym"}`, a.Query), nil
 	}
-	return compact(map[string]any{"hits": hitsOut(hs, a.Index == "")}), nil
+	return compact(map[string]any{"hits": hitsOut(hs, a.Index == "", s.labelSystems())}), nil
 }
 
 func runSearchTabular(_ context.Context, s *session, raw json.RawMessage) (string, error) {
@@ -178,24 +207,47 @@ func runSearchTabular(_ context.Context, s *session, raw json.RawMessage) (strin
 		return "", err
 	}
 	hs := s.search(a.Query, search.TabularSources, a.Limit)
-	return compact(map[string]any{"hits": hitsOut(hs, false)}), nil
+	return compact(map[string]any{"hits": hitsOut(hs, false, s.labelSystems())}), nil
 }
 
-func (a *Agent) indexFor(name string) (*codesys.Index, error) {
+// indexParts are the index-shaped parts by the names the tools give them.
+var indexParts = map[string]codesys.Part{"index": codesys.PartIndex, "external": codesys.PartExternal,
+	"neoplasm": codesys.PartNeoplasm, "drug": codesys.PartDrug, "pcs": codesys.PartPCSIndex}
+
+// indexFor returns the index named (the Alphabetic Index when "") of a
+// release of the note's classifications.
+func (s *session) indexFor(name string) (*codesys.Index, error) {
 	if name == "" {
 		name = "index"
 	}
-	part := map[string]codesys.Part{"index": codesys.PartIndex, "external": codesys.PartExternal,
-		"neoplasm": codesys.PartNeoplasm, "drug": codesys.PartDrug, "pcs": codesys.PartPCSIndex}[name]
+	part := indexParts[name]
 	if part == "" {
 		return nil, fmt.Errorf("unknown index %q (want index, external, neoplasm, drug or pcs)", name)
 	}
-	for _, r := range a.rels {
+	for _, r := range s.a.rels {
+		if !slices.Contains(s.systems, r.System) {
+			continue
+		}
 		if ix := r.Indexes()[part]; ix != nil {
 			return ix, nil
 		}
 	}
 	return nil, fmt.Errorf("the installed releases have no %s index; use search_index or search_tabular", name)
+}
+
+// hasIndex reports whether a release of the note's classifications has
+// the index named, or any index when name is "".
+func (s *session) hasIndex(name string) bool {
+	for _, r := range s.a.rels {
+		if !slices.Contains(s.systems, r.System) {
+			continue
+		}
+		ixs := r.Indexes()
+		if name == "" && len(ixs) > 0 || name != "" && ixs[indexParts[name]] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 type termOut struct {
@@ -238,7 +290,7 @@ func runGetIndexEntry(_ context.Context, s *session, raw json.RawMessage) (strin
 	if len(a.Path) == 0 {
 		return "", errors.New("path is empty")
 	}
-	ix, err := s.a.indexFor(a.Index)
+	ix, err := s.indexFor(a.Index)
 	if err != nil {
 		return "", err
 	}
@@ -272,21 +324,25 @@ func runGetIndexEntry(_ context.Context, s *session, raw json.RawMessage) (strin
 
 func runLookupCode(_ context.Context, s *session, raw json.RawMessage) (string, error) {
 	var a struct {
-		Code string `json:"code"`
+		Code   string `json:"code"`
+		System string `json:"system"`
 	}
 	if err := decodeArgs(raw, &a); err != nil {
 		return "", err
 	}
-	sys := s.a.systemOf(a.Code)
-	rel := s.a.validator(sys)
-	if rel == nil {
-		return "", fmt.Errorf("no %s release with codes is installed", sys.Title())
+	sys, err := s.systemOf(a.Code, a.System)
+	if err != nil {
+		return "", err
 	}
+	rel := s.a.validator(sys)
 	e, err := rel.Lookup(a.Code)
 	if err != nil {
 		return "", err
 	}
 	out := map[string]any{"code": firstNonEmpty(e.Code, e.Input), "status": e.Status, "title": e.Title}
+	if s.labelSystems() {
+		out["system"] = sys
+	}
 	if e.Reason != "" {
 		out["reason"] = e.Reason
 	}
@@ -317,6 +373,29 @@ func runLookupCode(_ context.Context, s *session, raw json.RawMessage) (string, 
 		}
 		out["children"] = ch
 	}
+	if rel.Classes != nil {
+		// A class: where it stands and the rubrics that apply to it,
+		// its own and its superclasses' of inherited kinds.
+		var hier []string
+		for _, h := range e.Hierarchy {
+			hier = append(hier, strings.TrimSpace(h.Code+" "+h.Title))
+		}
+		if len(hier) > 0 {
+			out["hierarchy"] = hier
+		}
+		var rubrics []map[string]any
+		for _, sr := range e.Rubrics {
+			for _, r := range sr.Rubrics {
+				rubrics = append(rubrics, map[string]any{"from": sr.From, "kind": r.Kind, "text": clip(r.Text, 600)})
+			}
+		}
+		if len(rubrics) > 0 {
+			out["rubrics"] = rubrics
+		}
+		if e.Kind != "" {
+			out["kind"] = e.Kind
+		}
+	}
 	for _, ax := range e.Axes {
 		out["axes"] = append(asStrings(out["axes"]), fmt.Sprintf("%d %s: %s %s", ax.Pos, ax.Title, ax.Value, ax.Label))
 	}
@@ -337,7 +416,7 @@ func runTable(s *session, raw json.RawMessage, field, name string, cols []codesy
 	if len(titles) == 0 {
 		return "", fmt.Errorf("%s is empty", field)
 	}
-	ix, err := s.a.indexFor(name)
+	ix, err := s.indexFor(name)
 	if err != nil {
 		return "", err
 	}
@@ -347,7 +426,7 @@ func runTable(s *session, raw json.RawMessage, field, name string, cols []codesy
 		code, path, err := ix.Cell(c, titles...)
 		if errors.Is(err, codesys.ErrNoTerm) {
 			hs := s.search(strings.Join(titles, " "), []search.Source{indexNames[name]}, 6)
-			return compact(map[string]any{"error": fmt.Sprintf("no row %q", strings.Join(titles, " > ")), "similar": hitsOut(hs, false)}), nil
+			return compact(map[string]any{"error": fmt.Sprintf("no row %q", strings.Join(titles, " > ")), "similar": hitsOut(hs, false, false)}), nil
 		}
 		if len(path) > 0 {
 			out["row"] = codesys.PathString(path)

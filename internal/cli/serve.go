@@ -40,6 +40,12 @@ at /healthz and /readyz. Documents, decisions and the audit log are kept in
 SQLite in the data directory, or in PostgreSQL with --db postgres://...
 Create API tokens with "medcode token create --role coder".
 
+A request may name any installed classification in "systems": ICD-10-CM
+and ICD-10-PCS are coded by --reasoner, a classification read as classes
+(ICD-10 WHO or UK, OPCS-4, a list of one's own) by the offline class coder,
+or the LLM agent with --reasoner llm, built over its newest installed
+release when a request first names it (GET /v1/systems lists them).
+
 On SIGINT or SIGTERM the server stops accepting connections and waits up to
 --grace for requests in flight, coding included, to finish.`,
 		Example: "  medcode token create --role coder --name alice\n  medcode serve --addr :8080",
@@ -63,11 +69,17 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			} else {
 				log.Warn("no ICD-10-PCS release: procedure codes cannot be validated", "err", err.Error())
 			}
-			codes, err := server.NewReleases(rels...)
+			// Any other installed classification is opened, and its
+			// reasoner built, when a request first names it.
+			codes, err := server.NewInstalled(a.dataDir, rels...)
 			if err != nil {
 				return err
 			}
 			reasoner, reasonerName, err := a.reasoner(ctx, rf, cm.Version)
+			if err != nil {
+				return err
+			}
+			classReasoner, err := a.classReasoners(rf)
 			if err != nil {
 				return err
 			}
@@ -81,7 +93,8 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 				return err
 			}
 			defer st.Close()
-			srv, err := server.New(server.Config{Store: st, Reasoner: reasoner, Codes: codes, Logger: log, MaxBody: maxBody, Timeout: timeout})
+			srv, err := server.New(server.Config{Store: st, Reasoner: reasoner, ClassReasoner: classReasoner, Codes: codes,
+				Logger: log, MaxBody: maxBody, Timeout: timeout})
 			if err != nil {
 				return err
 			}

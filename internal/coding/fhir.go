@@ -8,11 +8,28 @@ import (
 	"github.com/medcode-dev/medcode/internal/codesys"
 )
 
-// FHIR code system URIs of the classifications, as HL7 defines them.
+// FHIR code system URIs of ICD-10-CM and ICD-10-PCS, as HL7 defines them
+// and the registry (codesys.Classifications) records them.
 const (
 	FHIRSystemICD10CM  = "http://hl7.org/fhir/sid/icd-10-cm"
 	FHIRSystemICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
 )
+
+// FHIRLocalSystemBase is the start of the code system URI of a
+// classification FHIR defines none for (a code list of the user's own):
+// the URI is the base followed by the classification's name.
+const FHIRLocalSystemBase = "https://medcode.dev/fhir/CodeSystem/"
+
+// FHIRSystem returns the code system URI a FHIR Coding names the codes of
+// sys by: the registry's (Classification.FHIR), else one under
+// FHIRLocalSystemBase, so that a code is never exported under another
+// classification's URI.
+func FHIRSystem(sys codesys.System) string {
+	if u := sys.Classification().FHIR; u != "" {
+		return u
+	}
+	return FHIRLocalSystemBase + string(sys)
+}
 
 // FHIREvidenceURL is the extension carrying one evidence span of a code:
 // sub-extensions start and end (byte offsets into the note), text (the
@@ -114,11 +131,7 @@ func FHIREntryURL(name string) string {
 }
 
 func fhirCoding(c Code) map[string]any {
-	sys := FHIRSystemICD10CM
-	if c.System == codesys.ICD10PCS {
-		sys = FHIRSystemICD10PCS
-	}
-	return map[string]any{"system": sys, "code": c.Code, "display": c.Title}
+	return map[string]any{"system": FHIRSystem(c.System), "code": c.Code, "display": c.Title}
 }
 
 func fhirExtensions(c Code) []any {

@@ -244,3 +244,27 @@ func TestFHIRIncomplete(t *testing.T) {
 		t.Errorf("incomplete extension prefix = %q, want 0DTJ (%s)", prefix, b)
 	}
 }
+
+func TestFHIRSystem(t *testing.T) {
+	tests := []struct {
+		sys  codesys.System
+		want string
+	}{
+		{codesys.ICD10CM, FHIRSystemICD10CM},
+		{codesys.ICD10PCS, FHIRSystemICD10PCS},
+		{codesys.WHOICD10, "http://hl7.org/fhir/sid/icd-10"},
+		{codesys.ICD10UK, "http://hl7.org/fhir/sid/icd-10"},
+		{codesys.OPCS4, "http://fhir.hl7.org.uk/CodeSystem/OPCS-4"},
+		{"local-proc", FHIRLocalSystemBase + "local-proc"},
+	}
+	for _, tt := range tests {
+		if got := FHIRSystem(tt.sys); got != tt.want {
+			t.Errorf("FHIRSystem(%s) = %q, want %q", tt.sys, got, tt.want)
+		}
+		// The bundle of a code of the system names it so.
+		b, _ := json.Marshal(FHIRBundle(&Result{Codes: []Code{{Code: "X1", System: tt.sys, Kind: Diagnosis}}}))
+		if !strings.Contains(string(b), `"system":"`+tt.want+`"`) {
+			t.Errorf("%s: bundle %s does not name %s", tt.sys, b, tt.want)
+		}
+	}
+}

@@ -313,3 +313,82 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	}
 	t.Logf("screenshot: %s", p)
 }
+
+// TestBrowserOtherClassifications codes a note into classifications read
+// as classes from the review UI: the form offers the installed ones, each
+// code shows its classification, and a missed OPCS-4 code is found by
+// searching that classification and added.
+func TestBrowserOtherClassifications(t *testing.T) {
+	ctx := browser(t)
+	e, _ := classEnv(t, true)
+	// Start the browser on ctx, so that a step's timeout ends the step,
+	// not the browser.
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run := func(what string, actions ...chromedp.Action) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Run(sctx, actions...); err != nil {
+			shot(t, ctx, "classes-failure")
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	var offered, searchable []string
+	run("sign in",
+		chromedp.Navigate(e.url+"/"),
+		chromedp.WaitVisible("#token", chromedp.ByID),
+		chromedp.SendKeys("#token", e.tokens["north/coder"], chromedp.ByID),
+		chromedp.Click("#signin-form button[type=submit]", chromedp.ByQuery),
+		chromedp.WaitVisible("#app", chromedp.ByID),
+		chromedp.WaitVisible("#new-systems option", chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll('#new-systems option')].map(o => o.value)`, &offered),
+		chromedp.Evaluate(`[...document.querySelectorAll('#search-system option')].map(o => o.value)`, &searchable))
+	if want := []string{"icd10cm", "icd10uk", "opcs4", "local-dx"}; !slices.Equal(offered, want) || !slices.Equal(searchable, want) {
+		t.Fatalf("classifications offered %v, searchable %v, want %v", offered, searchable, want)
+	}
+	var tags []string
+	run("code into ICD-10 (UK) and OPCS-4",
+		chromedp.SetValue("#new-text", "Assessment: pneumonia.\nProcedures: appendicectomy.", chromedp.ByID),
+		chromedp.Evaluate(`for (const o of document.querySelectorAll('#new-systems option')) o.selected = o.value === 'icd10uk' || o.value === 'opcs4'`, nil),
+		chromedp.Click("#code-btn", chromedp.ByID),
+		chromedp.WaitVisible("#note mark", chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll('#codes > li')].map(li => li.querySelector('.cd').textContent + ':' + li.querySelector('.sys').textContent)`, &tags))
+	if !slices.Contains(tags, "J18.9:ICD-10 (UK)") || !slices.ContainsFunc(tags, func(s string) bool { return strings.HasSuffix(s, ":OPCS-4") }) {
+		t.Fatalf("codes shown %v, want J18.9 of ICD-10 (UK) and an OPCS-4 code", tags)
+	}
+	run("add an OPCS-4 code found by search",
+		chromedp.Evaluate(`(() => {
+			const note = document.getElementById('note');
+			const walker = document.createTreeWalker(note, NodeFilter.SHOW_TEXT);
+			for (let n; (n = walker.nextNode());) {
+				const i = n.data.indexOf('Procedures');
+				if (i >= 0) {
+					const r = document.createRange();
+					r.setStart(n, i); r.setEnd(n, i + 'Procedures'.length);
+					getSelection().removeAllRanges(); getSelection().addRange(r);
+					note.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+					return true;
+				}
+			}
+			return false;
+		})()`, nil),
+		chromedp.Click("#add-btn", chromedp.ByID))
+	run("search",
+		chromedp.SetValue("#search-system", "opcs4", chromedp.ByID),
+		chromedp.SetValue("#search-q", "emergency excision of appendix", chromedp.ByID),
+		chromedp.Click("#search-form button[type=submit]", chromedp.ByQuery),
+		chromedp.WaitVisible(`#hits li button`, chromedp.ByQuery))
+	run("add",
+		// The first hit is the category H01, which cannot be reported.
+		chromedp.Evaluate(`[...document.querySelectorAll('#hits li button')].find(b => b.textContent === 'Add H01.1').click()`, nil),
+		chromedp.WaitNotVisible("#add-panel", chromedp.ByID))
+	docs, _ := e.st.ListDocuments(context.Background(), "north", store.Filter{})
+	doc, _ := e.st.GetDocument(context.Background(), "north", docs[0].ID)
+	added := doc.Codes[len(doc.Codes)-1]
+	if added.System != "opcs4" || added.Kind != coding.Procedure || added.Code != "H01.1" {
+		t.Fatalf("added code: %+v", added)
+	}
+	shot(t, ctx, "classes")
+}

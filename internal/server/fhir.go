@@ -10,17 +10,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/store"
 )
-
-// FHIR code system URIs of the classifications, as the coder's own FHIR
-// output names them.
-var fhirSystem = map[codesys.System]string{
-	codesys.ICD10CM:  coding.FHIRSystemICD10CM,
-	codesys.ICD10PCS: coding.FHIRSystemICD10PCS,
-}
 
 // isFHIR reports whether a JSON body is a FHIR resource.
 func isFHIR(body []byte) bool {
@@ -145,8 +137,11 @@ type fhirCoding struct {
 	Display string `json:"display,omitempty"`
 }
 
+// concept names a code by its classification's FHIR code system, as the
+// registry gives it (coding.FHIRSystem), the same URI the coder's own FHIR
+// output uses.
 func concept(c *store.Code) codeableConcept {
-	return codeableConcept{Coding: []fhirCoding{{System: fhirSystem[c.System], Code: c.Code, Display: c.Title}}}
+	return codeableConcept{Coding: []fhirCoding{{System: coding.FHIRSystem(c.System), Code: c.Code, Display: c.Title}}}
 }
 
 func subjectRef(d *store.Document) map[string]string {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,10 +107,10 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) *apiError {
 
 // submission is the body of POST /v1/documents in its plain form.
 type submission struct {
-	Text       string           `json:"text"`
-	Setting    string           `json:"setting,omitempty"`
-	Systems    []codesys.System `json:"systems,omitempty"`
-	ExternalID string           `json:"externalId,omitempty"`
+	Text       string   `json:"text"`
+	Setting    string   `json:"setting,omitempty"`
+	Systems    []string `json:"systems,omitempty"`
+	ExternalID string   `json:"externalId,omitempty"`
 }
 
 func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiError {
@@ -140,12 +141,11 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 	if err != nil {
 		return invalid("setting", "invalid_setting", err.Error())
 	}
-	for _, sys := range sub.Systems {
-		if _, err := codesys.ParseSystem(string(sys)); err != nil {
-			return invalid("systems", "unknown_system", err.Error())
-		}
+	systems, aerr := s.systemsInput(r, sub.Systems)
+	if aerr != nil {
+		return aerr
 	}
-	run, codes, aerr := s.code(r, coding.Request{Text: sub.Text, Setting: setting, Systems: sub.Systems})
+	run, codes, aerr := s.code(r, coding.Request{Text: sub.Text, Setting: setting, Systems: systems})
 	if aerr != nil {
 		return aerr
 	}
@@ -158,12 +158,20 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 	return nil
 }
 
-// code runs the reasoner and checks what it returns: each evidence span
-// must quote the note, and each code is validated against its release,
-// with a warning when it is not reportable.
+// code runs the reasoner of the request's classifications and checks what
+// it returns: each evidence span must quote the note, and each code is
+// validated against its release, with a warning when it is not
+// reportable.
 func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store.Code, *apiError) {
 	start := time.Now()
-	res, err := s.cfg.Reasoner.Code(r.Context(), req)
+	reasoner, err := s.reasoner(r.Context(), req.Systems)
+	if errors.Is(err, errNoRelease) {
+		return nil, nil, invalid("systems", "no_release", err.Error())
+	}
+	if err != nil {
+		return nil, nil, s.internal(r, "coding", err)
+	}
+	res, err := reasoner.Code(r.Context(), req)
 	if err != nil {
 		return nil, nil, s.internal(r, "coding", err)
 	}
@@ -186,7 +194,7 @@ func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store
 			}
 		}
 		c.Evidence = kept
-		v, err := s.cfg.Codes.Validate(c.System, c.Code)
+		v, err := s.cfg.Codes.Validate(r.Context(), c.System, c.Code)
 		switch {
 		case err != nil:
 			warnings[i] = append(warnings[i], "not validated: "+err.Error())
@@ -261,7 +269,7 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) *apiError {
 
 func (s *Server) recode(w http.ResponseWriter, r *http.Request) *apiError {
 	var body struct {
-		Systems []codesys.System `json:"systems,omitempty"`
+		Systems []string `json:"systems,omitempty"`
 	}
 	if b, aerr := readBody(r); aerr != nil {
 		return aerr
@@ -275,7 +283,11 @@ func (s *Server) recode(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return s.storeError(r, "document", err)
 	}
-	run, codes, aerr := s.code(r, coding.Request{ID: d.ID, Text: d.Text, Setting: d.Setting, Systems: body.Systems})
+	systems, aerr := s.systemsInput(r, body.Systems)
+	if aerr != nil {
+		return aerr
+	}
+	run, codes, aerr := s.code(r, coding.Request{ID: d.ID, Text: d.Text, Setting: d.Setting, Systems: systems})
 	if aerr != nil {
 		return aerr
 	}
@@ -312,21 +324,26 @@ func checkSpans(text string, spans []spanInput) ([]coding.Evidence, *apiError) {
 	return out, nil
 }
 
-// validCode validates a code a coder gives: it must be reportable.
-func (s *Server) validCode(field, system, code string) (*store.Code, *apiError) {
+// validCode validates a code a coder gives in system (ICD-10-CM when
+// empty), any installed classification: it must be reportable.
+func (s *Server) validCode(ctx context.Context, field, system, code string) (*store.Code, *apiError) {
 	if system == "" {
 		system = string(codesys.ICD10CM)
 	}
-	sys, err := codesys.ParseSystem(system)
+	sys, err := codesys.SystemName(system)
 	if err != nil {
 		return nil, invalid("system", "unknown_system", err.Error())
 	}
 	if strings.TrimSpace(code) == "" {
 		return nil, invalid(field, "missing_code", "a code is required")
 	}
-	v, err := s.cfg.Codes.Validate(sys, code)
+	v, err := s.cfg.Codes.Validate(ctx, sys, code)
 	if errors.Is(err, errNoRelease) {
-		return nil, invalid("system", "no_release", err.Error())
+		e := "no_release"
+		if !sys.Classification().Registered {
+			e = "unknown_system"
+		}
+		return nil, invalid("system", e, err.Error())
 	}
 	if err != nil {
 		return nil, invalid(field, "invalid_code", err.Error())
@@ -337,11 +354,7 @@ func (s *Server) validCode(field, system, code string) (*store.Code, *apiError) 
 	case codesys.Header:
 		return nil, invalid(field, "code_not_reportable", v.Reason)
 	}
-	kind := coding.Diagnosis
-	if sys == codesys.ICD10PCS {
-		kind = coding.Procedure
-	}
-	return &store.Code{Code: v.Code, System: sys, Kind: kind, Title: v.Title, Confidence: 1}, nil
+	return &store.Code{Code: v.Code, System: sys, Kind: kindOf(sys), Title: v.Title, Confidence: 1}, nil
 }
 
 // assertionInput reads the assertion a client gives: one of the values,
@@ -372,7 +385,7 @@ func (s *Server) addCode(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return s.storeError(r, "document", err)
 	}
-	c, aerr := s.validCode("code", body.System, body.Code)
+	c, aerr := s.validCode(r.Context(), "code", body.System, body.Code)
 	if aerr != nil {
 		return aerr
 	}
@@ -420,15 +433,25 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) *apiError {
 			return invalid("reason", "missing_reason", "a rejection needs a reason")
 		}
 	case "replace":
-		c, aerr := s.validCode("code", body.System, body.Code)
+		d, err := s.cfg.Store.GetDocument(r.Context(), tok.Tenant, r.PathValue("id"))
+		if err != nil {
+			return s.storeError(r, "document", err)
+		}
+		system := body.System
+		if system == "" {
+			// A replacement is in the replaced code's classification
+			// unless the coder names another.
+			i := slices.IndexFunc(d.Codes, func(c *store.Code) bool { return c.ID == r.PathValue("codeId") })
+			if i < 0 {
+				return errorf(http.StatusNotFound, "not_found", "code: not found")
+			}
+			system = string(d.Codes[i].System)
+		}
+		c, aerr := s.validCode(r.Context(), "code", system, body.Code)
 		if aerr != nil {
 			return aerr
 		}
 		if len(body.Evidence) > 0 {
-			d, err := s.cfg.Store.GetDocument(r.Context(), tok.Tenant, r.PathValue("id"))
-			if err != nil {
-				return s.storeError(r, "document", err)
-			}
 			if c.Evidence, aerr = checkSpans(d.Text, body.Evidence); aerr != nil {
 				return aerr
 			}
@@ -492,13 +515,13 @@ func (s *Server) writeAudit(w http.ResponseWriter, r *http.Request, docID string
 }
 
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *apiError {
-	sys, err := codesys.ParseSystem(r.PathValue("system"))
+	sys, err := codesys.SystemName(r.PathValue("system"))
 	if err != nil {
 		return errorf(http.StatusNotFound, "unknown_system", err.Error())
 	}
-	e, err := s.cfg.Codes.Lookup(sys, r.PathValue("code"))
+	e, err := s.cfg.Codes.Lookup(r.Context(), sys, r.PathValue("code"))
 	if err != nil {
-		return errorf(http.StatusNotFound, "no_release", err.Error())
+		return s.releaseError(r, http.StatusNotFound, sys, err)
 	}
 	if e.Status == codesys.Invalid {
 		return &apiError{Status: http.StatusNotFound, Code: "unknown_code", Message: e.Reason, Field: "code"}
@@ -519,7 +542,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) *apiError {
 	sys := codesys.ICD10CM
 	if v := q.Get("system"); v != "" {
 		var err error
-		if sys, err = codesys.ParseSystem(v); err != nil {
+		if sys, err = codesys.SystemName(v); err != nil {
 			return errorf(http.StatusBadRequest, "unknown_system", err.Error())
 		}
 	}
@@ -533,13 +556,31 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	hits, err := s.cfg.Codes.Search(r.Context(), sys, text, search.Options{Limit: limit, FollowSee: true})
 	if err != nil {
-		return errorf(http.StatusNotFound, "no_release", err.Error())
+		return s.releaseError(r, http.StatusNotFound, sys, err)
 	}
 	if hits == nil {
 		hits = []search.Hit{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"hits": hits})
 	return nil
+}
+
+// releaseError answers a failure to open the release of sys: status with
+// no_release (unknown_system for a name neither registered nor installed)
+// when none is installed, else an internal error.
+func (s *Server) releaseError(r *http.Request, status int, sys codesys.System, err error) *apiError {
+	if !errors.Is(err, errNoRelease) {
+		if _, rerr := s.cfg.Codes.Release(r.Context(), sys); rerr == nil {
+			// The release is there but lacks the part asked for.
+			return errorf(status, "no_release", err.Error())
+		}
+		return s.internal(r, "open release", err)
+	}
+	code := "no_release"
+	if !sys.Classification().Registered {
+		code = "unknown_system"
+	}
+	return errorf(status, code, err.Error())
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) *apiError {

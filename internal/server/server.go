@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/store"
 )
@@ -35,9 +36,22 @@ var uiFiles embed.FS
 
 // Config is what a Server needs. Store, Reasoner and Codes are required.
 type Config struct {
-	Store    *store.Store
+	Store *store.Store
+	// Reasoner codes into ReasonerSystems.
 	Reasoner coding.Reasoner
-	Codes    Classifications
+	// ReasonerSystems are the classifications Reasoner codes into
+	// (default ICD-10-CM and ICD-10-PCS), and those a request naming none
+	// is coded into.
+	ReasonerSystems []codesys.System
+	// ClassReasoner builds the reasoner of any other classification
+	// read as classes (ICD-10 WHO or UK, OPCS-4, a code list of the
+	// user's own) from the release Codes serves of it: once, when a
+	// request first names it; the server keeps it. It must be safe for
+	// concurrent use. Nil: requests may name ReasonerSystems only.
+	ClassReasoner func(ctx context.Context, rel *codesys.Release) (coding.Reasoner, error)
+	// Codes validates, looks up and searches codes, and says which
+	// classifications are installed.
+	Codes Classifications
 	// Logger receives one structured line per request; never note text.
 	Logger *slog.Logger
 	// MaxBody caps request bodies (default 4 MiB: a 60 KB note is far
@@ -58,6 +72,8 @@ type Server struct {
 	reg      *prometheus.Registry
 	m        metrics
 	draining atomic.Bool
+	// classReasoners are the reasoners Config.ClassReasoner built.
+	classReasoners lazy[codesys.System, coding.Reasoner]
 }
 
 type metrics struct {
@@ -117,6 +133,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/documents/{id}/export", anyRole, s.export},
 		{"GET", "/v1/codes/{system}/{code}", anyRole, s.lookup},
 		{"GET", "/v1/search", anyRole, s.search},
+		{"GET", "/v1/systems", anyRole, s.listSystems},
 		{"GET", "/v1/audit", audit, s.tenantAudit},
 		{"GET", "/v1/tokens", admin, s.listTokens},
 		{"POST", "/v1/tokens", admin, s.createToken},

@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 const PALETTE = { length: 10 };
 const SHOWN = new Set(["pending", "accepted"]); // statuses whose evidence is highlighted
 
-const state = { token: sessionStorage.getItem("medcode-token") || "", me: null, doc: null, sel: -1, emphCursor: {}, selection: null };
+const state = { token: sessionStorage.getItem("medcode-token") || "", me: null, doc: null, sel: -1, emphCursor: {}, selection: null, systems: [] };
 
 function status(msg, isError) {
   const s = $("status");
@@ -139,6 +139,25 @@ function assertionTag(c) {
   return el("span", { class: "assert a-" + c.assertion.replace(/ /g, "-"), title: ASSERTIONS[c.assertion] || "", text: c.assertion });
 }
 
+// systemTitle names a classification by its title when the server lists
+// it (GET /v1/systems), else by its name.
+function systemTitle(sys) {
+  const s = state.systems.find((x) => x.system === sys);
+  return s ? s.title : sys;
+}
+
+// loadSystems fills the classification pickers with those installed: the
+// search and add panel lists every one, the new-note form those the
+// server codes into.
+async function loadSystems() {
+  try {
+    ({ systems: state.systems } = await api("GET", "/v1/systems"));
+  } catch (e) { status(e.message, true); return; }
+  const opt = (s) => el("option", { value: s.system, text: `${s.title} (${s.release})` });
+  $("search-system").replaceChildren(...state.systems.map(opt));
+  $("new-systems").replaceChildren(...state.systems.filter((s) => s.coding).map(opt));
+}
+
 function renderCodes() {
   const list = $("codes"), doc = state.doc;
   list.replaceChildren();
@@ -149,6 +168,7 @@ function renderCodes() {
       el("button", { class: "cd", type: "button", title: "Show evidence", onclick: () => { select(ci); showEvidence(ci); } }, c.code),
       el("span", { class: "badge " + c.status, text: c.status + (c.origin !== "engine" ? " · " + c.origin : "") }),
       assertionTag(c),
+      el("span", { class: "sys", title: "Classification", text: systemTitle(c.system) }),
       el("span", { class: "title", text: c.title || "" }));
     li.append(head);
     for (const w of c.warnings || []) li.append(el("p", { class: "warn", text: "⚠ " + w }));
@@ -302,7 +322,8 @@ async function submitNote(ev) {
   $("code-btn").disabled = true;
   status("Coding…");
   try {
-    const doc = await api("POST", "/v1/documents", { text, setting: $("new-setting").value });
+    const systems = [...$("new-systems").selectedOptions].map((o) => o.value);
+    const doc = await api("POST", "/v1/documents", { text, setting: $("new-setting").value, ...(systems.length ? { systems } : {}) });
     status(`Coded ${doc.id}: ${doc.codes.length} codes`);
     $("new-text").value = "";
     await openDoc(doc.id);
@@ -433,6 +454,7 @@ async function signIn(ev) {
   $("new-form").hidden = !canWrite();
   $("add-btn").hidden = !canWrite();
   status("");
+  await loadSystems();
   const m = location.hash.match(/^#doc=(.+)$/);
   if (m) await openDoc(decodeURIComponent(m[1]));
   else await loadDocs();
