@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -289,7 +290,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 	addMinScoreFlag(cmd.Flags(), &minScore)
 	cmd.Flags().IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples for confidence intervals (0: none)")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
-	cmd.AddCommand(newEvalCompareCmd(a), newEvalAssertionsCmd(a), newEvalCalibrateCmd(a))
+	cmd.AddCommand(newEvalCompareCmd(a), newEvalAssertionsCmd(a), newEvalCalibrateCmd(a), newEvalReportCmd(a))
 	return cmd
 }
 
@@ -384,24 +385,35 @@ func writeRun(rep *eval.Report, out, report string, a *app) error {
 	fmt.Fprintf(a.stdout, "run file: %s\n", out)
 	switch report {
 	case "":
-	case "md":
-		md := strings.TrimSuffix(out, filepath.Ext(out)) + ".md"
-		f, err := os.Create(md)
+	case "md", "html":
+		path := strings.TrimSuffix(out, filepath.Ext(out)) + "." + report
+		err := writeFile(path, func(w io.Writer) error {
+			if report == "md" {
+				return rep.WriteMarkdown(w, eval.MarkdownOptions{})
+			}
+			return rep.WriteHTML(w, eval.HTMLOptions{})
+		})
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		if err := rep.WriteMarkdown(f, eval.MarkdownOptions{}); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("eval: %w", err)
-		}
-		fmt.Fprintf(a.stdout, "report: %s\n", md)
+		fmt.Fprintf(a.stdout, "report: %s\n", path)
 	default:
-		return fmt.Errorf("eval: unknown report format %q (want md)", report)
+		return fmt.Errorf("eval: unknown report format %q (want md or html)", report)
 	}
 	return nil
+}
+
+// writeFile creates path and writes it with write.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func newEvalCompareCmd(a *app) *cobra.Command {
