@@ -418,8 +418,9 @@ func writeFile(path string, write func(io.Writer) error) error {
 
 func newEvalCompareCmd(a *app) *cobra.Command {
 	var (
-		bootstrap int
-		seed      uint64
+		bootstrap   int
+		seed        uint64
+		report, out string
 	)
 	cmd := &cobra.Command{
 		Use:               "compare RUN_A RUN_B",
@@ -439,9 +440,33 @@ func newEvalCompareCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.WriteTable(a.stdout)
+			if err := c.WriteTable(a.stdout); err != nil {
+				return err
+			}
+			switch report {
+			case "":
+				return nil
+			case "html":
+			default:
+				return fmt.Errorf("eval compare: unknown report format %q (want html)", report)
+			}
+			chapters, err := eval.CompareChapters(ra, rb, bootstrap, seed)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				base := func(p string) string { return strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)) }
+				out = filepath.Join(filepath.Dir(args[1]), "compare-"+base(args[0])+"-"+base(args[1])+".html")
+			}
+			if err := writeFile(out, func(w io.Writer) error { return c.WriteHTML(w, chapters) }); err != nil {
+				return fmt.Errorf("eval compare: %w", err)
+			}
+			fmt.Fprintf(a.stdout, "report: %s\n", out)
+			return nil
 		},
 	}
+	cmd.Flags().StringVar(&report, "report", "", "also write a report: html (one self-contained page with the per-metric and per-chapter differences)")
+	cmd.Flags().StringVar(&out, "out", "", "report file (default compare-A-B.html beside RUN_B)")
 	cmd.Flags().IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
 	return cmd

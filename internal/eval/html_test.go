@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,5 +119,53 @@ func TestWorstErrors(t *testing.T) {
 	if len(fns) != 2 || fns[0].Code != "E11.9" || fns[0].Missed != 2 || fns[0].Gold != 3 ||
 		fns[1].Code != "K35.80" || len(fns[1].Rejected) != 1 {
 		t.Errorf("false negatives = %+v, want E11.9 missed 2 of 3, then K35.80 with its rejection", fns)
+	}
+}
+
+func TestCompareChaptersHTML(t *testing.T) {
+	a := htmlRun(t)
+	b := htmlRun(t)
+	// B stops predicting J18.9: precision rises in chapter 10, nothing
+	// else moves.
+	for i := range b.Documents {
+		d := &b.Documents[i]
+		d.Predictions = slices.DeleteFunc(slices.Clone(d.Predictions), func(p Prediction) bool { return p.Code == "J18.9" })
+	}
+	b.Scores = Score(b.Documents, ScoreOptions{Systems: b.Meta.Systems})
+	c, err := Compare(a, b, 200, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := CompareChapters(a, b, 200, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := map[string]float64{}
+	for _, g := range groups {
+		if g.DeltaP != 0 || g.DeltaR != 0 || g.DeltaF1 != 0 {
+			moved[g.Group] = g.DeltaP
+		}
+		if g.PF1 <= 0 || g.PF1 > 1 {
+			t.Errorf("%s: p-value %v outside (0, 1]", g.Group, g.PF1)
+		}
+	}
+	// Without the Tabular List's chapters every ICD-10-CM code is one
+	// group.
+	if len(moved) != 1 || moved["other icd10cm"] <= 0 {
+		t.Errorf("groups that moved = %v, want only other icd10cm, precision up", moved)
+	}
+	var buf bytes.Buffer
+	if err := c.WriteHTML(&buf, groups); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{"<svg", "micro_precision", "F1 by chapter", "other icd10cm"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the comparison lacks %q", want)
+		}
+	}
+	b.Documents = b.Documents[1:]
+	if _, err := CompareChapters(a, b, 10, 1); err == nil {
+		t.Error("CompareChapters paired runs of different documents")
 	}
 }
