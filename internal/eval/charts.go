@@ -17,11 +17,11 @@ import (
 
 // The series colours, distinguishable in colour-blind vision (Okabe-Ito).
 var (
-	colourP    = color.RGBA{0, 114, 178, 255}  // blue: precision
-	colourR    = color.RGBA{230, 159, 0, 255}  // orange: recall
-	colourF1   = color.RGBA{0, 158, 115, 255}  // green: F1
+	colourP    = color.RGBA{0, 114, 178, 255}   // blue: precision
+	colourR    = color.RGBA{230, 159, 0, 255}   // orange: recall
+	colourF1   = color.RGBA{0, 158, 115, 255}   // green: F1
 	colourGrey = color.RGBA{120, 120, 120, 255} // reference lines
-	colourRed  = color.RGBA{213, 94, 0, 255}   // a marked value
+	colourRed  = color.RGBA{213, 94, 0, 255}    // a marked value
 )
 
 // svgOf draws p as an inline SVG element: without the XML prolog, which
