@@ -118,8 +118,6 @@ const (
 	BucketNoGold = "never in gold"
 )
 
-var bucketOrder = []string{BucketOnce, BucketFew, BucketSome, BucketMany, BucketNoGold}
-
 // frequencyFunc returns the bucket of a code by its gold frequency in docs.
 func frequencyFunc(docs []DocResult, sel []codesys.System) func(key) string {
 	freq := map[key]int{}
@@ -144,7 +142,10 @@ func frequencyFunc(docs []DocResult, sel []codesys.System) func(key) string {
 }
 
 func bucketCompare(a, b string) int {
-	return cmp.Compare(slices.Index(bucketOrder, a), slices.Index(bucketOrder, b))
+	rank := func(g string) int {
+		return slices.Index([]string{BucketOnce, BucketFew, BucketSome, BucketMany, BucketNoGold}, g)
+	}
+	return cmp.Compare(rank(a), rank(b))
 }
 
 // FalsePositive is a predicted code that is not gold, with the coder's

@@ -15,13 +15,22 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
+// rgb is an opaque colour as 0xRRGGBB, so that the palette can be
+// constants.
+type rgb uint32
+
+// RGBA implements color.Color.
+func (c rgb) RGBA() (r, g, b, a uint32) {
+	return color.RGBA{uint8(c >> 16), uint8(c >> 8), uint8(c), 255}.RGBA()
+}
+
 // The series colours, distinguishable in colour-blind vision (Okabe-Ito).
-var (
-	colourP    = color.RGBA{0, 114, 178, 255}   // blue: precision
-	colourR    = color.RGBA{230, 159, 0, 255}   // orange: recall
-	colourF1   = color.RGBA{0, 158, 115, 255}   // green: F1
-	colourGrey = color.RGBA{120, 120, 120, 255} // reference lines
-	colourRed  = color.RGBA{213, 94, 0, 255}    // a marked value
+const (
+	colourP    rgb = 0x0072b2 // blue: precision
+	colourR    rgb = 0xe69f00 // orange: recall
+	colourF1   rgb = 0x009e73 // green: F1
+	colourGrey rgb = 0x787878 // reference lines
+	colourRed  rgb = 0xd55e00 // a marked value
 )
 
 // svgOf draws p as an inline SVG element: without the XML prolog, which

@@ -216,27 +216,29 @@ func (c *Comparison) WriteHTML(w io.Writer, chapters []GroupDelta) error {
 		A, B    string
 		Systems []compareSystem
 	}{c, describe(c.A), describe(c.B), systems}
-	if err := compareTemplate.Execute(w, data); err != nil {
+	if err := compareTemplate().Execute(w, data); err != nil {
 		return fmt.Errorf("write HTML comparison: %w", err)
 	}
 	return nil
 }
 
-var compareTemplate = template.Must(template.New("compare").Funcs(reportFuncs).Funcs(template.FuncMap{
-	"d": func(v float64) template.HTML {
-		cls := "pos"
-		if v < 0 {
-			cls = "neg"
-		}
-		return template.HTML(fmt.Sprintf(`<span class="%s">%+.4f</span>`, cls, v))
-	},
-	"p": func(v float64) template.HTML {
-		if v < 0.05 {
-			return template.HTML(fmt.Sprintf(`<span class="sig">%.4f</span>`, v))
-		}
-		return template.HTML(fmt.Sprintf("%.4f", v))
-	},
-}).Parse(`<!DOCTYPE html>
+// compareTemplate returns the template of the comparison report.
+func compareTemplate() *template.Template {
+	return template.Must(template.New("compare").Funcs(reportFuncs()).Funcs(template.FuncMap{
+		"d": func(v float64) template.HTML {
+			cls := "pos"
+			if v < 0 {
+				cls = "neg"
+			}
+			return template.HTML(fmt.Sprintf(`<span class="%s">%+.4f</span>`, cls, v))
+		},
+		"p": func(v float64) template.HTML {
+			if v < 0.05 {
+				return template.HTML(fmt.Sprintf(`<span class="sig">%.4f</span>`, v))
+			}
+			return template.HTML(fmt.Sprintf("%.4f", v))
+		},
+	}).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Comparison: {{.C.A.Dataset}} {{.C.A.Split}}</title>
@@ -263,3 +265,4 @@ var compareTemplate = template.Must(template.New("compare").Funcs(reportFuncs).F
 {{end}}
 </body></html>
 `))
+}

@@ -72,7 +72,7 @@ func (r *Report) WriteHTML(w io.Writer, opt HTMLOptions) error {
 	if data.Latency, err = latencyChart("Time to code one document", secs, r.Cost.P50, r.Cost.P95); err != nil {
 		return err
 	}
-	if err := reportTemplate.Execute(w, data); err != nil {
+	if err := reportTemplate().Execute(w, data); err != nil {
 		return fmt.Errorf("write HTML report: %w", err)
 	}
 	return nil
@@ -155,29 +155,32 @@ func shortChapter(g string) string {
 	return g
 }
 
-var reportFuncs = template.FuncMap{
-	"f3": func(v float64) string { return fmt.Sprintf("%.3f", v) },
-	"iv": func(i Interval) string { return fmt.Sprintf("%.3f–%.3f", i.Low, i.High) },
-	"ci": func(m map[string]Interval, name string) string { return ci(m, name) },
-	"pct": func(v float64) string {
-		return fmt.Sprintf("%.0f%%", 100*v)
-	},
-	"ms":   func(sec float64) string { return ms(sec) },
-	"date": func(r *Report) string { return r.Meta.Started.Format("2006-01-02 15:04:05Z") },
-	"join": joinSystems,
-	"add":  func(a, b int) int { return a + b },
-	"prfCI": func(g GroupCI, v float64, i Interval) template.HTML {
-		if !g.HasCI {
-			return template.HTML(fmt.Sprintf("%.3f", v))
-		}
-		return template.HTML(fmt.Sprintf(`%.3f <span class="ci">%.3f–%.3f</span>`, v, i.Low, i.High))
-	},
-	"sig": func(p float64) string {
-		if p < 0.05 {
-			return "sig"
-		}
-		return ""
-	},
+// reportFuncs are the functions of the report templates.
+func reportFuncs() template.FuncMap {
+	return template.FuncMap{
+		"f3": func(v float64) string { return fmt.Sprintf("%.3f", v) },
+		"iv": func(i Interval) string { return fmt.Sprintf("%.3f–%.3f", i.Low, i.High) },
+		"ci": func(m map[string]Interval, name string) string { return ci(m, name) },
+		"pct": func(v float64) string {
+			return fmt.Sprintf("%.0f%%", 100*v)
+		},
+		"ms":   func(sec float64) string { return ms(sec) },
+		"date": func(r *Report) string { return r.Meta.Started.Format("2006-01-02 15:04:05Z") },
+		"join": joinSystems,
+		"add":  func(a, b int) int { return a + b },
+		"prfCI": func(g GroupCI, v float64, i Interval) template.HTML {
+			if !g.HasCI {
+				return template.HTML(fmt.Sprintf("%.3f", v))
+			}
+			return template.HTML(fmt.Sprintf(`%.3f <span class="ci">%.3f–%.3f</span>`, v, i.Low, i.High))
+		},
+		"sig": func(p float64) string {
+			if p < 0.05 {
+				return "sig"
+			}
+			return ""
+		},
+	}
 }
 
 // reportStyle is shared by the run and comparison reports.
@@ -194,7 +197,9 @@ code{font-family:ui-monospace,"DejaVu Sans Mono",monospace}.sig{font-weight:bold
 .pos{color:#007a56}.neg{color:#b34700}
 </style>`
 
-var reportTemplate = template.Must(template.New("report").Funcs(reportFuncs).Parse(`<!DOCTYPE html>
+// reportTemplate returns the template of the run report.
+func reportTemplate() *template.Template {
+	return template.Must(template.New("report").Funcs(reportFuncs()).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Evaluation: {{.R.Meta.Dataset}} {{.R.Meta.Split}}, coder {{.R.Meta.Coder}}</title>
@@ -270,3 +275,4 @@ var reportTemplate = template.Must(template.New("report").Funcs(reportFuncs).Par
 <p>{{.Cost}}</p>
 </body></html>
 `))
+}
