@@ -259,7 +259,7 @@ func reportTemplate() *template.Template {
 {{range $i, $p := .FalsePos}}<tr><td class="n">{{add $i 1}}</td><td>{{$p.Document}}</td><td><code>{{$p.Prediction.Code}}</code></td>
 <td class="n">{{f3 $p.Score}}{{if $p.Prediction.RawScore}} <span class="ci">raw {{f3 $p.Raw}}</span>{{end}}</td><td>{{$p.Chapter}}</td>
 <td>{{range $p.Prediction.Evidence}}{{.Start}}–{{.End}} {{end}}</td>
-<td>{{if $p.Prediction.Trail}}<details><summary>{{len $p.Prediction.Trail}} steps</summary><ol class="trail">{{range $p.Prediction.Trail}}<li><b>{{.Kind}}</b>: {{.Detail}}</li>{{end}}</ol></details>{{else}}<span class="muted">no trail in the run file</span>{{end}}</td></tr>
+<td>{{if $p.Prediction.Trail}}<details><summary>trail ({{len $p.Prediction.Trail}})</summary><ol class="trail">{{range $p.Prediction.Trail}}<li><b>{{.Kind}}</b>: {{.Detail}}</li>{{end}}</ol></details>{{else}}<span class="muted">no trail in the run file</span>{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">None.</p>{{end}}
 
 <h3>The gold codes missed most often</h3>
