@@ -126,7 +126,7 @@ func prfChart(title, xLabel string, groups []prfSeries) (template.HTML, error) {
 		p.X.Tick.Label.XAlign = draw.XRight
 		p.X.Tick.Label.YAlign = draw.YCenter
 	}
-	w := vg.Length(max(480, 70*len(groups)))
+	w := vg.Length(max(480, 52*len(groups)))
 	return svgOf(p, w, 300)
 }
 

@@ -161,9 +161,6 @@ func reportFuncs() template.FuncMap {
 		"f3": func(v float64) string { return fmt.Sprintf("%.3f", v) },
 		"iv": func(i Interval) string { return fmt.Sprintf("%.3f–%.3f", i.Low, i.High) },
 		"ci": func(m map[string]Interval, name string) string { return ci(m, name) },
-		"pct": func(v float64) string {
-			return fmt.Sprintf("%.0f%%", 100*v)
-		},
 		"ms":   func(sec float64) string { return ms(sec) },
 		"date": func(r *Report) string { return r.Meta.Started.Format("2006-01-02 15:04:05Z") },
 		"join": joinSystems,
