@@ -158,10 +158,8 @@ func shortChapter(g string) string {
 // reportFuncs are the functions of the report templates.
 func reportFuncs() template.FuncMap {
 	return template.FuncMap{
-		"f3": func(v float64) string { return fmt.Sprintf("%.3f", v) },
-		"iv": func(i Interval) string { return fmt.Sprintf("%.3f–%.3f", i.Low, i.High) },
-		"ci": func(m map[string]Interval, name string) string { return ci(m, name) },
-		"ms":   func(sec float64) string { return ms(sec) },
+		"f3":   func(v float64) string { return fmt.Sprintf("%.3f", v) },
+		"ci":   func(m map[string]Interval, name string) string { return ci(m, name) },
 		"date": func(r *Report) string { return r.Meta.Started.Format("2006-01-02 15:04:05Z") },
 		"join": joinSystems,
 		"add":  func(a, b int) int { return a + b },
@@ -170,12 +168,6 @@ func reportFuncs() template.FuncMap {
 				return template.HTML(fmt.Sprintf("%.3f", v))
 			}
 			return template.HTML(fmt.Sprintf(`%.3f <span class="ci">%.3f–%.3f</span>`, v, i.Low, i.High))
-		},
-		"sig": func(p float64) string {
-			if p < 0.05 {
-				return "sig"
-			}
-			return ""
 		},
 	}
 }
