@@ -29,6 +29,7 @@ func newCodeCmd(a *app) *cobra.Command {
 	var (
 		format, version, setting string
 		explain                  bool
+		minScore                 float64
 		rf                       *reasonerFlags
 		systems                  []string
 	)
@@ -78,13 +79,20 @@ Every code names its classification.`,
 			if err != nil {
 				return err
 			}
+			if err := checkMinScore(minScore); err != nil {
+				return err
+			}
 			var c coding.Reasoner
+			name := rf.name
 			if len(systems) > 0 {
 				c, err = a.systemsReasoner(ctx, rf, version, systems)
 			} else {
-				c, _, err = a.reasoner(ctx, rf, version)
+				c, name, err = a.reasoner(ctx, rf, version)
 			}
 			if err != nil {
+				return err
+			}
+			if c, _, err = a.calibrated(c, name, minScore); err != nil {
 				return err
 			}
 			if !batch {
@@ -98,6 +106,7 @@ Every code names its classification.`,
 	cmd.Flags().StringVar(&setting, "setting", "inpatient", "encounter setting, which decides uncertain diagnoses: inpatient or outpatient")
 	cmd.Flags().BoolVar(&explain, "explain", false, "show the full trail of every code, and the codes dropped")
 	cmd.Flags().StringSliceVar(&systems, "system", nil, "classifications to code into, comma-separated: icd10cm, icd10pcs, or any installed (who-icd10, icd10uk, opcs4, a list of your own) (default icd10cm,icd10pcs)")
+	addMinScoreFlag(cmd.Flags(), &minScore)
 	rf = addReasonerFlags(cmd.Flags())
 	return cmd
 }
@@ -398,7 +407,7 @@ func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, 
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
-	if ag, ok := c.(*agent.Agent); ok {
+	if ag, ok := unwrap(c).(*agent.Agent); ok {
 		// The LLM agent waits on the network, not the CPU: as many notes
 		// at once as its concurrency limit allows.
 		workers = max(workers, ag.Config().Concurrency)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/medcode-dev/medcode/internal/agent"
 	"github.com/medcode-dev/medcode/internal/baseline"
+	"github.com/medcode-dev/medcode/internal/calibrate"
 	"github.com/medcode-dev/medcode/internal/catalog"
 	"github.com/medcode-dev/medcode/internal/coder"
 	"github.com/medcode-dev/medcode/internal/codesys"
@@ -35,6 +37,7 @@ func newEvalCmd(a *app) *cobra.Command {
 		categories                        []string
 		bootstrap                         int
 		seed                              uint64
+		minScore                          float64
 		exactForm                         bool
 		llmFlags                          *agent.Flags
 	)
@@ -149,6 +152,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 			}
 			var coder eval.Coder
 			var scoreAs map[codesys.System]codesys.System
+			var calib *calibrate.Table
 			if into != "" {
 				if coderName != "offline" {
 					return fmt.Errorf("eval %s: --system applies to the offline coder only", dataset)
@@ -158,9 +162,14 @@ Tune only on train and dev splits; the split scored is printed.`,
 					return fmt.Errorf("eval %s: %w", dataset, err)
 				}
 				if c != nil {
-					coder = eval.FromReasoner(c, coderSetting, nil)
-					scoreAs = map[codesys.System]codesys.System{c.System(): as}
 					coderName = "offline:" + string(c.System())
+					r, t, err := a.calibrated(c, coderName, minScore)
+					if err != nil {
+						return err
+					}
+					calib = t
+					coder = eval.FromReasoner(r, coderSetting, nil)
+					scoreAs = map[codesys.System]codesys.System{c.System(): as}
 					if len(sys) == 0 {
 						sys = []codesys.System{as}
 					}
@@ -172,8 +181,16 @@ Tune only on train and dev splits; the split scored is printed.`,
 				if err != nil {
 					return err
 				}
-				coder = eval.FromReasoner(c, coderSetting, nil)
+				r, t, err := a.calibrated(c, coderName, minScore)
+				if err != nil {
+					return err
+				}
+				calib = t
+				coder = eval.FromReasoner(r, coderSetting, nil)
 			case "baseline":
+				if minScore > 0 {
+					return fmt.Errorf("eval %s: --min-score: the baseline gives no scores", dataset)
+				}
 				coder = baseline.New(baseline.TabularTerms(rel.Tabular))
 			case "llm":
 				var offline coding.Reasoner
@@ -186,8 +203,13 @@ Tune only on train and dev splits; the split scored is printed.`,
 				if err != nil {
 					return fmt.Errorf("eval: %w", err)
 				}
-				coder = eval.FromReasoner(ag, coderSetting, sys)
 				coderName = "llm:" + ag.Config().Provider + ":" + ag.Config().Model + ":" + agent.PromptVersion
+				r, t, err := a.calibrated(ag, coderName, minScore)
+				if err != nil {
+					return err
+				}
+				calib = t
+				coder = eval.FromReasoner(r, coderSetting, sys)
 			default:
 				if scoreAs == nil {
 					return fmt.Errorf("eval: unknown coder %q (available: offline, baseline, llm)", coderName)
@@ -202,7 +224,10 @@ Tune only on train and dev splits; the split scored is printed.`,
 				ReleaseSystems: []codesys.System{codesys.ICD10CM}, Chapters: eval.NewChapters(rel.Tabular),
 				Bootstrap: bootstrap, Seed: seed,
 				Restrict: space, Setting: string(coderSetting), Text: text, Excluded: excluded,
-				Level: lvl, ScoreAs: scoreAs,
+				Level: lvl, ScoreAs: scoreAs, MinScore: minScore,
+			}
+			if calib != nil {
+				opt.Calibration = calib.Describe()
 			}
 			cmKnown := releaseCatalog(rel)
 			if dataset == "codiesp" && !exactForm {
@@ -261,10 +286,11 @@ Tune only on train and dev splits; the split scored is printed.`,
 	cmd.Flags().StringVar(&into, "system", "", "offline coder: code diagnoses into this installed classification of ICD-10-CM's family instead (who-icd10, icd10uk), scored against the ICD-10-CM gold at --level category")
 	cmd.Flags().StringVar(&level, "level", "code", "level codes are compared at: code, or category (the three-character categories of gold and predictions)")
 	cmd.Flags().StringVar(&out, "out", "", "run file to write (default eval-DATASET-SPLIT.json)")
-	cmd.Flags().StringVar(&report, "report", "", "also write a report: md")
+	cmd.Flags().StringVar(&report, "report", "", "also write a report beside the run file: md (Markdown) or html (one self-contained page with charts)")
+	addMinScoreFlag(cmd.Flags(), &minScore)
 	cmd.Flags().IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples for confidence intervals (0: none)")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
-	cmd.AddCommand(newEvalCompareCmd(a), newEvalAssertionsCmd(a))
+	cmd.AddCommand(newEvalCompareCmd(a), newEvalAssertionsCmd(a), newEvalCalibrateCmd(a), newEvalReportCmd(a))
 	return cmd
 }
 
@@ -359,30 +385,42 @@ func writeRun(rep *eval.Report, out, report string, a *app) error {
 	fmt.Fprintf(a.stdout, "run file: %s\n", out)
 	switch report {
 	case "":
-	case "md":
-		md := strings.TrimSuffix(out, filepath.Ext(out)) + ".md"
-		f, err := os.Create(md)
+	case "md", "html":
+		path := strings.TrimSuffix(out, filepath.Ext(out)) + "." + report
+		err := writeFile(path, func(w io.Writer) error {
+			if report == "md" {
+				return rep.WriteMarkdown(w, eval.MarkdownOptions{})
+			}
+			return rep.WriteHTML(w, eval.HTMLOptions{})
+		})
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
-		if err := rep.WriteMarkdown(f, eval.MarkdownOptions{}); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("eval: %w", err)
-		}
-		fmt.Fprintf(a.stdout, "report: %s\n", md)
+		fmt.Fprintf(a.stdout, "report: %s\n", path)
 	default:
-		return fmt.Errorf("eval: unknown report format %q (want md)", report)
+		return fmt.Errorf("eval: unknown report format %q (want md or html)", report)
 	}
 	return nil
 }
 
+// writeFile creates path and writes it with write.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 func newEvalCompareCmd(a *app) *cobra.Command {
 	var (
-		bootstrap int
-		seed      uint64
+		bootstrap   int
+		seed        uint64
+		report, out string
 	)
 	cmd := &cobra.Command{
 		Use:               "compare RUN_A RUN_B",
@@ -402,9 +440,33 @@ func newEvalCompareCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.WriteTable(a.stdout)
+			if err := c.WriteTable(a.stdout); err != nil {
+				return err
+			}
+			switch report {
+			case "":
+				return nil
+			case "html":
+			default:
+				return fmt.Errorf("eval compare: unknown report format %q (want html)", report)
+			}
+			chapters, err := eval.CompareChapters(ra, rb, bootstrap, seed)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				base := func(p string) string { return strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)) }
+				out = filepath.Join(filepath.Dir(args[1]), "compare-"+base(args[0])+"-"+base(args[1])+".html")
+			}
+			if err := writeFile(out, func(w io.Writer) error { return c.WriteHTML(w, chapters) }); err != nil {
+				return fmt.Errorf("eval compare: %w", err)
+			}
+			fmt.Fprintf(a.stdout, "report: %s\n", out)
+			return nil
 		},
 	}
+	cmd.Flags().StringVar(&report, "report", "", "also write a report: html (one self-contained page with the per-metric and per-chapter differences)")
+	cmd.Flags().StringVar(&out, "out", "", "report file (default compare-A-B.html beside RUN_B)")
 	cmd.Flags().IntVar(&bootstrap, "bootstrap", 1000, "bootstrap resamples")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
 	return cmd

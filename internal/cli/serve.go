@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -28,6 +29,8 @@ func newServeCmd(a *app) *cobra.Command {
 	var (
 		addr, dsn, logFormat string
 		maxBody              int64
+		minScore             float64
+		tenantMin            map[string]string
 		timeout, grace       time.Duration
 		rf                   *reasonerFlags
 	)
@@ -75,6 +78,13 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			if err != nil {
 				return err
 			}
+			tenantMinScore, err := parseTenantMinScores(tenantMin)
+			if err != nil {
+				return err
+			}
+			if err := checkMinScore(minScore); err != nil {
+				return err
+			}
 			reasoner, reasonerName, err := a.reasoner(ctx, rf, cm.Version)
 			if err != nil {
 				return err
@@ -82,6 +92,14 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			classReasoner, err := a.classReasoners(rf)
 			if err != nil {
 				return err
+			}
+			// The minimum score is the tenant's, applied by the server.
+			reasoner, calib, err := a.calibrated(reasoner, reasonerName, 0)
+			if err != nil {
+				return err
+			}
+			if calib != nil {
+				log.Info("scores calibrated", "table", calib.Describe())
 			}
 			if rf.name == "llm" && !cmd.Flags().Changed("timeout") {
 				// One note takes several model requests, each of up to
@@ -94,7 +112,7 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			}
 			defer st.Close()
 			srv, err := server.New(server.Config{Store: st, Reasoner: reasoner, ClassReasoner: classReasoner, Codes: codes,
-				Logger: log, MaxBody: maxBody, Timeout: timeout})
+				Logger: log, MaxBody: maxBody, Timeout: timeout, MinScore: minScore, TenantMinScore: tenantMinScore})
 			if err != nil {
 				return err
 			}
@@ -118,7 +136,25 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "maximum request body in bytes")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "maximum time to handle one request, coding included (with --reasoner llm the default is 10m)")
 	cmd.Flags().DurationVar(&grace, "grace", 60*time.Second, "on shutdown, how long to wait for requests in flight")
+	addMinScoreFlag(cmd.Flags(), &minScore)
+	cmd.Flags().StringToStringVar(&tenantMin, "tenant-min-score", nil, "a tenant's own --min-score, overriding it: TENANT=SCORE, comma-separated")
 	return cmd
+}
+
+// parseTenantMinScores reads --tenant-min-score.
+func parseTenantMinScores(in map[string]string) (map[string]float64, error) {
+	out := make(map[string]float64, len(in))
+	for tenant, v := range in {
+		m, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--tenant-min-score %s=%s: %w", tenant, v, err)
+		}
+		if err := checkMinScore(m); err != nil {
+			return nil, fmt.Errorf("--tenant-min-score %s: %w", tenant, err)
+		}
+		out[tenant] = m
+	}
+	return out, nil
 }
 
 // baselineReasoner serves the baseline coder (codes whose title or

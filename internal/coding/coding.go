@@ -111,6 +111,10 @@ type Code struct {
 	Trail []Step `json:"trail,omitempty"`
 	// Confidence is the reasoner's confidence in [0, 1].
 	Confidence float64 `json:"confidence"`
+	// RawConfidence is the reasoner's own confidence when Confidence has
+	// been mapped through a calibration table (internal/calibrate); nil
+	// when Confidence is the reasoner's own.
+	RawConfidence *float64 `json:"rawConfidence,omitempty"`
 	// Reason says why a code was dropped (in Result.Dropped).
 	Reason string `json:"reason,omitempty"`
 	// Incomplete marks a code the documentation supports only in part:

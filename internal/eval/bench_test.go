@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"testing"
 )
@@ -37,5 +38,26 @@ func BenchmarkScoreBootstrap(b *testing.B) {
 	docs := benchDocs(250)
 	for b.Loop() {
 		Score(docs, ScoreOptions{Bootstrap: 1000, Seed: 1})
+	}
+}
+
+// BenchmarkWriteHTML writes the HTML report of a CodiEsp-dev-sized run
+// (250 documents) with 1,000 bootstrap resamples for the per-chapter and
+// per-frequency intervals.
+func BenchmarkWriteHTML(b *testing.B) {
+	docs := benchDocs(250)
+	for i := range docs {
+		for j := range docs[i].Predictions {
+			docs[i].Predictions[j].Score = float64((i+j)%10) / 10
+		}
+		docs[i].Seconds = 0.001 * float64(i%7+1)
+	}
+	rep := &Report{Meta: Meta{Format: FormatVersion, Dataset: "bench", Split: "dev", Coder: "offline", Bootstrap: 1000, Seed: 1,
+		Documents: len(docs)}, Documents: docs}
+	rep.Scores = Score(docs, ScoreOptions{Seed: 1})
+	for b.Loop() {
+		if err := rep.WriteHTML(io.Discard, HTMLOptions{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
 )
 
 // Span is a half-open byte range [Start, End) of a document's text.
@@ -68,6 +69,22 @@ type Prediction struct {
 	// ScoredSystem is the classification the code was compared as, when
 	// it is not System (Options.ScoreAs).
 	ScoredSystem codesys.System `json:"scoredSystem,omitempty"`
+	// RawScore is the coder's own score when Score is that score mapped
+	// through a calibration table; nil when Score is the coder's own.
+	RawScore *float64 `json:"rawScore,omitempty"`
+	// Trail is how the coder reached the code, without the steps that
+	// quote the note (mentions), so that a run file still holds no text.
+	Trail []coding.Step `json:"trail,omitempty"`
+	// Reason says why the coder rejected the code (Result.Rejected).
+	Reason string `json:"reason,omitempty"`
+}
+
+// rawScore returns the coder's own score of p, before any calibration.
+func (p Prediction) rawScore() float64 {
+	if p.RawScore != nil {
+		return *p.RawScore
+	}
+	return p.Score
 }
 
 // scoredCode returns the code of p as the harness compares it.
@@ -97,7 +114,10 @@ type Usage struct {
 // Result is a coder's answer for one document: its predictions, best first.
 type Result struct {
 	Predictions []Prediction
-	Usage       Usage
+	// Rejected are codes the coder considered and dropped, each with its
+	// Reason; the run keeps those that explain a missed gold code.
+	Rejected []Prediction
+	Usage    Usage
 }
 
 // Coder assigns codes to a document. The offline coder and the LLM agent

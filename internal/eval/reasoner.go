@@ -24,12 +24,26 @@ func FromReasoner(r coding.Reasoner, setting coding.Setting, systems []codesys.S
 				OutputTokens: res.Usage.OutputTokens, Cost: res.Usage.Cost},
 		}
 		for _, c := range res.Codes {
-			p := Prediction{Code: c.Code, System: c.System, Score: c.Confidence}
-			for _, e := range c.Evidence {
-				p.Evidence = append(p.Evidence, Span{Start: e.Start, End: e.End})
-			}
-			out.Predictions = append(out.Predictions, p)
+			out.Predictions = append(out.Predictions, fromCode(c))
+		}
+		for _, c := range res.Dropped {
+			out.Rejected = append(out.Rejected, fromCode(c))
 		}
 		return out, nil
 	})
+}
+
+// fromCode turns a reasoner's code into a prediction. Mention steps quote
+// the note, which a run file never holds, so the trail keeps the others.
+func fromCode(c coding.Code) Prediction {
+	p := Prediction{Code: c.Code, System: c.System, Score: c.Confidence, RawScore: c.RawConfidence, Reason: c.Reason}
+	for _, e := range c.Evidence {
+		p.Evidence = append(p.Evidence, Span{Start: e.Start, End: e.End})
+	}
+	for _, s := range c.Trail {
+		if s.Kind != coding.StepMention {
+			p.Trail = append(p.Trail, s)
+		}
+	}
+	return p
 }

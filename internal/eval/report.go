@@ -63,6 +63,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(w, "%s: %s\n", s.System, releaseLine(s.Release, r.Meta.Release))
 		}
 	}
+	for _, s := range r.Scores {
+		if s.Calibration != nil {
+			fmt.Fprintf(w, "%s: %s\n", s.System, calibrationLine(*s.Calibration))
+		}
+	}
 	_, err := fmt.Fprintf(w, "cost: %s\n", costLine(r.Cost))
 	return err
 }
@@ -85,6 +90,13 @@ func releaseLine(rc *ReleaseCheck, release string) string {
 	}
 	return fmt.Sprintf("%d of %d gold codes (%.1f%%) are not in %s; recall ceiling %.3f",
 		rc.Unknown, rc.Gold, 100*ratio(rc.Unknown, rc.Gold), release, rc.RecallCeiling)
+}
+
+func calibrationLine(c CalibrationError) string {
+	if c.Calibrated {
+		return fmt.Sprintf("expected calibration error (%d bins, %d predictions): %.3f raw, %.3f calibrated", c.Bins, c.Predictions, c.RawECE, c.ECE)
+	}
+	return fmt.Sprintf("expected calibration error (%d bins, %d predictions): %.3f", c.Bins, c.Predictions, c.ECE)
 }
 
 func partialLine(p PRF) string {
@@ -145,6 +157,9 @@ func (r *Report) WriteMarkdown(w io.Writer, opt MarkdownOptions) error {
 		}
 		if s.PartialCredit != nil {
 			fmt.Fprintf(&b, "- %s: %s\n", s.System, partialLine(*s.PartialCredit))
+		}
+		if s.Calibration != nil {
+			fmt.Fprintf(&b, "- %s: %s\n", s.System, calibrationLine(*s.Calibration))
 		}
 	}
 	b.WriteString("\n## Summary")

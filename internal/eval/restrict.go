@@ -305,6 +305,12 @@ func (r *Report) runLines() []string {
 	for _, e := range r.Meta.Excluded {
 		out = append(out, exclusionLine(e))
 	}
+	if c := r.Meta.Calibration; c != "" {
+		out = append(out, "scores calibrated with "+c)
+	}
+	if m := r.Meta.MinScore; m > 0 {
+		out = append(out, fmt.Sprintf("codes scored below %g dropped (--min-score)", m))
+	}
 	return out
 }
 

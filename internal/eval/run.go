@@ -39,6 +39,10 @@ type DocResult struct {
 	// Dropped holds the predictions a restricted run dropped because
 	// their codes are outside the label space (Meta.Restriction).
 	Dropped []Prediction `json:"droppedByRestriction,omitempty"`
+	// Rejected holds the codes the coder considered and rejected that are
+	// gold codes it missed, each with the coder's reason: why a false
+	// negative is one.
+	Rejected []Prediction `json:"rejectedGold,omitempty"`
 }
 
 // Meta describes a run.
@@ -70,6 +74,11 @@ type Meta struct {
 	Restriction *Restriction `json:"restriction,omitempty"`
 	// Excluded lists what the loader could not score, and why.
 	Excluded []Exclusion `json:"excluded,omitempty"`
+	// Calibration describes the calibration table the coder's scores were
+	// mapped through, if any; MinScore is the score below which codes
+	// were dropped (after calibration), if set.
+	Calibration string  `json:"calibration,omitempty"`
+	MinScore    float64 `json:"minScore,omitempty"`
 }
 
 // Cost is what a run cost: speed, memory and language model use.
@@ -153,6 +162,10 @@ type Options struct {
 	Text    string
 	// Excluded is what the loader left out, recorded in the run file.
 	Excluded []Exclusion
+	// Calibration and MinScore are recorded in the run file as given
+	// (Meta.Calibration, Meta.MinScore).
+	Calibration string
+	MinScore    float64
 }
 
 // Run codes every document with c, scores the predictions and measures
@@ -166,6 +179,7 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		Systems: opt.Systems, Documents: len(docs),
 		Bootstrap: opt.Bootstrap, Seed: opt.Seed, Started: time.Now().UTC(),
 		Setting: opt.Setting, Text: opt.Text, Excluded: opt.Excluded,
+		Calibration: opt.Calibration, MinScore: opt.MinScore,
 	}}
 	var restrict *restrictor
 	var full []DocResult // a restricted run's documents with every prediction
@@ -187,18 +201,8 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		}
 		if form != nil {
 			d.Gold = applyForm(form, d.Gold)
-			for i := range res.Predictions {
-				p := &res.Predictions[i]
-				sys := cmp.Or(p.System, GuessSystem(p.Code))
-				canon := CanonCode(sys, p.Code)
-				p.Scored = ""
-				if f := form(sys, canon); f != canon {
-					p.Scored = f
-				}
-				if as, ok := opt.ScoreAs[sys]; ok && opt.Level == LevelCategory {
-					p.ScoredSystem = as
-				}
-			}
+			opt.setScored(form, res.Predictions)
+			opt.setScored(form, res.Rejected)
 		}
 		if err := checkSpans(d, res.Predictions); err != nil {
 			return nil, fmt.Errorf("eval %s: %w", opt.Dataset, err)
@@ -212,6 +216,7 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		if dr.Predictions == nil {
 			dr.Predictions = []Prediction{}
 		}
+		dr.Rejected = rejectedGold(d.Gold, res.Predictions, res.Rejected)
 		if opt.Catalog != nil {
 			dr.ReleaseChecked = opt.ReleaseSystems
 			if dr.ReleaseChecked == nil {
@@ -247,6 +252,50 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		rep.Meta.Systems = goldSystems(rep.Documents)
 	}
 	return rep, nil
+}
+
+// setScored records in each prediction the form its code is compared in.
+func (opt *Options) setScored(form FormFunc, preds []Prediction) {
+	for i := range preds {
+		p := &preds[i]
+		sys := cmp.Or(p.System, GuessSystem(p.Code))
+		canon := CanonCode(sys, p.Code)
+		p.Scored = ""
+		if f := form(sys, canon); f != canon {
+			p.Scored = f
+		}
+		if as, ok := opt.ScoreAs[sys]; ok && opt.Level == LevelCategory {
+			p.ScoredSystem = as
+		}
+	}
+}
+
+// rejectedGold returns the rejected codes that are gold codes the
+// predictions miss, the first of each, so that a report can say why a
+// false negative is one without keeping every code the coder considered.
+func rejectedGold(gold []GoldCode, preds, rejected []Prediction) []Prediction {
+	if len(rejected) == 0 {
+		return nil
+	}
+	predicted := make(map[key]bool)
+	for _, k := range predKeys(preds, nil) {
+		predicted[k] = true
+	}
+	missed := make(map[key]bool)
+	for _, k := range goldKeys(gold, nil) {
+		if !predicted[k] {
+			missed[k] = true
+		}
+	}
+	var out []Prediction
+	for _, r := range rejected {
+		ks := predKeys([]Prediction{r}, nil)
+		if len(ks) == 1 && missed[ks[0]] {
+			delete(missed, ks[0])
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // checkSpans rejects evidence outside the text: a coder bug that would

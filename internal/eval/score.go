@@ -50,6 +50,9 @@ type Scores struct {
 	PartialCredit *PRF `json:"partialCredit,omitempty"`
 	// Release says how many gold codes are missing from the active release.
 	Release *ReleaseCheck `json:"release,omitempty"`
+	// Calibration is the expected calibration error of the scores; nil
+	// when nothing was predicted.
+	Calibration *CalibrationError `json:"calibration,omitempty"`
 	// CI holds bootstrap confidence intervals by metric name.
 	CI map[string]Interval `json:"ci,omitempty"`
 	// PerChapter, PerCode and PerCategory break the micro scores down by
@@ -99,6 +102,9 @@ type GroupScore struct {
 type CodeScore struct {
 	Code   string         `json:"code"`
 	System codesys.System `json:"system"`
+	// Chapter is the group the code is reported under in PerChapter
+	// (per-code rows only).
+	Chapter string `json:"chapter,omitempty"`
 	PRF
 }
 
@@ -191,13 +197,14 @@ func scoreSelection(docs []DocResult, name string, sel []codesys.System, opt Sco
 	}
 	sc.PartialCredit = partialCredit(docs, sel)
 	sc.Release = releaseCheck(docs, sel)
+	sc.Calibration = calibrationError(docs, sel)
 	per := counts(stats, idx, false)
 	groups := make(map[string]*[4]int) // TP, FP, FN, codes
 	var groupNames []string
 	for _, k := range sortedKeys(per) {
 		c := per[k]
-		sc.PerCode = append(sc.PerCode, CodeScore{Code: k.code, System: k.sys, PRF: NewPRF(c[0], c[1], c[2])})
 		g := Chapter(opt.Chapters, k.sys, k.code)
+		sc.PerCode = append(sc.PerCode, CodeScore{Code: k.code, System: k.sys, Chapter: g, PRF: NewPRF(c[0], c[1], c[2])})
 		if groups[g] == nil {
 			groups[g] = new([4]int)
 			groupNames = append(groupNames, g)

@@ -3,9 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,68 +10,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/medcode-dev/medcode/internal/browsertest"
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/store"
 )
 
-// chromium returns the path of the Chromium to drive: $MEDCODE_CHROMIUM,
-// else Debian's chromium. Without one the test fails (.ci/run installs
-// it); only an explicit MEDCODE_NO_BROWSER=1 skips it.
-func chromium(t *testing.T) string {
-	for _, p := range []string{os.Getenv("MEDCODE_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("MEDCODE_NO_BROWSER") == "1" {
-		t.Skip("MEDCODE_NO_BROWSER=1: the browser test of the review UI is not run")
-	}
-	t.Fatal("Chromium is required for the review UI test: apt-get install chromium (as .ci/run does), set MEDCODE_CHROMIUM, or set MEDCODE_NO_BROWSER=1 to skip it knowingly")
-	return ""
-}
-
-// artifactDir is where the test leaves its screenshots: $MEDCODE_ARTIFACTS
-// or a temporary directory.
-func artifactDir(t *testing.T) string {
-	if d := os.Getenv("MEDCODE_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
-
-func browser(t *testing.T) context.Context {
-	// Chromium's helpers may still write to the profile as the test ends:
-	// remove it without failing the test.
-	profile, err := os.MkdirTemp("", "medcode-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(profile) })
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1600, 1000),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancel3)
-	return ctx
-}
+func browser(t *testing.T) context.Context { return browsertest.New(t) }
 
 type markInfo struct {
 	Codes string `json:"codes"`
@@ -302,16 +243,7 @@ func TestBrowserLargeNote(t *testing.T) {
 }
 
 func shot(t *testing.T, ctx context.Context, name string) {
-	var png []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
-		t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	p := filepath.Join(artifactDir(t), "review-ui-"+name+".png")
-	if err := os.WriteFile(p, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", p)
+	browsertest.Screenshot(t, ctx, "review-ui-"+name)
 }
 
 // TestBrowserOtherClassifications codes a note into classifications read

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/medcode-dev/medcode/internal/calibrate"
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/search"
@@ -158,6 +159,16 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 	return nil
 }
 
+// minScore is the minimum score of the tenant of the request's token.
+func (s *Server) minScore(r *http.Request) float64 {
+	if tok := token(r); tok != nil {
+		if m, ok := s.cfg.TenantMinScore[tok.Tenant]; ok {
+			return m
+		}
+	}
+	return s.cfg.MinScore
+}
+
 // code runs the reasoner of the request's classifications and checks what
 // it returns: each evidence span must quote the note, and each code is
 // validated against its release, with a warning when it is not
@@ -177,6 +188,7 @@ func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store
 	}
 	dur := time.Since(start)
 	s.m.codingDur.Observe(dur.Seconds())
+	calibrate.DropBelow(res, s.minScore(r))
 	// Incomplete codes are not codes a reviewer can accept and export
 	// (to a claim above all): they stay with the run as the queries that
 	// would complete them.

@@ -62,6 +62,12 @@ type Config struct {
 	Timeout time.Duration
 	// Registry receives the server's metrics; a new one when nil.
 	Registry *prometheus.Registry
+	// MinScore drops the codes the reasoner scores below it (0: none);
+	// TenantMinScore overrides it for the tenants it names. The scores
+	// are the reasoner's as given, calibrated when the reasoner is
+	// wrapped in a calibration (internal/calibrate).
+	MinScore       float64
+	TenantMinScore map[string]float64
 }
 
 // Server is the coding service. Create it with New.
