@@ -445,8 +445,12 @@ func (c *Coder) buildPhrases(extra ...[2]string) (phrases, blocks map[uint32][]*
 	for _, s := range syn {
 		add(s[0], s[1], false)
 	}
+	abbrevs, err := abbrev.Load(c.packs)
+	if err != nil {
+		return nil, nil, err
+	}
 	c.ambiguous = map[string]bool{}
-	for _, e := range abbrev.Builtin().Entries() {
+	for _, e := range abbrevs.Entries() {
 		if e.Ambiguous {
 			c.ambiguous[e.Abbr] = true
 		}

@@ -117,7 +117,8 @@ func loadWording(set *packs.Set) (*wording, error) {
 	if err != nil {
 		return nil, err
 	}
-	wd := &wording{stop: sw.Of(packs.StopFunction, packs.StopDefault, packs.StopResidual, packs.StopQualifier)}
+	wd := &wording{stop: sw.Of(packs.StopFunction, packs.StopDefault, packs.StopResidual, packs.StopQualifier,
+		packs.StopDefaultAbbr, packs.StopResidualAbbr)}
 	if wd.letters, err = set.WordSet(packLetters); err != nil {
 		return nil, err
 	}

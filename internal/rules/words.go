@@ -24,13 +24,20 @@ const (
 	// StopQualifier is the classification's own wording of a site or a
 	// condition ("site not specified", "presenting with").
 	StopQualifier
+	// StopDefaultAbbr and StopResidualAbbr are the classification's
+	// abbreviations of its default and residual choice ("NOS", "NEC"),
+	// which a reader of queries skips like function words.
+	StopDefaultAbbr
+	StopResidualAbbr
 )
 
 var stopKindNames = map[string]StopKind{
-	"function":  StopFunction,
-	"default":   StopDefault,
-	"residual":  StopResidual,
-	"qualifier": StopQualifier,
+	"function":              StopFunction,
+	"default":               StopDefault,
+	"residual":              StopResidual,
+	"qualifier":             StopQualifier,
+	"default-abbreviation":  StopDefaultAbbr,
+	"residual-abbreviation": StopResidualAbbr,
 }
 
 // StopWords are the stop words of a language, each with its kind. It is
@@ -52,7 +59,7 @@ func (s *Set) StopWords(lang string) (StopWords, error) {
 		}
 		k, ok := stopKindNames[strings.TrimSpace(r.Fields[1])]
 		if !ok {
-			return fmt.Errorf("unknown kind %q (function, default, residual or qualifier)", r.Fields[1])
+			return fmt.Errorf("unknown kind %q (function, default, residual, qualifier, default-abbreviation or residual-abbreviation)", r.Fields[1])
 		}
 		w := strings.TrimSpace(r.Fields[0])
 		if w == "" || w != strings.ToLower(w) {

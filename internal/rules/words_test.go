@@ -66,8 +66,8 @@ func TestEmbeddedStopWords(t *testing.T) {
 		word string
 		want StopKind
 	}{
-		{"of", StopFunction}, {"due", StopFunction}, {"unspecified", StopDefault}, {"nos", StopDefault},
-		{"other", StopResidual}, {"nec", StopResidual}, {"site", StopQualifier},
+		{"of", StopFunction}, {"due", StopFunction}, {"unspecified", StopDefault}, {"nos", StopDefaultAbbr},
+		{"other", StopResidual}, {"nec", StopResidualAbbr}, {"site", StopQualifier},
 		{"without", NotStop}, {"except", NotStop}, {"type", NotStop},
 	} {
 		if got := sw.Kind(tt.word); got != tt.want {
