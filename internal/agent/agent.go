@@ -35,6 +35,7 @@ import (
 	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/note/assert"
 	"github.com/medcode-dev/medcode/internal/note/quote"
+	"github.com/medcode-dev/medcode/internal/rules"
 	"github.com/medcode-dev/medcode/internal/search"
 )
 
@@ -59,6 +60,9 @@ type Resources struct {
 	// release in the same order; nil builds them (which takes a moment
 	// per release).
 	Searchers []*search.Searcher
+	// Rules are the rule packs the searchers read (the language's stop
+	// words and abbreviations); nil stands for the embedded packs.
+	Rules *rules.Set
 }
 
 // Agent is the LLM reasoner. It is safe for concurrent use.
@@ -108,8 +112,19 @@ func New(cfg Config, res Resources) (*Agent, error) {
 		}
 		a.searchers = res.Searchers
 	} else {
+		set := res.Rules
+		if set == nil {
+			var err error
+			if set, err = rules.Default(); err != nil {
+				return nil, fmt.Errorf("llm agent: %w", err)
+			}
+		}
 		for _, r := range res.Releases {
-			a.searchers = append(a.searchers, search.New(r))
+			sr, err := search.NewWithRules(r, set)
+			if err != nil {
+				return nil, fmt.Errorf("llm agent: %w", err)
+			}
+			a.searchers = append(a.searchers, sr)
 		}
 	}
 	var client chatClient

@@ -63,7 +63,11 @@ func (a *app) newLLMReasoner(ctx context.Context, f *agent.Flags, cm *codesys.Re
 	if err != nil && !errors.Is(err, guidelines.ErrNotInstalled) {
 		return nil, err
 	}
-	res := agent.Resources{Releases: rels, Guidelines: g}
+	set, err := a.ruleSet()
+	if err != nil {
+		return nil, err
+	}
+	res := agent.Resources{Releases: rels, Guidelines: g, Rules: set}
 	if cfg.Hybrid {
 		if offline == nil {
 			return nil, errors.New("--hybrid needs the offline coder, which this command does not have")

@@ -65,7 +65,15 @@ terms and its code or cross-reference.`,
 			if len(missing) > 0 {
 				fmt.Fprintf(a.stderr, "note: %s %s has no %s; searching what it has\n", rel.System.Title(), rel.Version, partNames(missing))
 			}
-			hits := search.New(rel).Search(strings.Join(args, " "), opts)
+			set, err := a.ruleSet()
+			if err != nil {
+				return err
+			}
+			sr, err := search.NewWithRules(rel, set)
+			if err != nil {
+				return err
+			}
+			hits := sr.Search(strings.Join(args, " "), opts)
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")

@@ -238,7 +238,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 		}
 	}
 	found = slices.DeleteFunc(found, func(m mention) bool { return m.entry.origin == fromDrug })
-	found = dropDenied(n, found)
+	found = dropDenied(n, found, c.wd.deny)
 	found = c.dropSecondaryOfPrimary(found)
 	found = dropStraddling(n, found)
 	found = dropAlternatives(n, found)
@@ -393,20 +393,17 @@ func keepMaximal(ms []mention) []mention {
 	return out
 }
 
-// denyWords are the words that, inside a mention, deny what follows them
-// ("endometrial stroma, without signs of malignancy").
-var denyWords = map[string]bool{"without": true, "no": true, "not": true, "nor": true, "negative": true, "denies": true, "denied": true, "absence": true}
-
 // dropDenied drops the mentions that take a word after a denying word
+// (deny: en/deny, "endometrial stroma, without signs of malignancy")
 // inside their own span: the assertion classifier does not see a trigger
 // that is part of the mention, so the words after it would be coded as
 // present.
-func dropDenied(n *note.Note, ms []mention) []mention {
+func dropDenied(n *note.Note, ms []mention, deny map[string]bool) []mention {
 	out := ms[:0]
 	for _, m := range ms {
 		denied := false
 		for k := m.first; k < m.last && !denied; k++ {
-			if !denyWords[n.Tokens[k].Norm] {
+			if !deny[n.Tokens[k].Norm] {
 				continue
 			}
 			for _, t := range m.tokens {

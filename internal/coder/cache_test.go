@@ -152,8 +152,8 @@ func codeJSON(t *testing.T, c *Coder, text string) string {
 // smallLexicon is a finished lexicon with an entry of every kind the
 // cache stores: an Index path (listed by code), a term, a title of an
 // "other" code, a single-word entry with its form, and a vague word.
-func smallLexicon() (*lexicon, []familyEntry) {
-	lx := newLexicon(map[string]string{"tumour": "tumor"}, []string{"tumor"})
+func smallLexicon(t testing.TB) (*lexicon, []familyEntry) {
+	lx := newLexicon(map[string]string{"tumour": "tumor"}, []string{"tumor"}, testWording(t))
 	lx.add("K12.2", []string{"ludwig", "angina"}, fromIndex, "Angina > Ludwig's", "icd10cm-2025")
 	lx.add("R50.9", []string{"fever"}, fromTerms, "fever", "terms.tsv")
 	lx.add("D49.9", []string{"tumor", "brain"}, fromTitle, "Neoplasm of brain", "icd10cm-2025")
@@ -167,7 +167,7 @@ func smallLexicon() (*lexicon, []familyEntry) {
 // TestLexiconRoundTrip checks that a decoded lexicon is the one encoded,
 // field by field, and that encoding is deterministic.
 func TestLexiconRoundTrip(t *testing.T) {
-	lx, family := smallLexicon()
+	lx, family := smallLexicon(t)
 	data, err := encodeLexicon(lx, family)
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +204,7 @@ func TestLexiconRoundTrip(t *testing.T) {
 // TestLexiconDamaged checks that a cached lexicon with a byte changed,
 // cut short or of the gob format before it is an error.
 func TestLexiconDamaged(t *testing.T) {
-	lx, family := smallLexicon()
+	lx, family := smallLexicon(t)
 	data, err := encodeLexicon(lx, family)
 	if err != nil {
 		t.Fatal(err)
@@ -226,7 +226,7 @@ func TestLexiconDamaged(t *testing.T) {
 // FuzzDecodeLexicon checks that a damaged cache file is an error, never a
 // panic or a lexicon whose entries name words it lacks.
 func FuzzDecodeLexicon(f *testing.F) {
-	lx := newLexicon(map[string]string{}, []string{"tumor"})
+	lx := newLexicon(map[string]string{}, []string{"tumor"}, testWording(f))
 	lx.add("K12.2", []string{"ludwig", "angina"}, fromIndex, "Angina > Ludwig's", "test")
 	lx.add("R50.9", []string{"fever"}, fromTerms, "fever", "test")
 	lx.finish()

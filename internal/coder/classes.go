@@ -73,8 +73,11 @@ func NewClassCoderWith(rel *codesys.Release, opts ClassOptions) (*ClassCoder, er
 	if err != nil {
 		return nil, err
 	}
+	if c.wd, err = loadWording(set); err != nil {
+		return nil, err
+	}
 	published := rel.Classes.Tabular()
-	completeTitles(published)
+	completeTitles(published, c.wd)
 	c.tab = respelled(published, sp)
 	tab := c.tab
 	c.releases = []string{rel.ID()}
@@ -87,7 +90,7 @@ func NewClassCoderWith(rel *codesys.Release, opts ClassOptions) (*ClassCoder, er
 		return nil, err
 	}
 	_, vague := c.pack(packVague)
-	c.lex = newLexicon(equiv, parseWordList(vague))
+	c.lex = newLexicon(equiv, parseWordList(vague), c.wd)
 	skip, err := k.skipper()
 	if err != nil {
 		return nil, err
@@ -151,19 +154,19 @@ func (k *ClassCoder) addCoordinated(skip func(string) bool) {
 // subdivision. A title that names a condition in words of its own
 // ("Calculus of gallbladder" under "Cholelithiasis") is left alone, and
 // so are the titles of the classes under a chapter or a block.
-func completeTitles(t *codesys.Tabular) {
+func completeTitles(t *codesys.Tabular, wd *wording) {
 	for i := range t.Nodes {
 		n := &t.Nodes[i]
 		if n.Parent < 0 || t.Nodes[n.Parent].Kind < codesys.KindCategory {
 			continue
 		}
 		ws := normWords(n.Title)
-		if len(ws) == 0 || (!stopWords[ws[0].Norm] && ws[0].Norm != "without") {
+		if len(ws) == 0 || (!wd.stop[ws[0].Norm] && ws[0].Norm != "without") {
 			continue
 		}
 		parent := t.Nodes[n.Parent].Title
-		pw := phraseWords(parent)
-		if len(pw) > 0 && !slices.ContainsFunc(phraseWords(n.Title), func(w string) bool { return slices.Contains(pw, w) }) {
+		pw := wd.phraseWords(parent)
+		if len(pw) > 0 && !slices.ContainsFunc(wd.phraseWords(n.Title), func(w string) bool { return slices.Contains(pw, w) }) {
 			n.Title = parent + ", " + n.Title
 		}
 	}

@@ -126,6 +126,9 @@ type Coder struct {
 	// drugCues are the words that say how a substance was involved
 	// (drugs.tsv).
 	drugCues []drugCue
+	// wd is the wording of the language: stop words, lettered kinds and
+	// denying words.
+	wd *wording
 	// packs are the rule packs the coder was built with.
 	packs    *packs.Set
 	parser   *note.Parser
@@ -153,16 +156,6 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	if tables != nil && tables != ref.CM {
 		c.releases = append(c.releases, tables.ID())
 	}
-	if c.proc == nil && ref.PCS != nil && ref.PCS.PCS != nil {
-		p, err := pcs.New(ref.PCS, pcs.Options{})
-		if err != nil {
-			return nil, err
-		}
-		c.proc = p
-	}
-	if ref.PCS != nil && c.proc != nil {
-		c.releases = append(c.releases, ref.PCS.ID())
-	}
 	set := opts.Rules
 	if set == nil {
 		var err error
@@ -171,6 +164,21 @@ func New(ref Reference, opts Options) (*Coder, error) {
 		}
 	}
 	c.packs = set
+	if c.proc == nil && ref.PCS != nil && ref.PCS.PCS != nil {
+		p, err := pcs.New(ref.PCS, pcs.Options{Rules: set})
+		if err != nil {
+			return nil, err
+		}
+		c.proc = p
+	}
+	if ref.PCS != nil && c.proc != nil {
+		c.releases = append(c.releases, ref.PCS.ID())
+	}
+	wd, err := loadWording(set)
+	if err != nil {
+		return nil, err
+	}
+	c.wd = wd
 	// One policy for every pack: a rule naming what the release lacks is
 	// a warning, and is not applied when it would emit that code.
 	check := set.Check(ref.CM)
@@ -237,7 +245,7 @@ func (c *Coder) buildLexicon(ref Reference, terms []term) error {
 		return err
 	}
 	_, vague := c.pack(packVague)
-	c.lex = newLexicon(equiv, parseWordList(vague))
+	c.lex = newLexicon(equiv, parseWordList(vague), c.wd)
 	c.lex.addTabular(c.tab, ref.CM.ID(), c.skipCode)
 	optional := map[string]bool{}
 	for _, w := range parseLines(c.pack(packOptional)) {
@@ -282,6 +290,9 @@ func (c *Coder) cachedLexicon(cache Cache, key string) bool {
 	}
 	if err == nil {
 		c.lex, c.family, err = decodeLexicon(data)
+	}
+	if err == nil {
+		c.lex.wd = c.wd
 	}
 	if err != nil {
 		c.lex, c.family = nil, nil
@@ -427,7 +438,7 @@ func (c *Coder) buildPhrases(extra ...[2]string) (phrases, blocks map[uint32][]*
 		var stands []uint32
 		// A hyphenated compound of an expansion is one word: the "high"
 		// of "high-density lipoprotein" (HDL) is not "elevated".
-		for _, s := range phraseWords(compound(to)) {
+		for _, s := range c.wd.phraseWords(compound(to)) {
 			id, _ := c.lex.stemID(s, true)
 			stands = append(stands, id)
 		}
@@ -440,8 +451,12 @@ func (c *Coder) buildPhrases(extra ...[2]string) (phrases, blocks map[uint32][]*
 	for _, s := range syn {
 		add(s[0], s[1], false)
 	}
+	abbrevs, err := abbrev.Load(c.packs)
+	if err != nil {
+		return nil, nil, err
+	}
 	c.ambiguous = map[string]bool{}
-	for _, e := range abbrev.Builtin().Entries() {
+	for _, e := range abbrevs.Entries() {
 		if e.Ambiguous {
 			c.ambiguous[e.Abbr] = true
 		}

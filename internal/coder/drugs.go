@@ -173,7 +173,7 @@ func (lx *lexicon) addDrugTable(ix *codesys.Index, release string) {
 		if first == "" {
 			return true
 		}
-		readings := pathReadings(path, nil)
+		readings := lx.wd.pathReadings(path, nil)
 		lx.drugRows = append(lx.drugRows, row)
 		text := codesys.PathString(path)
 		if t.SeeAlso != "" {

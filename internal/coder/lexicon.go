@@ -7,6 +7,7 @@ import (
 
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/note"
+	packs "github.com/medcode-dev/medcode/internal/rules"
 	"github.com/medcode-dev/medcode/internal/textnorm"
 )
 
@@ -95,28 +96,43 @@ type lexicon struct {
 	// drugHeadings are the headings of those columns as the release
 	// prints them, for the trail.
 	drugHeadings []string
+	// wd is the wording of the language the entries were read with; a
+	// lexicon read from the cache gets the coder's.
+	wd *wording
 }
 
-// stopWords are words of titles a note need not repeat for the title to
-// match: function words and the classification's own qualifiers.
-var stopWords = map[string]bool{
-	"of": true, "the": true, "a": true, "an": true, "and": true, "or": true, "with": true,
-	"in": true, "on": true, "at": true, "to": true, "by": true, "for": true, "due": true,
-	"as": true, "from": true, "nos": true, "nec": true, "unspecified": true, "other": true,
-	"specified": true, "site": true, "sites": true, "classified": true, "elsewhere": true,
-	"not": true, "is": true, "are": true, "its": true, "into": true, "part": true,
-	"than": true, "this": true, "that": true, "which": true, "so": true, "stated": true,
-	"condition": true, "conditions": true, "unknown": true, "type": false,
-	// "presenting" is the classification's wording ("Fever presenting
-	// with conditions classified elsewhere"); notes say "presented with".
-	"presenting": true,
+// wording is what the coder reads of the language apart from its
+// lexicon's entries: the stop words of titles a note need not repeat for
+// the title to match (every kind of en/stopwords: function words and the
+// classification's own qualifiers), the words a letter after names a kind
+// of (en/letters), and the words that deny what follows them inside a
+// mention (en/deny). It is not changed after loadWording returns.
+type wording struct {
+	stop, letters, deny map[string]bool
 }
 
-func newLexicon(equiv map[string]string, vague []string) *lexicon {
+// loadWording reads the coder's wording from the packs of set.
+func loadWording(set *packs.Set) (*wording, error) {
+	sw, err := set.StopWords("en")
+	if err != nil {
+		return nil, err
+	}
+	wd := &wording{stop: sw.Of(packs.StopFunction, packs.StopDefault, packs.StopResidual, packs.StopQualifier,
+		packs.StopDefaultAbbr, packs.StopResidualAbbr)}
+	if wd.letters, err = set.WordSet(packLetters); err != nil {
+		return nil, err
+	}
+	if wd.deny, err = set.WordSet(packDeny); err != nil {
+		return nil, err
+	}
+	return wd, nil
+}
+
+func newLexicon(equiv map[string]string, vague []string, wd *wording) *lexicon {
 	lx := &lexicon{words: map[string]uint32{}, canon: equiv, byKey: map[uint32][]int32{}, vague: map[uint32]bool{},
-		stems: map[string]string{}}
+		stems: map[string]string{}, wd: wd}
 	for _, w := range vague {
-		for _, s := range phraseWords(w) {
+		for _, s := range wd.phraseWords(w) {
 			id, _ := lx.stemID(s, true)
 			lx.vague[id] = true
 		}
@@ -132,12 +148,12 @@ func normWords(text string) []textnorm.Word {
 	return ws
 }
 
-// phraseWords is phraseWords with the build's memoized stems.
+// phraseWords is wording.phraseWords with the build's memoized stems.
 func (lx *lexicon) phraseWords(text string) []string {
 	if lx.stems == nil {
-		return phraseWords(text)
+		return lx.wd.phraseWords(text)
 	}
-	return phraseWordsStem(text, lx.stem)
+	return lx.wd.phraseWordsStem(text, lx.stem)
 }
 
 // stem is textnorm.Stem, memoized while the lexicon is built.
@@ -175,10 +191,12 @@ func (lx *lexicon) stemID(stem string, add bool) (uint32, bool) {
 // stemmed, without nonessential modifiers (in parentheses or brackets),
 // stop words, and the part after "without", "except" or "excluding"
 // (which names what is absent, not what the note must say).
-func phraseWords(text string) []string { return phraseWordsStem(text, textnorm.Stem) }
+func (wd *wording) phraseWords(text string) []string {
+	return wd.phraseWordsStem(text, textnorm.Stem)
+}
 
 // phraseWordsStem is phraseWords with the stems computed by stem.
-func phraseWordsStem(text string, stem func(string) string) []string {
+func (wd *wording) phraseWordsStem(text string, stem func(string) string) []string {
 	text = dropBracketed(text)
 	var out []string
 	var ws []textnorm.Word
@@ -187,13 +205,13 @@ func phraseWordsStem(text string, stem func(string) string) []string {
 		if w.Norm == "without" || w.Norm == "except" || w.Norm == "excluding" || w.Norm == "w/o" {
 			break
 		}
-		if i > 0 && lettered(ws[i-1].Norm, w.Norm) {
+		if i > 0 && wd.lettered(ws[i-1].Norm, w.Norm) {
 			// "Hepatitis A": the letter names the kind, and is no stop
 			// word; the two read together, as a word of their own.
 			out = append(out, letteredKey(ws[i-1].Norm, w.Norm))
 			continue
 		}
-		if stopWords[w.Norm] {
+		if wd.stop[w.Norm] {
 			continue
 		}
 		if acronym(text[w.Start:w.End]) {
@@ -205,14 +223,10 @@ func phraseWordsStem(text string, stem func(string) string) []string {
 	return out
 }
 
-// letterKinds are the words a single letter after names a kind of
-// ("hepatitis A", "vitamin D", "influenza B").
-var letterKinds = map[string]bool{"hepatitis": true, "vitamin": true, "influenza": true}
-
-// lettered reports whether word and letter are a word of letterKinds and
-// the letter naming its kind.
-func lettered(word, letter string) bool {
-	return letterKinds[word] && len(letter) == 1 && letter[0] >= 'a' && letter[0] <= 'z'
+// lettered reports whether word is one a single letter after names a kind
+// of ("hepatitis A", "vitamin D"; en/letters) and letter that letter.
+func (wd *wording) lettered(word, letter string) bool {
+	return wd.letters[word] && len(letter) == 1 && letter[0] >= 'a' && letter[0] <= 'z'
 }
 
 // letteredKey is the lexicon key of a kind named by a letter.
@@ -247,7 +261,7 @@ func (lx *lexicon) specialWords(text string, toks []note.Token, fn func(id uint3
 			fn(id, 1)
 		}
 	}
-	if len(toks) > 1 && lettered(t.Norm, toks[1].Norm) {
+	if len(toks) > 1 && lx.wd.lettered(t.Norm, toks[1].Norm) {
 		if id, ok := lx.stemID(letteredKey(t.Norm, toks[1].Norm), false); ok {
 			fn(id, 2)
 		}
@@ -505,7 +519,7 @@ func (lx *lexicon) addNeoplasmTable(ix *codesys.Index, release string) {
 			if ws := textnorm.Words(dropBracketed(p.Title)); len(ws) > 1 && ws[len(ws)-1].Norm == "site" && ws[len(ws)-2].Norm != "specified" {
 				also = []string{stemOf(ws[len(ws)-1].Norm, ws[len(ws)-1].Stem)}
 			}
-			for _, alt := range siteAlternatives(p.Text()) {
+			for _, alt := range lx.wd.siteAlternatives(p.Text()) {
 				alt = append(alt, also...)
 				for _, s := range sites {
 					if len(next) < 16 {
@@ -538,7 +552,7 @@ func (lx *lexicon) addNeoplasmTable(ix *codesys.Index, release string) {
 // after a comma ("testis, testes", "abdomen, abdominal") and joins
 // synonyms with "or" ("bile or biliary"); anything else after a comma
 // qualifies the site ("canaliculi, biliary") and is required.
-func siteAlternatives(title string) [][]string {
+func (wd *wording) siteAlternatives(title string) [][]string {
 	title = dropBracketed(title)
 	var alts []string
 	parts := strings.Split(title, ",")
@@ -557,10 +571,10 @@ func siteAlternatives(title string) [][]string {
 	for _, a := range alts {
 		ws := strings.Fields(a)
 		if len(ws) == 3 && ws[1] == "or" {
-			out = append(out, phraseWords(ws[0]+qualifiers), phraseWords(ws[2]+qualifiers))
+			out = append(out, wd.phraseWords(ws[0]+qualifiers), wd.phraseWords(ws[2]+qualifiers))
 			continue
 		}
-		out = append(out, phraseWords(a+qualifiers))
+		out = append(out, wd.phraseWords(a+qualifiers))
 	}
 	return out
 }
@@ -693,7 +707,7 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, manif, text, 
 	if r.skip(code) || len(strings.TrimSpace(words[0].Title)) < 2 {
 		return
 	}
-	last := indexForms(t.Title, nil)[0]
+	last := lx.wd.indexForms(t.Title, nil)[0]
 	if len(words) > 1 && (len(lx.phraseWords(last)) == 0 || otherSpecified(last)) {
 		return
 	}
@@ -707,7 +721,7 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, manif, text, 
 	// the note must say. A title listing forms of its word ("viral,
 	// virus"; "Ulcer, ulcerated, ulceration") or alternative prepositions
 	// ("from, off, out of") gives one reading per form.
-	for _, rd := range pathReadings(words, r.optional) {
+	for _, rd := range lx.wd.pathReadings(words, r.optional) {
 		n := len(lx.entries)
 		lx.addIndexReading(code, lx.phraseWords(rd), words, text, release, r.agrees)
 		if manif != "" && len(lx.entries) > n {
@@ -719,7 +733,7 @@ func (lx *lexicon) addIndexPath(words, path []*codesys.Term, code, manif, text, 
 // pathReadings returns the ways path reads as one phrase: one per form of
 // each title (indexForms), the main term's qualifiers in optional left
 // out, at most maxReadings.
-func pathReadings(path []*codesys.Term, optional map[string]bool) []string {
+func (wd *wording) pathReadings(path []*codesys.Term, optional map[string]bool) []string {
 	readings := []string{""}
 	for i, p := range path {
 		var opt map[string]bool
@@ -727,7 +741,7 @@ func pathReadings(path []*codesys.Term, optional map[string]bool) []string {
 			opt = optional
 		}
 		var next []string
-		for _, form := range indexForms(p.Title, opt) {
+		for _, form := range wd.indexForms(p.Title, opt) {
 			// A subterm of alternatives ("intervertebral cartilage or
 			// disc") is either one.
 			alts := []string{form}
@@ -847,14 +861,14 @@ func (lx *lexicon) addIndexReading(code string, words []string, path []*codesys.
 // of") gives each; any other part after a comma qualifies the word
 // ("Wound, open") and stays, unless optional lists it (a main term's
 // default kind, "Fracture, traumatic").
-func indexForms(title string, optional map[string]bool) []string {
+func (wd *wording) indexForms(title string, optional map[string]bool) []string {
 	title = dropBracketed(title)
 	if !strings.Contains(title, ",") {
 		return []string{title}
 	}
 	parts := strings.Split(title, ",")
 	first := strings.TrimSpace(parts[0])
-	function := len(phraseWords(first)) == 0
+	function := len(wd.phraseWords(first)) == 0
 	var forms []string
 	qual := ""
 	for _, p := range parts[1:] {

@@ -386,7 +386,7 @@ func (c *Coder) titleWords(title string) map[uint32]bool {
 
 func (c *Coder) titleWordsOK(title string) []titleWord {
 	var out []titleWord
-	for _, s := range phraseWords(title) {
+	for _, s := range c.wd.phraseWords(title) {
 		id, ok := c.lex.stemID(s, false)
 		out = append(out, titleWord{id, ok})
 	}
@@ -394,7 +394,7 @@ func (c *Coder) titleWordsOK(title string) []titleWord {
 }
 
 func (c *Coder) wordID(w string) uint32 {
-	for _, s := range phraseWords(w) {
+	for _, s := range c.wd.phraseWords(w) {
 		if id, ok := c.lex.stemID(s, false); ok {
 			return id
 		}

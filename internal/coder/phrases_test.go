@@ -71,6 +71,8 @@ func TestParseWordList(t *testing.T) {
 }
 
 func TestSiteAlternatives(t *testing.T) {
+	wd := testWording(t)
+	phraseWords := wd.phraseWords
 	tests := []struct {
 		title string
 		want  [][]string
@@ -83,7 +85,7 @@ func TestSiteAlternatives(t *testing.T) {
 		{"lung", [][]string{phraseWords("lung")}},
 	}
 	for _, tt := range tests {
-		got := siteAlternatives(tt.title)
+		got := wd.siteAlternatives(tt.title)
 		if !slices.EqualFunc(got, tt.want, slices.Equal[[]string]) {
 			t.Errorf("siteAlternatives(%q) = %q, want %q", tt.title, got, tt.want)
 		}

@@ -19,6 +19,9 @@ const (
 	packOptional  = "en/optional"
 	packDrugs     = "en/drugs"
 	packMalignant = "en/malignancy"
+	packStopWords = "en/stopwords"
+	packLetters   = "en/letters"
+	packDeny      = "en/deny"
 	packTerms     = "icd10cm/terms"
 	packSymptoms  = "icd10cm/symptoms"
 	packLinks     = "icd10cm/links"
@@ -39,7 +42,8 @@ const (
 // lexiconPacks returns the packs the lexicon is built from, whose content
 // keys the lexicon cache.
 func lexiconPacks() []string {
-	return []string{packWords, packSynonyms, packTerms, packVague, packEncounter, packOptional, packSuffixes, packGroups}
+	return []string{packWords, packSynonyms, packTerms, packVague, packEncounter, packOptional, packSuffixes, packGroups,
+		packStopWords, packLetters}
 }
 
 // packText returns the text of the pack name of set, and the name it is

@@ -21,7 +21,7 @@ func TestTermsNotInIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, vague := c.pack(packVague)
-	lx := newLexicon(equiv, parseWordList(vague))
+	lx := newLexicon(equiv, parseWordList(vague), c.wd)
 	lx.addIndex(ix, "index", &indexReading{skip: c.skipIndexCode, agrees: c.titleNames,
 		optional: map[string]bool{}, resolved: map[string][]*codesys.Term{}})
 	have := map[string]bool{}
@@ -31,7 +31,7 @@ func TestTermsNotInIndex(t *testing.T) {
 	// The paths the Index gives, each with its code, whether or not this
 	// Tabular List names the code by the path's word (the list of the
 	// release coded with may).
-	all := newLexicon(equiv, parseWordList(vague))
+	all := newLexicon(equiv, parseWordList(vague), c.wd)
 	all.addIndex(ix, "index", &indexReading{skip: c.skipIndexCode, agrees: func(string, string) bool { return true },
 		optional: map[string]bool{}, resolved: map[string][]*codesys.Term{}})
 	other := map[string]string{}
@@ -46,7 +46,7 @@ func TestTermsNotInIndex(t *testing.T) {
 	}
 	for _, tm := range terms {
 		var ids []uint32
-		for _, s := range phraseWords(tm.text) {
+		for _, s := range c.wd.phraseWords(tm.text) {
 			id, _ := lx.stemID(s, true)
 			ids = append(ids, id)
 		}

@@ -1,11 +1,13 @@
 package search
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/rules"
 	"github.com/medcode-dev/medcode/internal/textnorm"
 )
 
@@ -16,12 +18,18 @@ type vocab struct {
 	stemOf []uint32          // word id -> stem id
 	stop   []bool            // word id -> stop word
 	free   []bool            // word id -> free word
+	dflt   []bool            // word id -> names the default choice
+	// sw are the stop words of en/stopwords: search skips the function
+	// words and NOS and NEC (skipped), and reads the words naming the default or residual choice as
+	// free (matched when asked for, never counted as extra). The
+	// classification's qualifiers ("site", "condition") are read as words.
+	sw     rules.StopWords
 	stems  map[string]uint32 // stem -> stem id
 	nstems int
 }
 
-func newVocab() vocab {
-	return vocab{ids: make(map[string]uint32, 1<<15), stems: make(map[string]uint32, 1<<15)}
+func newVocab(sw rules.StopWords) vocab {
+	return vocab{ids: make(map[string]uint32, 1<<15), stems: make(map[string]uint32, 1<<15), sw: sw}
 }
 
 // add interns a folded word; the caller guarantees w is folded.
@@ -40,26 +48,18 @@ func (v *vocab) add(w string) uint32 {
 		v.nstems++
 	}
 	v.stemOf = append(v.stemOf, sid)
-	v.stop = append(v.stop, stopWords[w])
-	v.free = append(v.free, freeWords[w])
+	k := v.sw.Kind(w)
+	v.stop = append(v.stop, skipped(k))
+	v.free = append(v.free, k == rules.StopDefault || k == rules.StopResidual)
+	v.dflt = append(v.dflt, k == rules.StopDefault || k == rules.StopDefaultAbbr)
 	return id
 }
 
-// stopWords are connectives a coder skips when reading an entry: they
-// neither need to be matched nor count as words the query did not ask for.
-// "without" is deliberately absent: it changes the code.
-var stopWords = map[string]bool{
-	"a": true, "an": true, "the": true, "of": true, "in": true, "on": true,
-	"at": true, "to": true, "for": true, "by": true, "and": true, "or": true,
-	"with": true, "as": true, "from": true, "due": true, "nos": true,
-	"nec": true, "into": true,
-}
-
-// freeWords may be matched but cost nothing when unmatched: they name the
-// default or residual choice ("unspecified", "other specified") that a
-// query need not spell out.
-var freeWords = map[string]bool{
-	"unspecified": true, "other": true, "specified": true, "not": true,
+// skipped reports whether search skips a stop word of kind k: function
+// words, and the classification's abbreviations NOS and NEC, which a query
+// adds to say no more than the plain term.
+func skipped(k rules.StopKind) bool {
+	return k == rules.StopFunction || k == rules.StopDefaultAbbr || k == rules.StopResidualAbbr
 }
 
 // Token flags.
@@ -108,9 +108,34 @@ type builder struct {
 // New builds a Searcher over every searchable part rel has; the classes of
 // a classification read as classes are searched as a Tabular List (titles
 // and inclusion rubrics). It reads rel
-// but keeps pointers into it: rel must not be modified afterwards.
+// but keeps pointers into it: rel must not be modified afterwards. It
+// reads the embedded rule packs (NewWithRules reads a set of your own).
 func New(rel *codesys.Release) *Searcher {
-	s := &Searcher{rel: rel, tab: rel.Tabular, voc: newVocab(), abbrevs: abbreviations()}
+	set, err := rules.Default()
+	if err == nil {
+		var s *Searcher
+		if s, err = NewWithRules(rel, set); err == nil {
+			return s
+		}
+	}
+	// The embedded packs are part of the program, and their tests read
+	// them: an error here is a broken build, not a user's mistake.
+	panic("search: embedded rule packs: " + err.Error())
+}
+
+// NewWithRules is New with the language's stop words (en/stopwords) and
+// abbreviations (en/abbreviations, en/querywords) read from set, so that a
+// pack given with --rules applies to search as it does to the coder.
+func NewWithRules(rel *codesys.Release, set *rules.Set) (*Searcher, error) {
+	sw, err := set.StopWords("en")
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	abbrevs, err := expansions(set)
+	if err != nil {
+		return nil, err
+	}
+	s := &Searcher{rel: rel, tab: rel.Tabular, voc: newVocab(sw), abbrevs: abbrevs}
 	if s.tab == nil && rel.Classes != nil {
 		s.tab = rel.Classes.Tabular()
 	}
@@ -141,7 +166,7 @@ func New(rel *codesys.Release) *Searcher {
 	b.finish()
 	s.typo = buildTypo(&s.voc)
 	s.scratch.New = func() any { return newScratch(len(s.entries)) }
-	return s
+	return s, nil
 }
 
 func (b *builder) addTabular(i int32, n *codesys.Node) {
@@ -331,7 +356,7 @@ func (b *builder) close(e *entry, alternatives bool) {
 	toks = toks[:e.ntok]
 	e.effLen = uint16(unmatchedEssential(toks, nil, &s.voc, alternatives) + 0.5)
 	for _, t := range toks {
-		if w := s.voc.words[t.word]; w == "unspecified" || w == "nos" {
+		if s.voc.dflt[t.word] {
 			e.dflt = true
 			break
 		}

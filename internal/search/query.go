@@ -108,21 +108,21 @@ func (s *Searcher) parse(text string) query {
 	}
 	textnorm.EachWord(text, func(tw textnorm.Word) {
 		n := tw.Norm
-		if stopWords[n] {
+		if skipped(s.voc.sw.Kind(n)) {
 			if id, ok := s.voc.ids[n]; ok && !slices.Contains(q.weak, id) && len(q.weak) < 32 {
 				q.weak = append(q.weak, id)
 			}
 			return
 		}
 		g := qgroup{text: n}
-		if exp, ok := s.abbrevs[n]; ok {
+		if exp, ok := s.expand(n, tw.Text); ok {
 			if _, known := s.voc.ids[n]; known {
 				if b, ok := add(n, false); ok {
 					g.lit = b
 				}
 			}
 			for _, e := range exp {
-				if stopWords[e] {
+				if skipped(s.voc.sw.Kind(e)) {
 					continue
 				}
 				if b, ok := add(e, true); ok {

@@ -230,7 +230,9 @@ type Searcher struct {
 	postings  []uint32
 
 	indexes [numSources]*codesys.Index
-	abbrevs map[string][]string
+	// abbrevs are the abbreviations and query words (expansions), by
+	// folded word.
+	abbrevs map[string][]expansion
 
 	scratch sync.Pool
 }

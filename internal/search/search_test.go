@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/rules"
+	"github.com/medcode-dev/medcode/internal/textnorm"
 )
 
 // The release below is written by hand for these tests, after the shape of
@@ -458,19 +460,37 @@ func TestParseSource(t *testing.T) {
 	}
 }
 
+// TestAbbreviations checks that search reads the one abbreviation table
+// (en/abbreviations) and en/querywords: the first sense of an entry, an
+// entry flagged case only as written, and AKI as the coder reads it.
 func TestAbbreviations(t *testing.T) {
-	m := abbreviations()
-	for _, line := range strings.Split(abbreviationsTxt, "\n") {
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		if !strings.Contains(line, "\t") {
-			t.Errorf("abbreviation line without tab: %q", line)
-		}
+	set, err := rules.Default()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for abbr, want := range map[string]string{"chf": "congestive heart failure", "copd": "chronic obstructive pulmonary disease", "htn": "hypertension"} {
-		if got := strings.Join(m[abbr], " "); got != want {
-			t.Errorf("%s expands to %q, want %q", abbr, got, want)
+	m, err := expansions(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Searcher{abbrevs: m}
+	for _, tt := range []struct {
+		written string
+		want    string // "" for no expansion
+	}{
+		{"chf", "congestive heart failure"},
+		{"COPD", "chronic obstructive pulmonary disease"},
+		{"htn", "hypertension"},
+		{"aki", "acute kidney injury"},
+		{"pe", "pulmonary embolism"}, // ambiguous: its first sense
+		{"MS", "multiple sclerosis"}, // case: as written
+		{"ms", ""},
+		{"all", ""},
+		{"bleeding", "hemorrhage"}, // en/querywords
+		{"fracture", ""},
+	} {
+		got, ok := s.expand(textnorm.Fold(tt.written), tt.written)
+		if g := strings.Join(got, " "); g != tt.want || ok != (tt.want != "") {
+			t.Errorf("%s expands to %q (%v), want %q", tt.written, g, ok, tt.want)
 		}
 	}
 }

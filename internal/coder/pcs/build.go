@@ -166,11 +166,6 @@ func (w *walker) bestChild(t *codesys.Term) (*codesys.Term, []note.Span) {
 	return best, bestSpans
 }
 
-// defaultOrder ranks the root operations an Index entry may offer as
-// alternatives when the note does not choose: an "-ectomy" names the
-// removal of the organ (Resection) unless the note says partial.
-var defaultOrder = []string{"Resection", "Excision", "Inspection", "Drainage", "Extraction", "Insertion", "Repair"}
-
 // pickAlt chooses among the untitled subterms of an Index entry, which
 // name alternative root operations ("Appendectomy: see Excision, Appendix;
 // see Resection, Appendix").
@@ -214,7 +209,9 @@ func (w *walker) pickAlt(ref string, alts []*codesys.Term) *codesys.Term {
 			}
 		}
 	}
-	for _, o := range defaultOrder {
+	// The coder's order (icd10pcs/order): an "-ectomy" names the removal
+	// of the organ (Resection) unless the note says partial.
+	for _, o := range w.c.order {
 		for _, a := range alts {
 			if op(a) == o {
 				w.b.confidence = min(w.b.confidence, 0.7)

@@ -27,6 +27,7 @@ import (
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/note/assert"
+	"github.com/medcode-dev/medcode/internal/rules"
 	"github.com/medcode-dev/medcode/internal/textnorm"
 )
 
@@ -37,6 +38,10 @@ type Options struct {
 	// encounter would not report. Case reports that tell a whole history,
 	// and registries, code them.
 	Historical bool
+	// Rules are the rule packs the coder reads (en/stopwords,
+	// icd10pcs/order); nil stands for the embedded packs alone
+	// (rules.Default).
+	Rules *rules.Set
 }
 
 // Coder codes procedures in ICD-10-PCS. It is safe for concurrent use; New
@@ -50,6 +55,13 @@ type Coder struct {
 	release string
 	// suffixes are the word endings of procedure names ("-ectomy").
 	suffixes []string
+	// stop are the words of Index subterm titles and table labels that
+	// the note need not repeat for the title to match: the function words
+	// of en/stopwords.
+	stop map[string]bool
+	// order ranks the root operations an Index entry offers as
+	// alternatives when the note does not choose (icd10pcs/order).
+	order []string
 	// see caches the Index terms see references resolve to (string →
 	// []*codesys.Term), filled as references are first followed.
 	see sync.Map
@@ -97,6 +109,23 @@ func New(rel *codesys.Release, opts Options) (*Coder, error) {
 		return nil, fmt.Errorf("pcs coder: release has no ICD-10-PCS tables")
 	}
 	c := &Coder{tables: rel.PCS, index: rel.PCSIndex, opts: opts, trie: &trie{}, release: rel.ID()}
+	set := opts.Rules
+	if set == nil {
+		var err error
+		if set, err = rules.Default(); err != nil {
+			return nil, fmt.Errorf("pcs coder: %w", err)
+		}
+	}
+	sw, err := set.StopWords("en")
+	if err != nil {
+		return nil, fmt.Errorf("pcs coder: %w", err)
+	}
+	c.stop = sw.Of(rules.StopFunction)
+	order := set.Pack(packOrder)
+	if order == nil {
+		return nil, fmt.Errorf("pcs coder: no rule pack %s", packOrder)
+	}
+	c.order = order.Lines()
 	lex, err := parseTerms(builtinTerms)
 	if err != nil {
 		return nil, fmt.Errorf("pcs coder: %w", err)
@@ -445,7 +474,7 @@ func (c *Coder) titleStems(title string) []string {
 	}
 	var out []string
 	for _, w := range textnorm.Stems(title) {
-		if !stopWords[w] {
+		if !c.stop[w] {
 			out = append(out, w)
 		}
 	}
@@ -453,9 +482,9 @@ func (c *Coder) titleStems(title string) []string {
 	return out
 }
 
-// stopWords are words of Index subterm titles and table labels that the
-// note need not repeat for the title to match.
-var stopWords = map[string]bool{"and": true, "of": true, "the": true, "with": true, "or": true, "in": true, "to": true, "on": true, "a": true}
+// packOrder is the rule pack ranking the root operations an Index entry
+// offers as alternatives.
+const packOrder = "icd10pcs/order"
 
 // cover reports whether every content word of title is documented in the
 // sentence for the procedure mentioned at near, returning the spans of the

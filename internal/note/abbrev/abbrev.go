@@ -1,6 +1,7 @@
 // Package abbrev recognizes common clinical abbreviations in notes and
-// gives their expansions. The table (abbreviations.tsv, embedded) is data
-// written for medcode; abbreviations with more than one common sense are
+// gives their expansions. The table is the rule pack en/abbreviations
+// (internal/rules), the one abbreviation table of English that the coder
+// and search share; abbreviations with more than one common sense are
 // marked ambiguous so that later stages demand context before using them.
 //
 // Expansion never changes offsets: a Mention points at the abbreviation as
@@ -8,7 +9,6 @@
 package abbrev
 
 import (
-	_ "embed"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,7 +16,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/medcode-dev/medcode/internal/note"
+	"github.com/medcode-dev/medcode/internal/rules"
 )
+
+// Pack is the rule pack holding the abbreviation table of English.
+const Pack = "en/abbreviations"
 
 // Entry is one abbreviation of the table.
 type Entry struct {
@@ -44,33 +48,60 @@ type Table struct {
 	byFirst map[string][]*Entry // by the folded first token, longest first
 }
 
-//go:embed abbreviations.tsv
-var builtinTSV string
-
-// Builtin returns the built-in table.
+// Builtin returns the table of the embedded rule packs.
 func Builtin() *Table {
-	t, err := Parse(builtinTSV)
-	if err != nil {
-		panic("abbrev: built-in table: " + err.Error())
+	set, err := rules.Default()
+	if err == nil {
+		var t *Table
+		if t, err = Load(set); err == nil {
+			return t
+		}
 	}
-	return t
+	panic("abbrev: built-in table: " + err.Error())
 }
 
-// Parse reads a table in the format of abbreviations.tsv: lines of
-// abbreviation, expansions separated by "; ", and flags ("ambiguous",
+// Load returns the table of the pack en/abbreviations of set, so that a
+// pack given with --rules replaces the built-in table.
+func Load(set *rules.Set) (*Table, error) {
+	p := set.Pack(Pack)
+	if p == nil {
+		return nil, fmt.Errorf("abbreviations: no rule pack %s", Pack)
+	}
+	t, err := parse(p.Rows)
+	if err != nil {
+		return nil, fmt.Errorf("%s %w", p.Label(), err)
+	}
+	return t, nil
+}
+
+// Parse reads a table in the format of the pack en/abbreviations: lines
+// of abbreviation, expansions separated by "; ", and flags ("ambiguous",
 // "case"), tab-separated; lines starting with # are comments.
 func Parse(text string) (*Table, error) {
-	t := &Table{byFirst: map[string][]*Entry{}}
-	lineNo := 0
+	var rows []rules.Row
+	no := 0
 	for line := range strings.Lines(text) {
-		lineNo++
+		no++
 		line = strings.TrimRight(line, "\r\n")
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		f := strings.Split(line, "\t")
+		rows = append(rows, rules.Row{Line: no, Text: line, Fields: strings.Split(line, "\t")})
+	}
+	t, err := parse(rows)
+	if err != nil {
+		return nil, fmt.Errorf("abbreviation table %w", err)
+	}
+	return t, nil
+}
+
+// parse reads the rows of a table; an error names the row's line.
+func parse(rows []rules.Row) (*Table, error) {
+	t := &Table{byFirst: map[string][]*Entry{}}
+	for _, r := range rows {
+		f, lineNo := r.Fields, r.Line
 		if len(f) != 3 || f[0] == "" || f[1] == "" {
-			return nil, fmt.Errorf("abbreviation table line %d: want abbreviation, expansions and flags separated by tabs", lineNo)
+			return nil, fmt.Errorf("line %d: want abbreviation, expansions and flags separated by tabs", lineNo)
 		}
 		e := &Entry{Abbr: f[0], Expansions: strings.Split(f[1], "; ")}
 		if f[2] != "" {
@@ -81,13 +112,13 @@ func Parse(text string) (*Table, error) {
 				case "case":
 					e.CaseSensitive = true
 				default:
-					return nil, fmt.Errorf("abbreviation table line %d: unknown flag %q", lineNo, flag)
+					return nil, fmt.Errorf("line %d: unknown flag %q", lineNo, flag)
 				}
 			}
 		}
 		toks := note.Tokenize(e.Abbr, 0, len(e.Abbr))
 		if len(toks) == 0 {
-			return nil, fmt.Errorf("abbreviation table line %d: %q has no characters to match", lineNo, e.Abbr)
+			return nil, fmt.Errorf("line %d: %q has no characters to match", lineNo, e.Abbr)
 		}
 		t.entries = append(t.entries, e)
 		t.byFirst[toks[0].Norm] = append(t.byFirst[toks[0].Norm], e)
