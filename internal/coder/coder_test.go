@@ -231,6 +231,11 @@ func TestVerifyRules(t *testing.T) {
 		{"unspecified fall beside the fall described", coding.Outpatient,
 			[]candidate{cand(t, "S93.401A", 0, 3, affirmed), cand(t, "W19.XXXA", 20, 1, affirmed), cand(t, "W01.0XXA", 30, 3, affirmed)},
 			[]string{"S93.401A", "W01.0XXA"}, []string{"W19.XXXA"}, "unspecified fall beside the specific W01.0XXA"},
+		// "or unspecified chronic kidney disease" is an aspect of I13.0,
+		// not the code left unspecified: the deeper I13.10 does not replace it.
+		{"unspecified aspect, not an unspecified code", coding.Inpatient,
+			[]candidate{cand(t, "I13.0", 0, 3, affirmed), cand(t, "I13.10", 20, 5, affirmed)},
+			[]string{"I13.0"}, []string{"I13.10"}, "I13.0"},
 		{"negated", coding.Inpatient,
 			[]candidate{cand(t, "R07.9", 0, 2, assert.Assertion{Negation: assert.Negated})},
 			nil, []string{"R07.9"}, "negated"},

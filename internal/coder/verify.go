@@ -511,11 +511,20 @@ func (c *Coder) titleHas(code string, sites [][]string) bool {
 // not (guideline I.B.18 and the conventions on "unspecified" codes).
 func unspecifiedBeside(codes []merged, drop func(coding.Code, string)) []merged {
 	unspecified := func(c coding.Code) bool { return strings.Contains(strings.ToLower(c.Title), "unspecified") }
+	// wholly is a code whose title leaves the condition itself
+	// unspecified ("Dorsalgia, unspecified", "Unspecified abdominal
+	// pain"), not one of its aspects ("... with heart failure and stage 1
+	// through stage 4 chronic kidney disease, or unspecified chronic
+	// kidney disease").
+	wholly := func(c coding.Code) bool {
+		t := strings.ToLower(c.Title)
+		return strings.HasSuffix(t, ", unspecified") || strings.HasPrefix(t, "unspecified ")
+	}
 	return dropBeside(codes, drop, func(m, o coding.Code) string {
 		// A code one level deeper, unspecified in its own detail, still
 		// says more than the category's unspecified code: "Low back pain,
 		// unspecified" beside "Dorsalgia, unspecified".
-		if unspecified(m) && o.Code[:3] == m.Code[:3] && (!unspecified(o) || len(o.Code) > len(m.Code)) {
+		if unspecified(m) && o.Code[:3] == m.Code[:3] && (!unspecified(o) || wholly(m) && len(o.Code) > len(m.Code)) {
 			return "unspecified code beside the more specific %s of the same category"
 		}
 		return ""
