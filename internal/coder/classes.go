@@ -114,7 +114,7 @@ func NewClassCoderWith(rel *codesys.Release, opts ClassOptions) (*ClassCoder, er
 	if cls.Procedures {
 		name, table = c.pack(packProcedures)
 	}
-	extra, err := parsePhrases(name, table)
+	extra, err := parseSynonyms(name, table)
 	if err != nil {
 		return nil, err
 	}
@@ -388,12 +388,7 @@ func (k *ClassCoder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Q
 	for i := range ms {
 		m := &ms[i]
 		e := m.entry
-		ev := coding.Evidence{Start: m.span.Start, End: m.span.End, Text: m.span.Text, Section: string(m.assertion.Section)}
-		trail := []coding.Step{{Kind: coding.StepMention,
-			Detail: fmt.Sprintf("Mention %q (%s section; %s)", m.span.Text, m.assertion.Section, m.assertion)}}
-		for _, v := range m.via {
-			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + v})
-		}
+		ev, trail := m.start()
 		switch e.origin {
 		case fromTerms:
 			trail = append(trail, coding.Step{Kind: coding.StepIndex, Ref: e.code,
@@ -644,16 +639,3 @@ func (k *ClassCoder) under(code, ref string) bool {
 	return c >= lo && (c <= hi || strings.HasPrefix(c, hi))
 }
 
-// parsePhrases reads a table of phrases and the words they stand for, in
-// the form of synonyms.tsv.
-func parsePhrases(name, data string) ([][2]string, error) {
-	var out [][2]string
-	err := tsvLines(name, data, func(_ int, f []string) error {
-		if len(f) != 2 || f[0] == "" || f[1] == "" {
-			return fmt.Errorf("want a phrase and what it stands for")
-		}
-		out = append(out, [2]string{f[0], f[1]})
-		return nil
-	})
-	return out, err
-}

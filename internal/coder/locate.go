@@ -49,6 +49,18 @@ var baseConfidence = map[origin]float64{
 	fromNeoplasm: 0.7, fromDrug: 0.7, fromVariant: 0.6,
 }
 
+// start returns the evidence of m and the first steps of its trail: the
+// mention and the phrases read in it.
+func (m *mention) start() (coding.Evidence, []coding.Step) {
+	ev := coding.Evidence{Start: m.span.Start, End: m.span.End, Text: m.span.Text, Section: string(m.assertion.Section)}
+	trail := []coding.Step{{Kind: coding.StepMention,
+		Detail: fmt.Sprintf("Mention %q (%s section; %s)", m.span.Text, m.assertion.Section, m.assertion)}}
+	for _, v := range m.via {
+		trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + v})
+	}
+	return ev, trail
+}
+
 // locate turns mentions into candidate codes, and into queries where the
 // documentation does not say enough for a code.
 func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query) {
@@ -57,12 +69,7 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 	for i := range ms {
 		m := &ms[i]
 		e := m.entry
-		ev := coding.Evidence{Start: m.span.Start, End: m.span.End, Text: m.span.Text, Section: string(m.assertion.Section)}
-		trail := []coding.Step{{Kind: coding.StepMention,
-			Detail: fmt.Sprintf("Mention %q (%s section; %s)", m.span.Text, m.assertion.Section, m.assertion)}}
-		for _, v := range m.via {
-			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + v})
-		}
+		ev, trail := m.start()
 		sent := c.sentenceWords(n, m.sentence)
 		start := e.code
 		if e.origin == fromDrug {

@@ -119,7 +119,8 @@ func parseEquivalences(name, data string) (map[string]string, error) {
 	return m, err
 }
 
-// parseSynonyms reads synonyms.tsv: phrase, then the words it stands for.
+// parseSynonyms reads a table of phrases and the words they stand for, in
+// the form of synonyms.tsv (en/synonyms, en/procedures, en/defaults).
 func parseSynonyms(name, data string) ([][2]string, error) {
 	var out [][2]string
 	err := tsvLines(name, data, func(_ int, f []string) error {
