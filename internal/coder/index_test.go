@@ -96,6 +96,10 @@ func TestIndexLed(t *testing.T) {
 		// No code for both knees: one for each (guideline I.B.13).
 		{"both sides, no bilateral code", "Bilateral knee pain.", coding.Outpatient,
 			[]string{"M25.561", "M25.562"}, []string{"M25.569"}},
+		// Hernia, intervertebral cartilage or disc - see Displacement,
+		// intervertebral disc, lumbar region; not Hernia, lumbar.
+		{"disc hernia", "MRI showed a lumbar disc hernia L4-L5.", coding.Inpatient, []string{"M51.26"}, []string{"K45"}},
+		{"lumbar puncture", "A lumbar puncture was performed.", coding.Inpatient, nil, []string{"S31"}},
 	}
 	c := realCoder(t)
 	for _, tt := range tests {
