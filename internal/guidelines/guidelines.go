@@ -284,25 +284,59 @@ type Hit struct {
 	Score float64 `json:"score"`
 }
 
+// Field weights of the search index. A heading names what its section
+// governs, so a word of the title counts as much as several of the body;
+// the headings above a section say which rule it belongs to ("Hypertension"
+// above "Hypertensive Heart and Chronic Kidney Disease"), so they count
+// too, though little, as every sibling shares them. The values were chosen
+// on the retrieval benchmark of docs/benchmarks.md.
+const (
+	titleWeight    = 5.0
+	textWeight     = 1.0
+	ancestorWeight = 0.3
+)
+
 type searchIndex struct {
+	// postings maps a stem to the sections holding it, with the
+	// field-weighted term frequency.
 	postings map[string][]posting
-	lens     []int
+	lens     []float64
 	avgLen   float64
 }
 
 type posting struct {
-	doc, tf int
+	doc int
+	tf  float64
+}
+
+// parentID returns the number of the section above id: "I.C.9.a" for
+// "I.C.9.a.2", "" for "I".
+func parentID(id string) string {
+	if i := strings.LastIndexByte(id, '.'); i > 0 {
+		return id[:i]
+	}
+	return ""
 }
 
 func (d *Document) build() {
-	ix := &searchIndex{postings: map[string][]posting{}, lens: make([]int, len(d.Sections))}
-	total := 0
+	ix := &searchIndex{postings: map[string][]posting{}, lens: make([]float64, len(d.Sections))}
+	titles := make(map[string]string, len(d.Sections))
+	for _, s := range d.Sections {
+		titles[s.ID] = s.Title
+	}
+	total := 0.0
 	for i, s := range d.Sections {
-		tf := map[string]int{}
-		// The title counts twice: a heading names what the section is about.
-		for _, st := range textnorm.Stems(s.Title + " " + s.Title + " " + s.Text) {
-			tf[st]++
-			ix.lens[i]++
+		tf := map[string]float64{}
+		add := func(text string, w float64) {
+			for _, st := range textnorm.Stems(text) {
+				tf[st] += w
+				ix.lens[i] += w
+			}
+		}
+		add(s.Title, titleWeight)
+		add(s.Text, textWeight)
+		for p := parentID(s.ID); p != ""; p = parentID(p) {
+			add(titles[p], ancestorWeight)
 		}
 		total += ix.lens[i]
 		keys := make([]string, 0, len(tf))
@@ -315,13 +349,16 @@ func (d *Document) build() {
 		}
 	}
 	if len(d.Sections) > 0 {
-		ix.avgLen = float64(total) / float64(len(d.Sections))
+		ix.avgLen = total / float64(len(d.Sections))
 	}
 	d.index = ix
 }
 
-// Search returns the sections best matching query by BM25 over stemmed
-// words, best first, at most limit of them.
+// Search returns the sections best matching query, best first, at most
+// limit of them (all when limit is 0). Sections are scored by BM25 over
+// the stemmed words of their title, body and the titles of the sections
+// above them, weighted by field; of two sections scoring the same, the
+// higher in the outline comes first.
 func (d *Document) Search(query string, limit int) []Hit {
 	d.once.Do(d.build)
 	ix := d.index
@@ -340,9 +377,8 @@ func (d *Document) Search(query string, limit int) []Hit {
 		}
 		idf := math.Log(1 + (n-float64(len(ps))+0.5)/(float64(len(ps))+0.5))
 		for _, p := range ps {
-			tf := float64(p.tf)
-			norm := k1 * (1 - b + b*float64(ix.lens[p.doc])/ix.avgLen)
-			scores[p.doc] += idf * tf * (k1 + 1) / (tf + norm)
+			norm := k1 * (1 - b + b*ix.lens[p.doc]/ix.avgLen)
+			scores[p.doc] += idf * p.tf * (k1 + 1) / (p.tf + norm)
 		}
 	}
 	hits := make([]Hit, 0, len(scores))
@@ -355,6 +391,11 @@ func (d *Document) Search(query string, limit int) []Hit {
 				return -1
 			}
 			return 1
+		}
+		// Equal scores: the shallower section is the one that governs
+		// (a subsection often repeats its parent's heading).
+		if da, db := strings.Count(a.ID, "."), strings.Count(b.ID, "."); da != db {
+			return da - db
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
