@@ -17,7 +17,8 @@ func newGuidelinesCmd(a *app) *cobra.Command {
 PDF. "medcode guidelines import" reads the PDF (or a text rendering of it,
 e.g. from "pdftotext -layout") into numbered sections (I.C.9.a.2 ...) and
 installs them in the data directory as guidelines/<year>.json, where the LLM
-reasoner's search_guidelines tool finds them.`,
+reasoner's search_guidelines tool finds them. "medcode guidelines diff"
+lists what changed from one installed year to the next.`,
 	}
 	var year string
 	imp := &cobra.Command{
@@ -75,6 +76,6 @@ reasoner's search_guidelines tool finds them.`,
 	}
 	search.Flags().IntVar(&limit, "limit", 10, "sections to list")
 	search.Flags().StringVar(&gyear, "year", "", "fiscal year (default: newest installed)")
-	cmd.AddCommand(imp, search)
+	cmd.AddCommand(imp, search, newGuidelinesDiffCmd(a))
 	return cmd
 }
