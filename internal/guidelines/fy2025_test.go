@@ -53,3 +53,13 @@ func TestImportPDFMatchesText(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkImportPDF times reading the FY2025 PDF into sections.
+func BenchmarkImportPDF(b *testing.B) {
+	path := shareddata.Path(b, fy2025PDF)
+	for b.Loop() {
+		if _, err := Import(path, "2025"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
