@@ -33,6 +33,12 @@ import (
 // installed in the data directory.
 var ErrNotInstalled = errors.New("no guidelines installed")
 
+// The classifications whose guidelines Parse reads.
+const (
+	SystemCM  = "icd10cm"
+	SystemPCS = "icd10pcs"
+)
+
 // Section is one numbered section of the guidelines.
 type Section struct {
 	// ID is the section number as coders cite it: "I", "I.C", "I.C.9",
@@ -49,6 +55,9 @@ type Section struct {
 type Document struct {
 	// Year is the fiscal year the edition applies to, e.g. "2025".
 	Year string `json:"year"`
+	// System is the classification the guidelines are for: SystemCM or
+	// SystemPCS (empty in files installed before it was recorded: CM).
+	System string `json:"system,omitempty"`
 	// Source says where the document was imported from.
 	Source   string    `json:"source,omitempty"`
 	Imported time.Time `json:"imported,omitzero"`
@@ -149,65 +158,93 @@ type open struct {
 func Parse(r io.Reader) (*Document, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
-	d := &Document{}
-	var (
-		stack []open
-		body  strings.Builder
-		cur   = -1 // index of the section receiving body text
-		blank bool
-	)
-	flush := func() {
-		if cur >= 0 {
-			d.Sections[cur].Text = strings.TrimSpace(d.Sections[cur].Text + " " + body.String())
-		}
-		body.Reset()
-	}
-	lineNo := 0
+	var lines []string
 	for sc.Scan() {
-		lineNo++
-		line := strings.TrimSpace(strings.ReplaceAll(sc.Text(), "\u00a0", " "))
+		line := strings.ReplaceAll(sc.Text(), "\u00a0", " ")
 		line = strings.Join(strings.Fields(line), " ")
-		if line == "" {
-			blank = true
-			continue
-		}
 		if pageLineRe.MatchString(line) || tocLineRe.MatchString(line) {
 			continue
 		}
-		if lv, label, title, ok := heading(stack, line); ok {
-			if lv == lvSection || len(stack) > 0 {
-				flush()
-				stack = push(stack, lv, label)
-				d.Sections = append(d.Sections, Section{ID: sectionID(stack), Title: title})
-				cur = len(d.Sections) - 1
-				blank = false
-				continue
-			}
-		}
-		if cur < 0 {
-			continue // title page and contents before Section I
-		}
-		if body.Len() > 0 {
-			if blank {
-				body.WriteString("\n")
-			} else {
-				body.WriteString(" ")
-			}
-		}
-		body.WriteString(line)
-		blank = false
+		lines = append(lines, line)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read guidelines text: line %d: %w", lineNo, err)
+		return nil, fmt.Errorf("read guidelines text: line %d: %w", len(lines)+1, err)
 	}
-	flush()
+	d := &Document{System: SystemCM, Sections: parseCM(lines)}
 	if len(d.Sections) == 0 {
-		return nil, errors.New("read guidelines text: no \"Section I.\" heading found; is this the ICD-10-CM Official Guidelines?")
+		d = &Document{System: SystemPCS, Sections: parsePCS(lines)}
+	}
+	if len(d.Sections) == 0 {
+		return nil, errors.New("read guidelines text: no \"Section I.\" heading (ICD-10-CM) and no \"A1.\" guideline (ICD-10-PCS) found; is this the Official Guidelines?")
 	}
 	for i := range d.Sections {
 		splitLongTitle(&d.Sections[i])
 	}
 	return d, nil
+}
+
+// bodyWriter collects the body text of the section being read: lines of
+// a paragraph joined by spaces, paragraphs by a newline.
+type bodyWriter struct {
+	b     strings.Builder
+	blank bool
+}
+
+func (w *bodyWriter) line(s string) {
+	if s == "" {
+		w.blank = true
+		return
+	}
+	if w.b.Len() > 0 {
+		if w.blank {
+			w.b.WriteString("\n")
+		} else {
+			w.b.WriteString(" ")
+		}
+	}
+	w.b.WriteString(s)
+	w.blank = false
+}
+
+// flush appends the collected text to s and starts afresh.
+func (w *bodyWriter) flush(s *Section) {
+	if s != nil {
+		s.Text = strings.TrimSpace(s.Text + " " + w.b.String())
+	}
+	w.b.Reset()
+	w.blank = false
+}
+
+// parseCM splits the lines of the ICD-10-CM guidelines at their outline
+// headings; it returns no sections when there is no "Section I." heading.
+func parseCM(lines []string) []Section {
+	var (
+		secs  []Section
+		stack []open
+		body  bodyWriter
+	)
+	cur := func() *Section {
+		if len(secs) == 0 {
+			return nil
+		}
+		return &secs[len(secs)-1]
+	}
+	for _, line := range lines {
+		if line != "" {
+			if lv, label, title, ok := heading(stack, line); ok && (lv == lvSection || len(stack) > 0) {
+				body.flush(cur())
+				stack = push(stack, lv, label)
+				secs = append(secs, Section{ID: sectionID(stack), Title: title})
+				continue
+			}
+		}
+		if len(secs) == 0 {
+			continue // title page and contents before Section I
+		}
+		body.line(line)
+	}
+	body.flush(cur())
+	return secs
 }
 
 // maxGap is how many headings of one level may be missing between two
