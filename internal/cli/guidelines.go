@@ -18,7 +18,9 @@ PDF. "medcode guidelines import" reads the PDF (or a text rendering of it,
 e.g. from "pdftotext -layout") into numbered sections (I.C.9.a.2 ...) and
 installs them in the data directory as guidelines/<year>.json, where the LLM
 reasoner's search_guidelines tool finds them. "medcode guidelines diff"
-lists what changed from one installed year to the next.`,
+lists what changed from one installed year to the next. The ICD-10-PCS
+guidelines (A1, B3.1a ...) are recognised by their numbering, installed as
+guidelines/pcs-<year>.json and searched with --system icd10pcs.`,
 	}
 	var year string
 	imp := &cobra.Command{
@@ -37,13 +39,17 @@ lists what changed from one installed year to the next.`,
 			if err := guidelines.Install(a.dataDir, d); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "installed the FY%s guidelines: %d sections\n", d.Year, len(d.Sections))
+			what := "guidelines"
+			if d.System == guidelines.SystemPCS {
+				what = "ICD-10-PCS guidelines"
+			}
+			fmt.Fprintf(a.stdout, "installed the FY%s %s: %d sections\n", d.Year, what, len(d.Sections))
 			return nil
 		},
 	}
 	imp.Flags().StringVar(&year, "year", "", "fiscal year of the guidelines, e.g. 2026")
 	var limit int
-	var gyear string
+	var gyear, gsystem string
 	search := &cobra.Command{
 		Use:   "search QUERY | show SECTION",
 		Short: "Search the installed guidelines, or show a section by its number",
@@ -51,7 +57,7 @@ lists what changed from one installed year to the next.`,
   medcode guidelines search I.C.9.a.2`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := guidelines.Load(a.dataDir, gyear)
+			d, err := guidelines.LoadSystem(a.dataDir, gsystem, gyear)
 			if err != nil {
 				return err
 			}
@@ -76,6 +82,7 @@ lists what changed from one installed year to the next.`,
 	}
 	search.Flags().IntVar(&limit, "limit", 10, "sections to list")
 	search.Flags().StringVar(&gyear, "year", "", "fiscal year (default: newest installed)")
+	search.Flags().StringVar(&gsystem, "system", guidelines.SystemCM, "whose guidelines: "+guidelines.SystemCM+" or "+guidelines.SystemPCS)
 	cmd.AddCommand(imp, search, newGuidelinesDiffCmd(a))
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 
 func newGuidelinesDiffCmd(a *app) *cobra.Command {
 	var asJSON bool
+	var system string
 	cmd := &cobra.Command{
 		Use:   "diff FROM TO",
 		Short: "List the sections added, removed and changed between two installed editions",
@@ -24,11 +25,11 @@ show as changed, as they do for a coder who cites them.`,
   medcode guidelines diff --json 2025 2026`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			older, err := guidelines.Load(a.dataDir, args[0])
+			older, err := guidelines.LoadSystem(a.dataDir, system, args[0])
 			if err != nil {
 				return err
 			}
-			newer, err := guidelines.Load(a.dataDir, args[1])
+			newer, err := guidelines.LoadSystem(a.dataDir, system, args[1])
 			if err != nil {
 				return err
 			}
@@ -46,6 +47,7 @@ show as changed, as they do for a coder who cites them.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&system, "system", guidelines.SystemCM, "whose guidelines: "+guidelines.SystemCM+" or "+guidelines.SystemPCS)
 	return cmd
 }
 

@@ -91,3 +91,38 @@ func FuzzParsePCS(f *testing.F) {
 		}
 	})
 }
+
+func TestInstallPCSBesideCM(t *testing.T) {
+	dir := t.TempDir()
+	for _, path := range []string{"testdata/outline.txt", "testdata/pcs-outline.txt"} {
+		d, err := Import(path, "2025")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Install(dir, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		system, id string
+	}{
+		{SystemCM, "I.C.9.a.2"},
+		{SystemPCS, "B3.1a"},
+	}
+	for _, tt := range tests {
+		d, err := LoadSystem(dir, tt.system, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.System != tt.system || d.Year != "2025" || d.Section(tt.id) == nil {
+			t.Errorf("LoadSystem(%s) = %s %s with %d sections, want %s 2025 holding %s", tt.system, d.System, d.Year, len(d.Sections), tt.system, tt.id)
+		}
+		ys, err := SystemYears(dir, tt.system)
+		if err != nil || !slices.Equal(ys, []string{"2025"}) {
+			t.Errorf("SystemYears(%s) = %v, %v; want [2025]", tt.system, ys, err)
+		}
+	}
+	if _, err := LoadSystem(dir, "icd9", ""); err == nil {
+		t.Error("LoadSystem of an unknown system: want an error")
+	}
+}

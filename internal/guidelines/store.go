@@ -58,8 +58,9 @@ func Import(path, year string) (*Document, error) {
 	return d, nil
 }
 
-// Install writes d into the data directory dir as guidelines/<year>.json,
-// replacing an installed edition of the same year atomically.
+// Install writes d into the data directory dir as guidelines/<year>.json
+// (ICD-10-CM) or guidelines/pcs-<year>.json (ICD-10-PCS), replacing an
+// installed edition of the same system and year atomically.
 func Install(dir string, d *Document) error {
 	if !yearRe.MatchString(d.Year) {
 		return fmt.Errorf("install guidelines: year %q is not a four-digit fiscal year", d.Year)
@@ -88,14 +89,29 @@ func Install(dir string, d *Document) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("install guidelines: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(gd, d.Year+".json")); err != nil {
+	if err := os.Rename(tmp.Name(), filepath.Join(gd, fileName(d.System, d.Year))); err != nil {
 		return fmt.Errorf("install guidelines: %w", err)
 	}
 	return nil
 }
 
-// Years lists the installed editions in dir, oldest first.
+// fileName is the name an edition of system and year is installed under;
+// ICD-10-CM keeps the bare year, as it did before PCS was read.
+func fileName(system, year string) string {
+	if system == SystemPCS {
+		return "pcs-" + year + ".json"
+	}
+	return year + ".json"
+}
+
+// Years lists the installed ICD-10-CM editions in dir, oldest first.
 func Years(dir string) ([]string, error) {
+	return SystemYears(dir, SystemCM)
+}
+
+// SystemYears lists the installed editions of system (SystemCM or
+// SystemPCS) in dir, oldest first.
+func SystemYears(dir, system string) ([]string, error) {
 	ents, err := os.ReadDir(filepath.Join(dir, dirName))
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -105,7 +121,14 @@ func Years(dir string) ([]string, error) {
 	}
 	var ys []string
 	for _, e := range ents {
-		y, ok := strings.CutSuffix(e.Name(), ".json")
+		name := e.Name()
+		if system == SystemPCS {
+			var ok bool
+			if name, ok = strings.CutPrefix(name, "pcs-"); !ok {
+				continue
+			}
+		}
+		y, ok := strings.CutSuffix(name, ".json")
 		if ok && yearRe.MatchString(y) {
 			ys = append(ys, y)
 		}
@@ -114,32 +137,47 @@ func Years(dir string) ([]string, error) {
 	return ys, nil
 }
 
-// Load reads the installed edition of year from dir; an empty year loads
-// the newest. The error wraps ErrNotInstalled when there is none.
+// Load reads the installed ICD-10-CM edition of year from dir; an empty
+// year loads the newest. The error wraps ErrNotInstalled when there is
+// none.
 func Load(dir, year string) (*Document, error) {
+	return LoadSystem(dir, SystemCM, year)
+}
+
+// LoadSystem reads the installed edition of system and year from dir; an
+// empty year loads the newest. The error wraps ErrNotInstalled when there
+// is none.
+func LoadSystem(dir, system, year string) (*Document, error) {
+	if system != SystemCM && system != SystemPCS {
+		return nil, fmt.Errorf("load guidelines: system %q is neither %s nor %s", system, SystemCM, SystemPCS)
+	}
 	if year == "" {
-		ys, err := Years(dir)
+		ys, err := SystemYears(dir, system)
 		if err != nil {
 			return nil, err
 		}
 		if len(ys) == 0 {
-			return nil, fmt.Errorf("load guidelines from %s: %w", dir, ErrNotInstalled)
+			return nil, fmt.Errorf("load %s guidelines from %s: %w", system, dir, ErrNotInstalled)
 		}
 		year = ys[len(ys)-1]
 	}
 	if !yearRe.MatchString(year) {
 		return nil, fmt.Errorf("load guidelines: year %q is not a four-digit fiscal year", year)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, dirName, year+".json"))
+	path := filepath.Join(dir, dirName, fileName(system, year))
+	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return nil, fmt.Errorf("load guidelines %s from %s: %w", year, dir, ErrNotInstalled)
+		return nil, fmt.Errorf("load %s guidelines %s from %s: %w", system, year, dir, ErrNotInstalled)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load guidelines %s: %w", year, err)
 	}
 	d := &Document{}
 	if err := json.Unmarshal(b, d); err != nil {
-		return nil, fmt.Errorf("load guidelines %s: %w", year, err)
+		return nil, fmt.Errorf("load guidelines %s: %w", path, err)
+	}
+	if d.System == "" {
+		d.System = SystemCM
 	}
 	return d, nil
 }
