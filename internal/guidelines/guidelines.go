@@ -153,8 +153,10 @@ type open struct {
 // Parse splits the text of the guidelines into sections. The text is
 // expected one line per printed line, as PDF text extraction gives it.
 // Text before the first "Section I." heading (title page, contents) is
-// dropped. Parse fails if it finds no section heading at all, which means
-// the input is not the guidelines.
+// dropped. Without such a heading the text is read as the ICD-10-PCS
+// guidelines, from guideline A1 on, and the Document's System says which
+// it was. Parse fails if it finds neither, which means the input is not
+// the guidelines.
 func Parse(r io.Reader) (*Document, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
