@@ -638,4 +638,3 @@ func (k *ClassCoder) under(code, ref string) bool {
 	lo, hi = strings.ReplaceAll(lo, ".", ""), strings.ReplaceAll(hi, ".", "")
 	return c >= lo && (c <= hi || strings.HasPrefix(c, hi))
 }
-
