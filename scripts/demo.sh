@@ -2,7 +2,9 @@
 # demo.sh BIN: install the ICD-10-CM and ICD-10-PCS releases and run medcode
 # on them. Releases come from $SHARED (../shared/data beside the checkout)
 # when it exists, otherwise from the publisher with "medcode fetch".
-# $MEDCODE_DATA says where they are installed.
+# $MEDCODE_DATA says where they are installed. The FY2025 Official
+# Guidelines are installed from $SHARED too, so that the explained output
+# quotes them.
 set -euo pipefail
 bin=${1:?usage: demo.sh path/to/medcode}
 shared=${SHARED:-}
@@ -17,6 +19,16 @@ else
   echo "No shared data folder: downloading releases from the publisher"
   "$bin" fetch icd10cm
   "$bin" fetch icd10pcs
+fi
+
+# The Official Guidelines, which the trails quote (without them a trail
+# cites medcode's built-in summary of each guideline section).
+guides=${shared:+$shared/guidelines/cm-fy2025/fy-2025-icd-10-cm-coding-guidelines.layout.txt}
+if [ -n "$guides" ] && [ -f "$guides" ]; then
+  step guidelines import --year 2025 "$guides"
+  step rules check
+else
+  echo "No guidelines to install: the trails cite the built-in summaries of the guideline sections"
 fi
 
 step releases

@@ -214,7 +214,11 @@ func (a *app) offlineCoder(ctx context.Context, version string) (*coder.Coder, e
 	if err != nil {
 		return nil, err
 	}
-	c, err := coder.New(ref, coder.Options{Cache: catalog.NewCache(a.dataDir), Rules: set})
+	gd, err := a.guidelinesFor(cm.Version)
+	if err != nil {
+		return nil, err
+	}
+	c, err := coder.New(ref, coder.Options{Cache: catalog.NewCache(a.dataDir), Rules: set, Guidelines: gd})
 	if err != nil {
 		return nil, err
 	}
@@ -374,6 +378,9 @@ func writeText(w io.Writer, name string, res *coding.Result, explain bool) {
 		if explain {
 			for _, s := range c.Trail {
 				fmt.Fprintf(w, "          - %s: %s\n", s.Kind, s.Detail)
+				if s.Quote != "" {
+					fmt.Fprintf(w, "            guidelines FY%s %s: %q\n", s.Year, s.Ref, s.Quote)
+				}
 			}
 		}
 	}

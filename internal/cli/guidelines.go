@@ -3,11 +3,26 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/medcode-dev/medcode/internal/guidelines"
 )
+
+// guidelinesFor opens the installed guidelines the offline coder quotes:
+// the edition of the release's year when installed, else the newest, else
+// none (nil).
+func (a *app) guidelinesFor(year string) (*guidelines.Document, error) {
+	ys, err := guidelines.Years(a.dataDir)
+	if err != nil || len(ys) == 0 {
+		return nil, err
+	}
+	if !slices.Contains(ys, year) {
+		year = ys[len(ys)-1]
+	}
+	return guidelines.Load(a.dataDir, year)
+}
 
 func newGuidelinesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -17,10 +32,12 @@ func newGuidelinesCmd(a *app) *cobra.Command {
 PDF. "medcode guidelines import" reads the PDF (or a text rendering of it,
 e.g. from "pdftotext -layout") into numbered sections (I.C.9.a.2 ...) and
 installs them in the data directory as guidelines/<year>.json, where the LLM
-reasoner's search_guidelines tool finds them. "medcode guidelines diff"
-lists what changed from one installed year to the next. The ICD-10-PCS
-guidelines (A1, B3.1a ...) are recognised by their numbering, installed as
-guidelines/pcs-<year>.json and searched with --system icd10pcs.`,
+reasoner's search_guidelines tool finds them and the offline coder quotes
+them in its trails (the edition of the release's year, else the newest).
+"medcode guidelines diff" lists what changed from one installed year to
+the next. The ICD-10-PCS guidelines (A1, B3.1a ...) are recognised by
+their numbering, installed as guidelines/pcs-<year>.json and searched with
+--system icd10pcs.`,
 	}
 	var year string
 	imp := &cobra.Command{

@@ -120,6 +120,13 @@ exits with status 1 when a rule is listed.`,
 					fmt.Fprintln(a.stdout, "  "+w)
 				}
 				found += len(rep.Issues) + len(rep.Unknown)
+				if cls.System == codesys.ICD10CM {
+					n, err := a.checkGuidelines(set, rel.Version)
+					if err != nil {
+						return err
+					}
+					found += n
+				}
 			}
 			if checked == 0 {
 				fmt.Fprintf(a.stdout, "No releases installed in %s: nothing to check the packs against.\n", a.dataDir)
@@ -132,6 +139,30 @@ exits with status 1 when a rule is listed.`,
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 1 when a rule names what a release lacks")
 	return cmd
+}
+
+// checkGuidelines checks the guideline rules (icd10cm/guidelines) against
+// the installed guidelines the coder would quote with the release of year,
+// and returns how many rules they do not bear out.
+func (a *app) checkGuidelines(set *rules.Set, year string) (int, error) {
+	gd, err := a.guidelinesFor(year)
+	if err != nil {
+		return 0, err
+	}
+	g, err := set.Guidelines(gd)
+	if err != nil {
+		return 0, err
+	}
+	if gd == nil {
+		fmt.Fprintf(a.stdout, "guidelines: none installed; the coder's trails cite the built-in summaries of %s\n", rules.PackGuidelines)
+		return 0, nil
+	}
+	ws := g.Warnings()
+	fmt.Fprintf(a.stdout, "guidelines FY%s: %d rules of %s name a missing or retitled section\n", gd.Year, len(ws), rules.PackGuidelines)
+	for _, w := range ws {
+		fmt.Fprintln(a.stdout, "  "+w)
+	}
+	return len(ws), nil
 }
 
 // releaseToCheck opens the newest installed release of sys that lists its

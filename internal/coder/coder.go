@@ -40,6 +40,7 @@ import (
 	"github.com/medcode-dev/medcode/internal/coder/pcs"
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
+	"github.com/medcode-dev/medcode/internal/guidelines"
 	"github.com/medcode-dev/medcode/internal/note"
 	"github.com/medcode-dev/medcode/internal/note/abbrev"
 	"github.com/medcode-dev/medcode/internal/note/assert"
@@ -95,6 +96,10 @@ type Options struct {
 	// Rules are the rule packs the coder reads; nil stands for the
 	// embedded packs alone (rules.Default).
 	Rules *packs.Set
+	// Guidelines are the installed Official Guidelines the trail quotes
+	// (guidelines.Load); nil when none are installed, and the guideline
+	// steps then cite the built-in summaries of icd10cm/guidelines.
+	Guidelines *guidelines.Document
 }
 
 // Coder is the offline coder. It is built once (New) and is safe for
@@ -130,10 +135,13 @@ type Coder struct {
 	// denying words.
 	wd *wording
 	// packs are the rule packs the coder was built with.
-	packs    *packs.Set
-	parser   *note.Parser
-	assert   *assert.Classifier
-	rules    *rules
+	packs  *packs.Set
+	parser *note.Parser
+	assert *assert.Classifier
+	rules  *rules
+	// guides are the guideline rules the steps cite (icd10cm/guidelines),
+	// resolved against the installed guidelines.
+	guides   *packs.Guidelines
 	proc     ProcedureCoder
 	warnings []string
 }
@@ -207,6 +215,23 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	}
 	if c.rules, err = loadRules(set, c.tab, check); err != nil {
 		return nil, err
+	}
+	if c.guides, err = set.Guidelines(opts.Guidelines); err != nil {
+		return nil, err
+	}
+	c.warnings = append(c.warnings, c.guides.Warnings()...)
+	// The presumed links cite their sections themselves: those the
+	// installed guidelines lack are flagged too.
+	cited := map[string]bool{}
+	for _, l := range c.rules.links {
+		sec, _, _ := strings.Cut(l.guideline, " ")
+		if cited[sec] {
+			continue
+		}
+		cited[sec] = true
+		if f := c.guides.Section(sec, "").Flag; f != "" {
+			c.warnings = append(c.warnings, fmt.Sprintf("%s: %s; the links citing it are applied, flagged in the trail", packLinks, f))
+		}
 	}
 	var key string
 	if opts.Cache != nil {
@@ -493,6 +518,19 @@ func compound(s string) string {
 
 // Releases returns the IDs of the releases the coder reads.
 func (c *Coder) Releases() []string { return slices.Clone(c.releases) }
+
+// guideStep is a step of the guideline rule id (icd10cm/guidelines):
+// detail is what the coder did, the citation what the rule rests on.
+func (c *Coder) guideStep(kind coding.StepKind, id, detail string) coding.Step {
+	return citeStep(kind, c.guides.Rule(id), detail)
+}
+
+// guideRef is the section the rule id cites.
+func (c *Coder) guideRef(id string) string { return c.guides.Rule(id).Section }
+
+func citeStep(kind coding.StepKind, ct packs.Citation, detail string) coding.Step {
+	return coding.Step{Kind: kind, Ref: ct.Section, Detail: detail + ct.Note(), Year: ct.Year, Quote: ct.Quote}
+}
 
 // Warnings returns what building the coder noticed, such as term table
 // codes the release lacks.

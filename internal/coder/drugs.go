@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/note"
 )
 
@@ -375,17 +376,20 @@ func (lx *lexicon) drugCode(e *entry, col codesys.Column) string {
 	return lx.drugRows[e.row-1][i]
 }
 
-// cueStep explains the column chosen for a substance.
-func cueStep(m *mention) string {
+// cueStep explains the column chosen for a substance, citing the
+// guideline rule of that column.
+func (c *Coder) cueStep(m *mention) coding.Step {
+	say := func(rule, format string, args ...any) coding.Step {
+		return c.guideStep(coding.StepMention, rule,
+			"Read "+fmt.Sprintf(format, args...)+" (guideline "+c.guideRef(rule)+")")
+	}
 	switch {
 	case m.column == codesys.DrugAdverseEffect:
-		return fmt.Sprintf("%q: adverse effect of a drug taken as prescribed (guideline I.C.19.e.5.a)", m.cue)
+		return say("drug-adverse", "%q: adverse effect of a drug taken as prescribed", m.cue)
 	case m.column == codesys.DrugUnderdosing:
-		return fmt.Sprintf("%q: underdosing, less taken than prescribed (guideline I.C.19.e.5.c)", m.cue)
-	case m.intent == 0 || m.intent == cueAccidental && m.column == codesys.DrugPoisoningAccidental:
-		if m.intent == 0 {
-			return fmt.Sprintf("%q: poisoning; no intent documented, coded accidental (guideline I.C.19.e.5.b)", m.cue)
-		}
+		return say("drug-underdosing", "%q: underdosing, less taken than prescribed", m.cue)
+	case m.intent == 0:
+		return say("drug-poisoning", "%q: poisoning; no intent documented, coded accidental", m.cue)
 	}
-	return fmt.Sprintf("%q: poisoning, %s (guideline I.C.19.e.5.b)", m.cue, strings.TrimPrefix(string(m.column), "poisoning "))
+	return say("drug-poisoning", "%q: poisoning, %s", m.cue, strings.TrimPrefix(string(m.column), "poisoning "))
 }

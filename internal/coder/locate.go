@@ -79,7 +79,7 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 			if start == "" {
 				continue
 			}
-			trail = append(trail, coding.Step{Kind: coding.StepMention, Detail: "Read " + cueStep(m)})
+			trail = append(trail, c.cueStep(m))
 		}
 		if e.origin != fromIndex && e.origin != fromDrug {
 			// The Index leads: where a path of it names the same code
@@ -126,8 +126,8 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 			// Both sides documented and no code for both: a code for
 			// each side (guideline I.B.13).
 			for _, sd := range both {
-				emit(sd.code, append(sd.steps, coding.Step{Kind: coding.StepGuideline, Ref: "I.B.13",
-					Detail: fmt.Sprintf("%s has no code for both sides: %s and %s coded, one for each side", start, both[0].code, both[1].code)}))
+				emit(sd.code, append(sd.steps, c.guideStep(coding.StepGuideline, "laterality",
+					fmt.Sprintf("%s has no code for both sides: %s and %s coded, one for each side", start, both[0].code, both[1].code))))
 			}
 			continue
 		}
@@ -192,7 +192,7 @@ func (c *Coder) manifestation(cd candidate, manif string, sent map[uint32]bool) 
 	}
 	v := c.tab.Validate(code)
 	trail := append(slices.Clone(cd.code.Trail), coding.Step{Kind: coding.StepIndex, Ref: manif,
-		Detail: fmt.Sprintf("The Index pairs %s with the manifestation code %s in brackets: both are coded, %s first (guideline I.A.13)", cd.code.Code, manif, cd.code.Code)})
+		Detail: fmt.Sprintf("The Index pairs %s with the manifestation code %s in brackets: both are coded, %s first (guideline %s)", cd.code.Code, manif, cd.code.Code, c.guideRef("manifestation"))})
 	trail = append(trail, steps...)
 	trail = append(trail, coding.Step{Kind: coding.StepTabular, Ref: v.Code,
 		Detail: fmt.Sprintf("Tabular List %s: %s %s is valid", c.ref.CM.ID(), v.Code, v.Title)})

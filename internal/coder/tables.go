@@ -169,6 +169,8 @@ type symptomRule struct {
 	diagnoses []string
 	sameSite  bool
 	what      string
+	// guideline is the row's own source, when it is not the rule of
+	// integral symptoms (icd10cm/guidelines).
 	guideline string
 }
 
@@ -321,7 +323,7 @@ func loadRules(set *packs.Set, tab *codesys.Tabular, check *packs.Report) (*rule
 		if len(f) < 3 || len(f) > 4 {
 			return fmt.Errorf("want symptom, diagnoses, a description and optionally the guideline")
 		}
-		rule := symptomRule{symptom: f[0], diagnoses: strings.Fields(f[1]), what: f[2], guideline: "guideline I.B.5"}
+		rule := symptomRule{symptom: f[0], diagnoses: strings.Fields(f[1]), what: f[2]}
 		if len(f) == 4 {
 			rule.guideline = f[3]
 		}

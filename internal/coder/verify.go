@@ -178,8 +178,8 @@ func (c *Coder) familyHistory(cands []candidate) []candidate {
 		v := c.tab.Validate(code)
 		cd.code.Trail = append(cd.code.Trail,
 			coding.Step{Kind: coding.StepIndex, Ref: best.code, Detail: best.path + " → " + best.code},
-			coding.Step{Kind: coding.StepGuideline, Ref: "I.C.21.c.4",
-				Detail: fmt.Sprintf("A family member's %s %s: reported as family history %s %s", cd.code.Code, cd.code.Title, v.Code, v.Title)})
+			c.guideStep(coding.StepGuideline, "family-history",
+				fmt.Sprintf("A family member's %s %s: reported as family history %s %s", cd.code.Code, cd.code.Title, v.Code, v.Title)))
 		cd.code.Code, cd.code.Title = v.Code, v.Title
 	}
 	return cands
@@ -191,8 +191,9 @@ func (c *Coder) assertionRule(cd candidate, setting coding.Setting) (string, *co
 	a, code := cd.assertion, cd.code.Code
 	switch {
 	case a.Negation == assert.Negated && a.Resolved:
-		return "", &coding.Step{Kind: coding.StepGuideline, Ref: "III",
-			Detail: "Documented as resolved: the condition was present during the encounter and is coded; confidence lowered"}
+		st := c.guideStep(coding.StepGuideline, "resolved",
+			"Documented as resolved: the condition was present during the encounter and is coded; confidence lowered")
+		return "", &st
 	case a.Negation == assert.Negated:
 		return "negated in the note: a condition documented as absent is not coded", nil
 	case a.Experiencer == assert.Family && !c.rules.isFamilyHistory(code):
@@ -202,22 +203,25 @@ func (c *Coder) assertionRule(cd candidate, setting coding.Setting) (string, *co
 	case a.Temporality == assert.Hypothetical:
 		return "hypothetical (a risk, an instruction or a plan), not a condition of the patient", nil
 	case a.Negation == assert.Possible && setting == coding.Outpatient:
-		return "uncertain diagnosis (probable, suspected, rule out ...) in an outpatient setting: not coded; code the signs and symptoms instead (guideline IV.H)", nil
+		return "uncertain diagnosis (probable, suspected, rule out ...) in an outpatient setting: not coded; code the signs and symptoms instead (guideline " + c.guideRef("uncertain-outpatient") + ")", nil
 	case a.Negation == assert.Possible:
-		return "", &coding.Step{Kind: coding.StepGuideline, Ref: "II.H",
-			Detail: "Uncertain diagnosis coded as if established: inpatient setting (guideline II.H)"}
+		st := c.guideStep(coding.StepGuideline, "uncertain-inpatient",
+			"Uncertain diagnosis coded as if established: inpatient setting (guideline "+c.guideRef("uncertain-inpatient")+")")
+		return "", &st
 	case a.Temporality == assert.Historical && cd.drug != "":
 		return "a past poisoning, adverse effect or underdosing: not a condition of this encounter", nil
 	case a.Temporality == assert.Historical && !c.rules.isPersonalHistory(code):
-		return "", &coding.Step{Kind: coding.StepGuideline, Ref: historyStillPresent,
-			Detail: "Documented as history: coded as a condition the patient still has (chronic conditions affect care); confidence lowered"}
+		st := c.guideStep(coding.StepGuideline, historyStillPresent,
+			"Documented as history: coded as a condition the patient still has (chronic conditions affect care); confidence lowered")
+		return "", &st
 	}
 	return "", nil
 }
 
-// historyStillPresent is the guideline the step cites that codes a
-// condition documented as history as still present.
-const historyStillPresent = "III.B"
+// historyStillPresent is the guideline rule of the step that codes a
+// condition documented as history as still present, which a history code
+// replaces.
+const historyStillPresent = "history-present"
 
 // historyCodes replaces a condition that ends (history.tsv), documented
 // as history, with its personal history code: a stroke years ago without
@@ -241,11 +245,15 @@ func (c *Coder) historyCodes(cands []candidate) []candidate {
 			// The condition is not still present after all: the step
 			// that said it is gives way to this one.
 			cd.code.Trail = slices.DeleteFunc(cd.code.Trail, func(s coding.Step) bool {
-				return s.Kind == coding.StepGuideline && s.Ref == historyStillPresent
+				return s.Kind == coding.StepGuideline && s.Ref == c.guideRef(historyStillPresent)
 			})
-			cd.code.Trail = append(cd.code.Trail, coding.Step{Kind: coding.StepGuideline, Ref: "I.C.21.c.4",
-				Detail: fmt.Sprintf("Documented as history: %s %s no longer present, reported as personal history %s %s",
-					cd.code.Code, cd.code.Title, r.code, r.title)})
+			rule := "history-personal"
+			if c.rules.groups.malignancy.Holds(r.code) {
+				rule = "neoplasm-history"
+			}
+			cd.code.Trail = append(cd.code.Trail, c.guideStep(coding.StepGuideline, rule,
+				fmt.Sprintf("Documented as history: %s %s no longer present, reported as personal history %s %s",
+					cd.code.Code, cd.code.Title, r.code, r.title)))
 			cd.code.Code, cd.code.Title = r.code, r.title
 			break
 		}
@@ -384,13 +392,13 @@ func (c *Coder) applyLinks(codes []merged, drop func(coding.Code, string)) []mer
 			}
 			have[h.rule.result] = true
 			v := c.tab.Validate(h.rule.result)
-			ref, _, _ := strings.Cut(h.rule.guideline, " ")
+			ref, what, _ := strings.Cut(h.rule.guideline, " ")
 			nc := coding.Code{Code: v.Code, System: codesys.ICD10CM, Kind: coding.Diagnosis, Title: v.Title,
 				Assertion:  from.code.Assertion,
 				Confidence: min(from.code.Confidence, with.code.Confidence),
 				Evidence:   mergeEvidence(from.code.Evidence, with.code.Evidence),
-				Trail: append(slices.Clone(from.code.Trail), coding.Step{Kind: coding.StepGuideline, Ref: ref,
-					Detail: fmt.Sprintf("%s with %s: %s → %s %s", from.code.Code, with.code.Code, h.rule.guideline, v.Code, v.Title)}),
+				Trail: append(slices.Clone(from.code.Trail), citeStep(coding.StepGuideline, c.guides.Section(ref, what),
+					fmt.Sprintf("%s with %s: %s → %s %s", from.code.Code, with.code.Code, h.rule.guideline, v.Code, v.Title))),
 			}
 			added = append(added, merged{code: nc, pos: min(from.pos, with.pos), words: from.words + with.words,
 				sents: slices.Concat(from.sents, with.sents)})
@@ -446,6 +454,9 @@ func (c *Coder) integralSymptoms(codes []merged, drop func(coding.Code, string))
 			}
 		}
 		if by != "" {
+			if guideline == "" {
+				guideline = "guideline " + c.guideRef("integral-symptoms")
+			}
 			drop(m.code, fmt.Sprintf("integral to %s (%s): not coded separately (%s)", by, what, guideline))
 			continue
 		}
@@ -607,7 +618,7 @@ func (c *Coder) addressed(cands []candidate, drop func(coding.Code, string)) []c
 	out := cands[:0:0]
 	for _, cd := range cands {
 		if r, _ := c.role(cd.code.Code); !in(cd) && r != roleExternal {
-			drop(cd.code, "outpatient: not among the conditions the assessment addresses (guideline IV.J)")
+			drop(cd.code, "outpatient: not among the conditions the assessment addresses (guideline "+c.guideRef("outpatient-addressed")+")")
 			continue
 		}
 		out = append(out, cd)
@@ -814,11 +825,11 @@ func (c *Coder) manifestations(codes []merged, drop func(coding.Code, string)) [
 			}
 		}
 		if found == "" {
-			drop(m.code, "manifestation code (\"in diseases classified elsewhere\") without its underlying condition coded: never reported alone (guideline I.A.13)")
+			drop(m.code, "manifestation code (\"in diseases classified elsewhere\") without its underlying condition coded: never reported alone (guideline "+c.guideRef("manifestation")+")")
 			continue
 		}
-		m.code.Trail = append(m.code.Trail, coding.Step{Kind: coding.StepVerify, Ref: "I.A.13",
-			Detail: fmt.Sprintf("Manifestation code: reported after its underlying condition %s", found)})
+		m.code.Trail = append(m.code.Trail, c.guideStep(coding.StepVerify, "manifestation",
+			fmt.Sprintf("Manifestation code: reported after its underlying condition %s", found)))
 		out = append(out, m)
 	}
 	return out

@@ -165,6 +165,12 @@ type Step struct {
 	// Ref is what the step cites: a code, index path or guideline
 	// section (e.g. "I.C.9.a.2").
 	Ref string `json:"ref,omitempty"`
+	// Year and Quote cite, for a guideline step, the fiscal year of the
+	// installed Official Guidelines and the beginning of section Ref's
+	// text. A guideline step without them was applied from medcode's
+	// built-in summary of the section, which its Detail then says.
+	Year  string `json:"year,omitempty"`
+	Quote string `json:"quote,omitempty"`
 }
 
 // Query is a question a coder would ask because the documentation does not
