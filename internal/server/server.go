@@ -141,6 +141,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/search", anyRole, s.search},
 		{"GET", "/v1/systems", anyRole, s.listSystems},
 		{"GET", "/v1/audit", audit, s.tenantAudit},
+		{"GET", "/v1/audit/summary", audit, s.auditSummary},
 		{"GET", "/v1/tokens", admin, s.listTokens},
 		{"POST", "/v1/tokens", admin, s.createToken},
 		{"DELETE", "/v1/tokens/{id}", admin, s.revokeToken},

@@ -405,6 +405,114 @@ function showTip(ev) {
   tip.hidden = false;
 }
 
+// The audit dashboard (auditor, admin): GET /v1/audit/summary drawn as
+// tables with a bar per rate and a chart of the weekly agreement.
+function canAudit() { return state.me && (state.me.role === "auditor" || state.me.role === "admin"); }
+
+function showDash(on) {
+  $("dash").hidden = !on;
+  $("app").hidden = on;
+  $("dash-btn").setAttribute("aria-pressed", String(on));
+  $("dash-btn").textContent = on ? "Back to review" : "Audit dashboard";
+  if (on) loadDash();
+}
+
+// dashQuery builds the summary's query from the form; "to" is inclusive
+// in the form and exclusive in the API, hence the day added.
+function dashQuery(format) {
+  const p = new URLSearchParams();
+  if ($("dash-from").value) p.set("from", $("dash-from").value);
+  if ($("dash-to").value) {
+    const d = new Date($("dash-to").value + "T00:00:00Z");
+    d.setUTCDate(d.getUTCDate() + 1);
+    p.set("to", d.toISOString().slice(0, 10));
+  }
+  if (state.me.role === "admin" && $("dash-tenant").value.trim()) p.set("tenant", $("dash-tenant").value.trim());
+  if (format) p.set("format", format);
+  const q = p.toString();
+  return "/v1/audit/summary" + (q ? "?" + q : "");
+}
+
+function pct(x) { return (x * 100).toFixed(1) + "%"; }
+
+// rateCell shows a rate as a bar and a percentage.
+function rateCell(x, kind) {
+  const fill = el("div", { class: "fill" });
+  fill.style.width = pct(x);
+  return el("td", {}, el("div", { class: "rate " + kind }, el("div", { class: "bar", "aria-hidden": "true" }, fill), el("span", { text: pct(x) })));
+}
+
+const COUNT_HEADS = ["Decided", "Accepted", "Rejected", "Replaced", "Added", "Acceptance", "Rejection", "Replacement", "Agreement"];
+
+function countCells(c) {
+  return [...[c.decided, c.accepted, c.rejected, c.replaced, c.added].map((n) => el("td", { class: "num", text: String(n) })),
+    rateCell(c.acceptanceRate, "r-ok"), rateCell(c.rejectionRate, "r-bad"), rateCell(c.replacementRate, "r-warn"), rateCell(c.agreement, "")];
+}
+
+function fillTable(id, heads, rows) {
+  const t = $(id);
+  const cap = t.querySelector("caption");
+  const head = el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { scope: "col", text: h }))));
+  const body = el("tbody", {}, ...(rows.length ? rows.map((cells) => el("tr", {}, ...cells))
+    : [el("tr", {}, el("td", { colspan: String(heads.length), class: "dash-empty", text: "No decisions in this period" }))]));
+  t.replaceChildren(cap, head, body);
+}
+
+// weekChart draws the weekly agreement as an SVG bar chart.
+function weekChart(weeks) {
+  const NS = "http://www.w3.org/2000/svg";
+  const bw = 44, gap = 8, h = 120, top = 14, bottom = 18;
+  const svg = document.createElementNS(NS, "svg");
+  const w = Math.max(1, weeks.length) * (bw + gap);
+  svg.setAttribute("width", String(w));
+  svg.setAttribute("height", String(h + top + bottom));
+  svg.setAttribute("viewBox", `0 0 ${w} ${h + top + bottom}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "Agreement per week: " + weeks.map((x) => `${x.week} ${pct(x.agreement)}`).join(", "));
+  const txt = (x, y, s) => { const t = document.createElementNS(NS, "text"); t.setAttribute("x", String(x)); t.setAttribute("y", String(y)); t.setAttribute("text-anchor", "middle"); t.textContent = s; return t; };
+  weeks.forEach((wk, i) => {
+    const x = i * (bw + gap), bh = Math.round(wk.agreement * h);
+    const r = document.createElementNS(NS, "rect");
+    r.setAttribute("x", String(x)); r.setAttribute("y", String(top + h - bh));
+    r.setAttribute("width", String(bw)); r.setAttribute("height", String(bh));
+    r.setAttribute("class", "week-bar");
+    svg.append(r, txt(x + bw / 2, top + h - bh - 3, pct(wk.agreement)), txt(x + bw / 2, top + h + 13, wk.week.slice(5)));
+  });
+  $("dash-chart").replaceChildren(weeks.length ? svg : el("p", { class: "dash-empty", text: "No decisions in this period" }));
+}
+
+async function loadDash(ev) {
+  if (ev) ev.preventDefault();
+  let s;
+  try { s = await api("GET", dashQuery()); } catch (e) { status(`Audit dashboard: ${e.message} (${e.code})`, true); return; }
+  const t = s.total;
+  $("dash-total").replaceChildren(...[["Tenant", s.tenant], ["Engine codes decided", t.decided], ["Accepted", pct(t.acceptanceRate)],
+    ["Rejected", pct(t.rejectionRate)], ["Replaced", pct(t.replacementRate)], ["Added by coders", t.added], ["Agreement", pct(t.agreement)]]
+    .map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: String(v) }))));
+  weekChart(s.byWeek);
+  fillTable("dash-week", ["Week of", ...COUNT_HEADS], s.byWeek.map((w) => [el("td", { text: w.week }), ...countCells(w)]));
+  fillTable("dash-rejected", ["Code", "Title", "Rejected", "of decided", "Reasons"], s.mostRejected.map((r) => [
+    el("td", { text: r.code }), el("td", { text: r.title || "" }), el("td", { class: "num", text: String(r.rejected) }),
+    el("td", { class: "num", text: String(r.decided) }),
+    el("td", {}, el("ul", { class: "reasons" }, ...r.reasons.map((x) => el("li", { text: `${x.reason} (${x.count})` }))))]));
+  fillTable("dash-chapter", ["System", "Chapter", "Title", ...COUNT_HEADS], s.byChapter.map((c) => [
+    el("td", { text: systemTitle(c.system) }), el("td", { text: c.chapter || "—" }), el("td", { text: c.title }), ...countCells(c)]));
+  fillTable("dash-coder", ["Coder", ...COUNT_HEADS], s.byCoder.map((c) => [el("td", { text: c.coder }), ...countCells(c)]));
+  fillTable("dash-code", ["Code", "Title", "Chapter", ...COUNT_HEADS], s.byCode.map((c) => [
+    el("td", { text: c.code }), el("td", { text: c.title }), el("td", { text: c.chapter || "—" }), ...countCells(c)]));
+  status(`Audit summary: ${t.decided} engine codes decided`);
+}
+
+async function downloadCSV() {
+  try {
+    const res = await fetch(dashQuery("csv"), { headers: { Authorization: "Bearer " + state.token } });
+    if (!res.ok) { const d = await res.json().catch(() => null); throw new Error(d && d.error ? d.error.message : res.statusText); }
+    const a = el("a", { href: URL.createObjectURL(await res.blob()), download: "audit-summary.csv" });
+    a.click();
+    status("Downloaded audit-summary.csv");
+  } catch (e) { status(`CSV: ${e.message}`, true); }
+}
+
 function onKey(ev) {
   const t = ev.target;
   if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
@@ -453,6 +561,8 @@ async function signIn(ev) {
   $("who-name").textContent = `${state.me.name} (${state.me.role}, ${state.me.tenant})`;
   $("new-form").hidden = !canWrite();
   $("add-btn").hidden = !canWrite();
+  $("dash-btn").hidden = !canAudit();
+  $("dash-tenant-box").hidden = state.me.role !== "admin";
   status("");
   await loadSystems();
   const m = location.hash.match(/^#doc=(.+)$/);
@@ -465,6 +575,7 @@ function signOut() {
   state.token = "";
   state.me = state.doc = null;
   $("app").hidden = true;
+  $("dash").hidden = true;
   $("who").hidden = true;
   $("signin").hidden = false;
 }
@@ -473,6 +584,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("signin-form").addEventListener("submit", signIn);
   $("signout").addEventListener("click", signOut);
   $("help-btn").addEventListener("click", toggleHelp);
+  $("dash-btn").addEventListener("click", () => showDash($("dash").hidden));
+  $("dash-form").addEventListener("submit", loadDash);
+  $("dash-csv").addEventListener("click", downloadCSV);
   $("new-form").addEventListener("submit", submitNote);
   $("new-file").addEventListener("change", async (ev) => {
     const f = ev.target.files[0];
