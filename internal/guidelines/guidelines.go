@@ -101,11 +101,13 @@ var headingRes = [numLevels]*regexp.Regexp{
 	lvRoman:      regexp.MustCompile(`^\(((?:i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii))\)\s+(\S.*)$`),
 }
 
-// Lines that are not part of the text: page footers and table-of-contents
-// entries with dot leaders.
+// Lines that are not part of the text: page footers (the document's
+// title, its fiscal year and the page number, each on a line of its own)
+// and table-of-contents entries with dot leaders.
 var (
-	pageLineRe = regexp.MustCompile(`(?i)\bpage\s+\d+\s+of\s+\d+\s*$`)
-	tocLineRe  = regexp.MustCompile(`(\.\s?){4,}\s*\d+\s*$`)
+	pageLineRe   = regexp.MustCompile(`(?i)\bpage\s+\d+\s+of\s+\d+\s*$`)
+	footerLineRe = regexp.MustCompile(`(?i)^(ICD-10-(CM|PCS) Official Guidelines for Coding and Reporting( FY \d{4})?|FY \d{4})$`)
+	tocLineRe    = regexp.MustCompile(`(\.\s?){4,}\s*\d+\s*$`)
 )
 
 // ordinal returns the 1-based position of a heading label at level lv.
@@ -164,7 +166,7 @@ func Parse(r io.Reader) (*Document, error) {
 	for sc.Scan() {
 		line := strings.ReplaceAll(sc.Text(), "\u00a0", " ")
 		line = strings.Join(strings.Fields(line), " ")
-		if pageLineRe.MatchString(line) || tocLineRe.MatchString(line) {
+		if pageLineRe.MatchString(line) || footerLineRe.MatchString(line) || tocLineRe.MatchString(line) {
 			continue
 		}
 		lines = append(lines, line)
