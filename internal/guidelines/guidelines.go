@@ -445,3 +445,41 @@ func (d *Document) Search(query string, limit int) []Hit {
 	}
 	return hits
 }
+
+// Parent returns the number of the section above section id, or "" for a
+// top-level section or one the document lacks; an outline level lost in
+// text extraction is skipped, so that the parent is always a section of d.
+func (d *Document) Parent(id string) string {
+	if d.Section(id) == nil {
+		return ""
+	}
+	for p := parentID(id); p != ""; p = parentID(p) {
+		if d.Section(p) != nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Children returns the numbers of the sections directly below section id,
+// in document order (none for a section the document lacks).
+func (d *Document) Children(id string) []string {
+	if d.Section(id) == nil {
+		return nil
+	}
+	have := make(map[string]bool, len(d.Sections))
+	for _, s := range d.Sections {
+		have[s.ID] = true
+	}
+	var out []string
+	for _, s := range d.Sections {
+		p := parentID(s.ID)
+		for p != "" && !have[p] {
+			p = parentID(p)
+		}
+		if p == id {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}

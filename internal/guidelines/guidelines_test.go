@@ -179,3 +179,26 @@ func FuzzParse(f *testing.F) {
 		d.Search(s, 5)
 	})
 }
+
+func TestParentChildren(t *testing.T) {
+	d := parseFixture(t)
+	tests := []struct {
+		id       string
+		parent   string
+		children []string
+	}{
+		{"I", "", []string{"I.A", "I.B", "I.C"}},
+		{"I.C.9.a.2", "I.C.9.a", []string{"I.C.9.a.2.(a)", "I.C.9.a.2.(b)"}},
+		{"I.C.9.a.2.(b)", "I.C.9.a.2", []string{"I.C.9.a.2.(b).(i)", "I.C.9.a.2.(b).(ii)"}},
+		{"I.C.9.a.2.(b).(ii)", "I.C.9.a.2.(b)", nil},
+		{"no such section", "", nil},
+	}
+	for _, tt := range tests {
+		if got := d.Parent(tt.id); got != tt.parent {
+			t.Errorf("Parent(%q) = %q, want %q", tt.id, got, tt.parent)
+		}
+		if got := d.Children(tt.id); !slices.Equal(got, tt.children) {
+			t.Errorf("Children(%q) = %v, want %v", tt.id, got, tt.children)
+		}
+	}
+}
