@@ -24,6 +24,28 @@ func (a *app) guidelinesFor(year string) (*guidelines.Document, error) {
 	return guidelines.Load(a.dataDir, year)
 }
 
+// installedGuidelines loads every installed edition of the ICD-10-CM
+// guidelines, oldest first: the service serves them all, since a stored
+// trail cites the edition it was coded with.
+func (a *app) installedGuidelines() ([]*guidelines.Document, error) {
+	ys, err := guidelines.Years(a.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]*guidelines.Document, 0, len(ys))
+	for _, y := range ys {
+		d, err := guidelines.Load(a.dataDir, y)
+		if err != nil {
+			return nil, err
+		}
+		if d.Year != y {
+			return nil, fmt.Errorf("load guidelines %s: the file says year %q", y, d.Year)
+		}
+		docs = append(docs, d)
+	}
+	return docs, nil
+}
+
 func newGuidelinesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "guidelines",

@@ -39,8 +39,11 @@ func newServeCmd(a *app) *cobra.Command {
 		Short: "Run the coding service: JSON API under /v1, review UI, metrics",
 		Long: `Serve runs the coding service on --addr: the JSON API under /v1 (see
 /openapi.json), the review UI at /, Prometheus metrics at /metrics and health
-at /healthz and /readyz. Documents, decisions and the audit log are kept in
-SQLite in the data directory, or in PostgreSQL with --db postgres://...
+at /healthz and /readyz. The installed ICD-10-CM Official Guidelines (every
+year imported with "medcode guidelines import") are served under
+/v1/guidelines, where the review UI reads the sections trails cite.
+Documents, decisions and the audit log are kept in SQLite in the data
+directory, or in PostgreSQL with --db postgres://...
 Create API tokens with "medcode token create --role coder".
 
 A request may name any installed classification in "systems": ICD-10-CM
@@ -106,13 +109,20 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 				// --llm-timeout with retries: a minute is not enough.
 				timeout = llmServeTimeout
 			}
+			gls, err := a.installedGuidelines()
+			if err != nil {
+				return err
+			}
+			if len(gls) == 0 {
+				log.Warn("no guidelines installed: GET /v1/guidelines lists none and the review UI cannot show a cited section's text (medcode guidelines import)")
+			}
 			st, err := a.openStore(ctx, dsn)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			srv, err := server.New(server.Config{Store: st, Reasoner: reasoner, ClassReasoner: classReasoner, Codes: codes,
-				Logger: log, MaxBody: maxBody, Timeout: timeout, MinScore: minScore, TenantMinScore: tenantMinScore})
+				Logger: log, MaxBody: maxBody, Timeout: timeout, MinScore: minScore, TenantMinScore: tenantMinScore, Guidelines: gls})
 			if err != nil {
 				return err
 			}
@@ -120,7 +130,7 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			if err != nil {
 				return err
 			}
-			log.Info("serving", "addr", l.Addr().String(), "store", string(st.Backend()), "reasoner", reasonerName, "releases", codes.Releases())
+			log.Info("serving", "addr", l.Addr().String(), "store", string(st.Backend()), "reasoner", reasonerName, "releases", codes.Releases(), "guidelines", len(gls))
 			fmt.Fprintf(a.stderr, "medcode: review UI at http://%s/\n", l.Addr())
 			err = srv.Serve(ctx, l, grace)
 			if errors.Is(err, context.Canceled) {

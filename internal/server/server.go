@@ -25,6 +25,7 @@ import (
 
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
+	"github.com/medcode-dev/medcode/internal/guidelines"
 	"github.com/medcode-dev/medcode/internal/store"
 )
 
@@ -68,6 +69,10 @@ type Config struct {
 	// wrapped in a calibration (internal/calibrate).
 	MinScore       float64
 	TenantMinScore map[string]float64
+	// Guidelines are the installed editions of the ICD-10-CM Official
+	// Guidelines, served under /v1/guidelines so that a reviewer can read
+	// the section a trail cites. None: those routes answer 404.
+	Guidelines []*guidelines.Document
 }
 
 // Server is the coding service. Create it with New.
@@ -80,6 +85,8 @@ type Server struct {
 	draining atomic.Bool
 	// classReasoners are the reasoners Config.ClassReasoner built.
 	classReasoners lazy[codesys.System, coding.Reasoner]
+	// guidelines are Config.Guidelines by year.
+	guidelines map[string]*guidelines.Document
 }
 
 type metrics struct {
@@ -140,6 +147,9 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/codes/{system}/{code}", anyRole, s.lookup},
 		{"GET", "/v1/search", anyRole, s.search},
 		{"GET", "/v1/systems", anyRole, s.listSystems},
+		{"GET", "/v1/guidelines", anyRole, s.listGuidelines},
+		{"GET", "/v1/guidelines/{year}/search", anyRole, s.searchGuidelines},
+		{"GET", "/v1/guidelines/{year}/{section}", anyRole, s.getGuideline},
 		{"GET", "/v1/audit", audit, s.tenantAudit},
 		{"GET", "/v1/audit/summary", audit, s.auditSummary},
 		{"GET", "/v1/tokens", admin, s.listTokens},
@@ -162,7 +172,20 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), reg: cfg.Registry}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), reg: cfg.Registry,
+		guidelines: make(map[string]*guidelines.Document, len(cfg.Guidelines))}
+	for _, d := range cfg.Guidelines {
+		if d == nil || d.Year == "" {
+			return nil, errors.New("server: a guidelines edition without a year")
+		}
+		if d.System != "" && d.System != guidelines.SystemCM {
+			return nil, fmt.Errorf("server: the %s guidelines of %s are not ICD-10-CM guidelines", d.System, d.Year)
+		}
+		if s.guidelines[d.Year] != nil {
+			return nil, fmt.Errorf("server: two guidelines editions of %s", d.Year)
+		}
+		s.guidelines[d.Year] = d
+	}
 	if s.reg == nil {
 		s.reg = prometheus.NewRegistry()
 		s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

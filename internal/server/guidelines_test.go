@@ -1,0 +1,153 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/medcode-dev/medcode/internal/guidelines"
+)
+
+// testGuidelines parses the fixture outline as the edition of year.
+func testGuidelines(t testing.TB, year string) *guidelines.Document {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "guidelines.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := guidelines.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Year = year
+	d.Source = "guidelines.txt"
+	return d
+}
+
+// TestGuidelinesAPI reads the installed guidelines through the API as
+// every role: the years, a section with its place in the outline, a
+// search, and the errors for what is not there.
+func TestGuidelinesAPI(t *testing.T) {
+	e := newEnv(t, Config{Guidelines: []*guidelines.Document{testGuidelines(t, "2025"), testGuidelines(t, "2024")}})
+	for _, who := range []string{"north/coder", "north/auditor", "south/admin"} {
+		var list struct {
+			Years    []string           `json:"years"`
+			Editions []guidelineEdition `json:"editions"`
+		}
+		if code := e.do(who, "GET", "/v1/guidelines", nil, &list); code != http.StatusOK {
+			t.Fatalf("%s: list: status %d", who, code)
+		}
+		if !slices.Equal(list.Years, []string{"2024", "2025"}) || len(list.Editions) != 2 || list.Editions[1].Sections == 0 {
+			t.Errorf("%s: list = %+v", who, list)
+		}
+	}
+	tests := []struct {
+		name, path string
+		status     int
+		want       guidelineSection
+		errCode    string
+	}{
+		{"section", "/v1/guidelines/2025/I.C.1.a.2", http.StatusOK, guidelineSection{Year: "2025", ID: "I.C.1.a.2",
+			Title: "Raised pressure with kidney disease", Text: "Assign a combination code for raised pressure with chronic kidney disease.",
+			Parent: "I.C.1.a", Children: []string{"I.C.1.a.2.(a)"}}, ""},
+		{"parenthesised, escaped", "/v1/guidelines/2024/" + url.PathEscape("I.C.1.a.2.(a)"), http.StatusOK, guidelineSection{Year: "2024",
+			ID: "I.C.1.a.2.(a)", Title: "Stage five", Text: "Use an additional code for the stage of chronic kidney disease.",
+			Parent: "I.C.1.a.2", Children: []string{}}, ""},
+		{"top level", "/v1/guidelines/2025/II", http.StatusOK, guidelineSection{Year: "2025", ID: "II",
+			Title: "Selection of principal diagnosis", Children: []string{"II.A"}}, ""},
+		{"unknown section", "/v1/guidelines/2025/I.C.99", http.StatusNotFound, guidelineSection{}, "unknown_section"},
+		{"lower-case letter is another level", "/v1/guidelines/2025/i.c.1", http.StatusNotFound, guidelineSection{}, "unknown_section"},
+		{"year not installed", "/v1/guidelines/2019/I.C.1", http.StatusNotFound, guidelineSection{}, "no_guidelines"},
+		{"search, year not installed", "/v1/guidelines/2019/search?q=kidney", http.StatusNotFound, guidelineSection{}, "no_guidelines"},
+		{"search without q", "/v1/guidelines/2025/search", http.StatusBadRequest, guidelineSection{}, "missing_query"},
+		{"search, bad limit", "/v1/guidelines/2025/search?q=kidney&limit=0", http.StatusBadRequest, guidelineSection{}, "invalid_limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got guidelineSection
+			var eb errBody
+			var out any = &got
+			if tt.status != http.StatusOK {
+				out = &eb
+			}
+			code := e.do("north/auditor", "GET", tt.path, nil, out)
+			if code != tt.status {
+				t.Fatalf("status %d, want %d (%+v)", code, tt.status, eb)
+			}
+			if tt.status != http.StatusOK {
+				if eb.Error.Code != tt.errCode || eb.Error.Message == "" {
+					t.Errorf("error %+v, want code %s with a message", eb.Error, tt.errCode)
+				}
+				return
+			}
+			if got.Year != tt.want.Year || got.ID != tt.want.ID || got.Title != tt.want.Title || got.Text != tt.want.Text ||
+				got.Parent != tt.want.Parent || !slices.Equal(got.Children, tt.want.Children) {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+
+	var res struct {
+		Year string           `json:"year"`
+		Hits []guidelines.Hit `json:"hits"`
+	}
+	if code := e.do("north/coder", "GET", "/v1/guidelines/2025/search?q="+url.QueryEscape("chronic kidney disease stage")+"&limit=2", nil, &res); code != http.StatusOK {
+		t.Fatalf("search: status %d", code)
+	}
+	if res.Year != "2025" || len(res.Hits) != 2 || res.Hits[0].ID != "I.C.1.a.2.(a)" || res.Hits[0].Score < res.Hits[1].Score {
+		t.Errorf("search = %+v, want I.C.1.a.2.(a) first of 2", res)
+	}
+
+	// Without a token the guidelines are not readable; every request is
+	// counted under its route pattern, not its section.
+	var eb errBody
+	if code := e.do("", "GET", "/v1/guidelines/2025/I", nil, &eb); code != http.StatusUnauthorized {
+		t.Errorf("no token: status %d", code)
+	}
+	if !strings.Contains(e.logs.String(), `"route":"/v1/guidelines/{year}/{section}"`) {
+		t.Errorf("no request log line under the route pattern")
+	}
+}
+
+// TestGuidelinesNoneInstalled: with no guidelines the years are empty and
+// a section is a 404 that says none are installed.
+func TestGuidelinesNoneInstalled(t *testing.T) {
+	e := newEnv(t, Config{})
+	var list struct {
+		Years []string `json:"years"`
+	}
+	if code := e.do("north/coder", "GET", "/v1/guidelines", nil, &list); code != http.StatusOK || list.Years == nil || len(list.Years) != 0 {
+		t.Errorf("list: status %d, %+v; want 200 with an empty list", code, list)
+	}
+	var eb errBody
+	if code := e.do("north/coder", "GET", "/v1/guidelines/2025/I", nil, &eb); code != http.StatusNotFound || !strings.Contains(eb.Error.Message, "none are installed") {
+		t.Errorf("section: status %d, %+v", code, eb.Error)
+	}
+}
+
+// TestNewGuidelinesConfig: New refuses editions it could not serve by year.
+func TestNewGuidelinesConfig(t *testing.T) {
+	pcs := testGuidelines(t, "2025")
+	pcs.System = guidelines.SystemPCS
+	tests := []struct {
+		name string
+		docs []*guidelines.Document
+	}{
+		{"no year", []*guidelines.Document{testGuidelines(t, "")}},
+		{"two of a year", []*guidelines.Document{testGuidelines(t, "2025"), testGuidelines(t, "2025")}},
+		{"PCS guidelines", []*guidelines.Document{pcs}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(Config{Store: newEnv(t, Config{}).st, Reasoner: &phraseReasoner{}, Codes: testReleases(t), Guidelines: tt.docs})
+			if err == nil {
+				t.Error("New accepted them")
+			}
+		})
+	}
+}
