@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 const PALETTE = { length: 10 };
 const SHOWN = new Set(["pending", "accepted"]); // statuses whose evidence is highlighted
 
-const state = { token: sessionStorage.getItem("medcode-token") || "", me: null, doc: null, sel: -1, emphCursor: {}, selection: null, systems: [] };
+const state = { guides: new Map(), token: sessionStorage.getItem("medcode-token") || "", me: null, doc: null, sel: -1, emphCursor: {}, selection: null, systems: [] };
 
 function status(msg, isError) {
   const s = $("status");
@@ -158,6 +158,57 @@ async function loadSystems() {
   $("new-systems").replaceChildren(...state.systems.filter((s) => s.coding).map(opt));
 }
 
+// guidelineRefs lists the guideline sections a trail cites, each with its
+// edition; opening one reads the section from the server, since the trail
+// carries only the beginning of its text. A step without a year was
+// applied from medcode's built-in summary: there is no installed text to
+// show.
+function guidelineRefs(steps) {
+  const p = el("div", { class: "meta guides" }, "Guidelines: ");
+  const panel = el("div", { class: "gl-text", role: "region", "aria-live": "polite", hidden: true });
+  const seen = new Set();
+  for (const s of steps) {
+    const key = (s.year || "") + "/" + (s.ref || s.detail);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (seen.size > 1) p.append(", ");
+    if (!s.year || !s.ref) {
+      p.append(el("span", { class: "gl-ref", title: s.detail, text: (s.ref || s.detail) + " (built-in summary)" }));
+      continue;
+    }
+    const btn = el("button", { type: "button", class: "gl-ref", "aria-expanded": "false", "data-ref": s.ref, "data-year": s.year,
+      title: s.quote || "", onclick: () => showGuideline(btn, panel, s) }, `${s.ref} (FY${s.year})`);
+    p.append(btn);
+  }
+  p.append(panel);
+  return p;
+}
+
+// showGuideline toggles the panel under a code's guideline references
+// between closed and the text of the section s cites.
+async function showGuideline(btn, panel, s) {
+  const open = btn.getAttribute("aria-expanded") === "true";
+  for (const b of panel.parentElement.querySelectorAll("button.gl-ref")) b.setAttribute("aria-expanded", "false");
+  if (open) { panel.hidden = true; return; }
+  btn.setAttribute("aria-expanded", "true");
+  panel.hidden = false;
+  const key = s.year + "/" + s.ref;
+  try {
+    if (!state.guides.has(key)) {
+      state.guides.set(key, await api("GET", `/v1/guidelines/${encodeURIComponent(s.year)}/${encodeURIComponent(s.ref)}`));
+    }
+    const g = state.guides.get(key);
+    panel.replaceChildren(
+      el("p", { class: "gl-head" }, el("strong", { text: `Section ${g.id}` }), ` ${g.title} · ICD-10-CM Official Guidelines FY${g.year}`),
+      ...(g.text || s.quote || "").split("\n").map((t) => el("p", { class: "gl-body", text: t })));
+  } catch (e) {
+    // The stored quote still says what the rule is when the edition is
+    // no longer installed.
+    panel.replaceChildren(el("p", { class: "gl-head error", text: `Section ${s.ref} (FY${s.year}): ${e.message}` }),
+      ...(s.quote ? [el("p", { class: "gl-body", text: s.quote })] : []));
+  }
+}
+
 function renderCodes() {
   const list = $("codes"), doc = state.doc;
   list.replaceChildren();
@@ -176,10 +227,10 @@ function renderCodes() {
     const idxSteps = (c.trail || []).filter((s) => s.kind === "index");
     const gl = (c.trail || []).filter((s) => s.kind === "guideline");
     if (idxSteps.length) li.append(el("p", { class: "meta", text: "Index: " + idxSteps.map((s) => s.ref || s.detail).join(" · ") }));
-    if (gl.length) li.append(el("p", { class: "meta", text: "Guidelines: " + gl.map((s) => s.ref || s.detail).join(", ") }));
+    if (gl.length) li.append(guidelineRefs(gl));
     if ((c.trail || []).length) {
       const ol = el("ol");
-      for (const s of c.trail) ol.append(el("li", { text: `${s.kind}: ${s.detail}${s.ref ? " [" + s.ref + "]" : ""}` }));
+      for (const s of c.trail) ol.append(el("li", { text: `${s.kind}: ${s.detail}${s.ref ? " [" + s.ref + (s.year ? ", FY" + s.year : "") + "]" : ""}` }));
       li.append(el("details", {}, el("summary", { text: "Trail" }), ol));
     }
     const ev = (c.evidence || []).length;
