@@ -52,14 +52,66 @@ const FHIRAssertionURL = "https://medcode.dev/fhir/StructureDefinition/assertion
 // so that no consumer takes the prefix for a code.
 const FHIRIncompleteURL = "https://medcode.dev/fhir/StructureDefinition/incomplete-code"
 
+// FHIRGuidelineURL is the extension citing a section of the ICD-10-CM
+// Official Guidelines that a code's trail applied, one per section and
+// edition: sub-extensions section (its number, e.g. I.C.9.a.2), year (the
+// edition's fiscal year) and quote (the beginning of the section's text),
+// both absent for a rule applied from medcode's built-in summary of the
+// section, and rule (what the trail step says it did).
+const FHIRGuidelineURL = "https://medcode.dev/fhir/StructureDefinition/guideline-citation"
+
+// FHIRGuidelineCitations returns the FHIRGuidelineURL extensions of the
+// guideline steps of trail, in trail order; a section a trail cites more
+// than once from one edition is cited once, with the rule of its first
+// step.
+func FHIRGuidelineCitations(trail []Step) []any {
+	var out []any
+	seen := map[[2]string]bool{}
+	for _, s := range trail {
+		if s.Kind != StepGuideline || s.Ref == "" || seen[[2]string{s.Ref, s.Year}] {
+			continue
+		}
+		seen[[2]string{s.Ref, s.Year}] = true
+		sub := []any{map[string]any{"url": "section", "valueString": s.Ref}}
+		if s.Year != "" {
+			sub = append(sub, map[string]any{"url": "year", "valueString": s.Year})
+		}
+		if s.Quote != "" {
+			sub = append(sub, map[string]any{"url": "quote", "valueString": s.Quote})
+		}
+		if s.Detail != "" {
+			sub = append(sub, map[string]any{"url": "rule", "valueString": s.Detail})
+		}
+		out = append(out, map[string]any{"url": FHIRGuidelineURL, "extension": sub})
+	}
+	return out
+}
+
+// FHIRStepNote is how a trail step reads as an annotation: its kind and
+// detail and, for a guideline step quoting installed guidelines, the
+// section, edition and quote, so that a reader without the extensions
+// still sees which rule was applied.
+func FHIRStepNote(s Step) string {
+	text := string(s.Kind) + ": " + s.Detail
+	if s.Kind == StepGuideline && s.Year != "" && s.Ref != "" {
+		text += fmt.Sprintf(" (ICD-10-CM Official Guidelines FY%s, section %s", s.Year, s.Ref)
+		if s.Quote != "" {
+			text += fmt.Sprintf(": %q", s.Quote)
+		}
+		text += ")"
+	}
+	return text
+}
+
 // FHIRBundle returns the result as a FHIR R4 Bundle of type "collection":
 // one Condition per diagnosis and one Procedure per procedure, with the
 // code, its title, its assertion as status elements (Assertion.FHIR) and
-// an extension, the evidence spans as extensions and the trail as
-// annotations. The subject is the note's ID, as a display reference,
-// because the note does not name the patient's FHIR resource. An
-// incomplete code becomes a resource whose code is text only, marked with
-// the FHIRIncompleteURL extension.
+// an extension, the evidence spans and the guideline sections cited
+// (FHIRGuidelineURL) as extensions and the trail as annotations. The
+// subject is the note's ID, as a display reference, because the note does
+// not name the patient's FHIR resource. An incomplete code becomes a
+// resource whose code is text only, marked with the FHIRIncompleteURL
+// extension.
 func FHIRBundle(r *Result) map[string]any {
 	subject := map[string]any{"display": "note " + r.ID}
 	if r.ID == "" {
@@ -150,13 +202,13 @@ func fhirExtensions(c Code) []any {
 		}
 		ext = append(ext, map[string]any{"url": FHIREvidenceURL, "extension": sub})
 	}
-	return ext
+	return append(ext, FHIRGuidelineCitations(c.Trail)...)
 }
 
 func fhirNotes(c Code) []any {
 	var out []any
 	for _, s := range c.Trail {
-		out = append(out, map[string]any{"text": string(s.Kind) + ": " + s.Detail})
+		out = append(out, map[string]any{"text": FHIRStepNote(s)})
 	}
 	return out
 }

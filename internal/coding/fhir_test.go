@@ -268,3 +268,81 @@ func TestFHIRSystem(t *testing.T) {
 		}
 	}
 }
+
+// fhirExt is a FHIR extension read back from JSON.
+type fhirExt struct {
+	URL         string    `json:"url"`
+	ValueString string    `json:"valueString"`
+	Extension   []fhirExt `json:"extension"`
+}
+
+// TestFHIRGuidelineCitations: the guideline sections a code's trail
+// applied are cited on its resource, once per section and edition, with
+// their year and quote, and in its notes.
+func TestFHIRGuidelineCitations(t *testing.T) {
+	kidney := Step{Kind: StepGuideline, Detail: "combination code for hypertension with CKD", Ref: "I.C.9.a.2", Year: "2025", Quote: "Assign codes from the combination category …"}
+	tests := []struct {
+		name  string
+		trail []Step
+		want  []string // section|year|quote|rule of each citation
+		notes []string // what the notes must contain
+	}{
+		{"none", []Step{{Kind: StepTabular, Detail: "Tabular: I12.9", Ref: "I12.9"}}, nil, nil},
+		{"installed", []Step{{Kind: StepIndex, Detail: "Index: Hypertension > with > kidney"}, kidney},
+			[]string{"I.C.9.a.2|2025|Assign codes from the combination category …|combination code for hypertension with CKD"},
+			[]string{`guideline: combination code for hypertension with CKD (ICD-10-CM Official Guidelines FY2025, section I.C.9.a.2: "Assign codes from the combination category …")`}},
+		{"cited twice, one edition", []Step{kidney, {Kind: StepGuideline, Detail: "again", Ref: "I.C.9.a.2", Year: "2025", Quote: "x"}},
+			[]string{"I.C.9.a.2|2025|Assign codes from the combination category …|combination code for hypertension with CKD"}, nil},
+		{"built-in summary", []Step{{Kind: StepGuideline, Detail: "built-in summary of II.H (no guidelines installed)", Ref: "II.H"}},
+			[]string{"II.H|||built-in summary of II.H (no guidelines installed)"},
+			[]string{"guideline: built-in summary of II.H (no guidelines installed)"}},
+		{"two sections, trail order", []Step{{Kind: StepGuideline, Detail: "uncertain", Ref: "II.H", Year: "2025", Quote: "q"}, kidney},
+			[]string{"II.H|2025|q|uncertain", "I.C.9.a.2|2025|Assign codes from the combination category …|combination code for hypertension with CKD"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Result{ID: "n", Codes: []Code{{Code: "I12.9", System: codesys.ICD10CM, Kind: Diagnosis, Title: "Hypertensive CKD", Trail: tt.trail}}}
+			b, err := json.Marshal(FHIRBundle(r))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var bundle struct {
+				Entry []struct {
+					Resource struct {
+						Extension []fhirExt `json:"extension"`
+						Note      []struct {
+							Text string `json:"text"`
+						} `json:"note"`
+					} `json:"resource"`
+				} `json:"entry"`
+			}
+			if err := json.Unmarshal(b, &bundle); err != nil || len(bundle.Entry) != 1 {
+				t.Fatalf("bundle %s: %v", b, err)
+			}
+			res := bundle.Entry[0].Resource
+			var got []string
+			for _, e := range res.Extension {
+				if e.URL != FHIRGuidelineURL {
+					continue
+				}
+				f := map[string]string{}
+				for _, s := range e.Extension {
+					f[s.URL] = s.ValueString
+				}
+				got = append(got, f["section"]+"|"+f["year"]+"|"+f["quote"]+"|"+f["rule"])
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("citations\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			for _, want := range tt.notes {
+				found := false
+				for _, n := range res.Note {
+					found = found || n.Text == want
+				}
+				if !found {
+					t.Errorf("no note %q in %+v", want, res.Note)
+				}
+			}
+		})
+	}
+}

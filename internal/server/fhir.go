@@ -162,9 +162,37 @@ func evidenceNote(c *store.Code) []map[string]string {
 	return []map[string]string{{"text": "Evidence: " + strings.Join(quotes, "; ")}}
 }
 
+// guidelineNote cites the guideline sections a code's trail applied, for
+// readers of the bundle that skip extensions.
+func guidelineNote(c *store.Code) []map[string]string {
+	var cites []string
+	seen := map[string]bool{}
+	for _, s := range c.Trail {
+		if s.Kind != coding.StepGuideline || s.Ref == "" {
+			continue
+		}
+		cite := s.Ref + " (built-in summary)"
+		if s.Year != "" {
+			cite = fmt.Sprintf("%s (FY%s)", s.Ref, s.Year)
+			if s.Quote != "" {
+				cite += fmt.Sprintf(": %q", s.Quote)
+			}
+		}
+		if !seen[cite] {
+			seen[cite] = true
+			cites = append(cites, cite)
+		}
+	}
+	if len(cites) == 0 {
+		return nil
+	}
+	return []map[string]string{{"text": "ICD-10-CM Official Guidelines applied: " + strings.Join(cites, "; ")}}
+}
+
 // fhirBundle is a FHIR R4 collection Bundle with a Condition per diagnosis
 // and a Procedure per procedure code, each with its assertion as the
-// result's own bundle writes it (coding.Assertion.FHIR).
+// result's own bundle writes it (coding.Assertion.FHIR) and the guideline
+// sections its trail cites (coding.FHIRGuidelineURL).
 func fhirBundle(d *store.Document, codes []*store.Code) map[string]any {
 	var entries []map[string]any
 	for _, c := range codes {
@@ -181,14 +209,19 @@ func fhirBundle(d *store.Document, codes []*store.Code) map[string]any {
 				res["clinicalStatus"] = codeableConcept{Coding: []fhirCoding{{System: coding.FHIRClinicalSystem, Code: st.Clinical}}}
 			}
 		}
+		var ext []any
 		if c.Assertion != "" {
-			res["extension"] = []map[string]string{{"url": coding.FHIRAssertionURL, "valueCode": string(c.Assertion)}}
+			ext = append(ext, map[string]string{"url": coding.FHIRAssertionURL, "valueCode": string(c.Assertion)})
+		}
+		if ext = append(ext, coding.FHIRGuidelineCitations(c.Trail)...); len(ext) > 0 {
+			res["extension"] = ext
 		}
 		var notes []map[string]string
 		if st.Note != "" {
 			notes = append(notes, map[string]string{"text": st.Note})
 		}
-		if notes = append(notes, evidenceNote(c)...); len(notes) > 0 {
+		notes = append(notes, evidenceNote(c)...)
+		if notes = append(notes, guidelineNote(c)...); len(notes) > 0 {
 			res["note"] = notes
 		}
 		entries = append(entries, map[string]any{"fullUrl": coding.FHIREntryURL("medcode/code/" + c.ID), "resource": res})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/guidelines"
 )
 
@@ -147,6 +148,76 @@ func TestNewGuidelinesConfig(t *testing.T) {
 			_, err := New(Config{Store: newEnv(t, Config{}).st, Reasoner: &phraseReasoner{}, Codes: testReleases(t), Guidelines: tt.docs})
 			if err == nil {
 				t.Error("New accepted them")
+			}
+		})
+	}
+}
+
+// TestGuidelinesFHIRExport: the FHIR export of a reviewed document cites
+// the guideline sections of each code's trail, in an extension and a note.
+func TestGuidelinesFHIRExport(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []coding.Step
+		want  []string // section|year|quote of each citation
+		note  string
+	}{
+		{"no guideline steps", nil, nil, ""},
+		{"installed and built-in", []coding.Step{
+			{Kind: coding.StepGuideline, Detail: "combination code", Ref: "I.C.1.a.2", Year: "2025", Quote: "Assign a combination code …"},
+			{Kind: coding.StepGuideline, Detail: "built-in summary of II.A (no guidelines installed)", Ref: "II.A"},
+		}, []string{"I.C.1.a.2|2025|Assign a combination code …", "II.A||"},
+			`ICD-10-CM Official Guidelines applied: I.C.1.a.2 (FY2025): "Assign a combination code …"; II.A (built-in summary)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Config{Reasoner: &guideReasoner{steps: tt.steps}})
+			d := e.submit("Assessment: hypertension.")
+			for _, c := range d.Codes {
+				if code := e.do("north/coder", "POST", "/v1/documents/"+d.ID+"/codes/"+c.ID+"/decision", map[string]string{"action": "accept"}, nil); code != http.StatusOK {
+					t.Fatalf("accept: status %d", code)
+				}
+			}
+			type ext struct {
+				URL         string `json:"url"`
+				ValueString string `json:"valueString"`
+				Extension   []ext  `json:"extension"`
+			}
+			var bundle struct {
+				Entry []struct {
+					Resource struct {
+						Extension []ext `json:"extension"`
+						Note      []struct {
+							Text string `json:"text"`
+						} `json:"note"`
+					} `json:"resource"`
+				} `json:"entry"`
+			}
+			if code := e.do("north/auditor", "GET", "/v1/documents/"+d.ID+"/export?format=fhir", nil, &bundle); code != http.StatusOK || len(bundle.Entry) != 1 {
+				t.Fatalf("export: status %d, %d entries", code, len(bundle.Entry))
+			}
+			res := bundle.Entry[0].Resource
+			var got []string
+			for _, x := range res.Extension {
+				if x.URL != coding.FHIRGuidelineURL {
+					continue
+				}
+				f := map[string]string{}
+				for _, s := range x.Extension {
+					f[s.URL] = s.ValueString
+				}
+				got = append(got, f["section"]+"|"+f["year"]+"|"+f["quote"])
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("citations %q, want %q", got, tt.want)
+			}
+			var notes []string
+			for _, n := range res.Note {
+				notes = append(notes, n.Text)
+			}
+			if has := slices.ContainsFunc(notes, func(n string) bool { return strings.HasPrefix(n, "ICD-10-CM Official Guidelines") }); has != (tt.note != "") ||
+				(tt.note != "" && !slices.Contains(notes, tt.note)) {
+				t.Errorf("notes %q, want %q", notes, tt.note)
 			}
 		})
 	}
