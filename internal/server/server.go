@@ -1,8 +1,8 @@
 // Package server is medcode's coding service: a JSON API under /v1 to
-// submit notes for coding, review the codes (accept, reject, replace, add)
-// and export the result, an OpenAPI document at /openapi.json, health,
-// readiness and Prometheus metrics, and the review UI, all from one
-// binary. It stores everything through internal/store and codes through
+// submit notes for coding, review the codes (accept, reject, replace, add),
+// export the result and read the installed Official Guidelines the trails
+// cite, an OpenAPI document at /openapi.json, health, readiness and
+// Prometheus metrics, and the review UI, all from one binary. It stores everything through internal/store and codes through
 // any coding.Reasoner.
 package server
 
