@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medcode-dev/medcode/internal/guidelines"
 )
@@ -91,12 +90,9 @@ func (s *Server) searchGuidelines(w http.ResponseWriter, r *http.Request) *apiEr
 		return aerr
 	}
 	q := r.URL.Query()
-	text := strings.TrimSpace(q.Get("q"))
-	if text == "" {
-		return errorf(http.StatusBadRequest, "missing_query", "q is required")
-	}
-	if len(text) > 500 || !utf8.ValidString(text) {
-		return errorf(http.StatusBadRequest, "invalid_query", "q must be valid UTF-8 of at most 500 bytes")
+	text, e := queryText(q)
+	if e != nil {
+		return e
 	}
 	limit := 10
 	if v := q.Get("limit"); v != "" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -234,19 +235,8 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) *apiError
 	default:
 		return errorf(http.StatusBadRequest, "invalid_status", "status must be coded, in_review or reviewed")
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := parseTime(v)
-			if err != nil {
-				e := errorf(http.StatusBadRequest, "invalid_date", p.name+": use RFC 3339 (2026-05-20T10:00:00Z) or a date (2026-05-20)")
-				e.Field = p.name
-				return e
-			}
-			*p.dst = t
-		}
+	if e := dateRange(q, &f.From, &f.To); e != nil {
+		return e
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -544,12 +534,9 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *apiError {
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) *apiError {
 	q := r.URL.Query()
-	text := strings.TrimSpace(q.Get("q"))
-	if text == "" {
-		return errorf(http.StatusBadRequest, "missing_query", "q is required")
-	}
-	if len(text) > 500 || !utf8.ValidString(text) {
-		return errorf(http.StatusBadRequest, "invalid_query", "q must be valid UTF-8 of at most 500 bytes")
+	text, e := queryText(q)
+	if e != nil {
+		return e
 	}
 	sys := codesys.ICD10CM
 	if v := q.Get("system"); v != "" {
@@ -635,4 +622,37 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// dateRange reads the query's from and to into from and to, each RFC 3339
+// or a date.
+func dateRange(q url.Values, from, to *time.Time) *apiError {
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", from}, {"to", to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := parseTime(v)
+			if err != nil {
+				e := errorf(http.StatusBadRequest, "invalid_date", p.name+": use RFC 3339 (2026-05-20T10:00:00Z) or a date (2026-05-20)")
+				e.Field = p.name
+				return e
+			}
+			*p.dst = t
+		}
+	}
+	return nil
+}
+
+// queryText returns the query's search text q, required, valid UTF-8 of
+// at most 500 bytes.
+func queryText(q url.Values) (string, *apiError) {
+	text := strings.TrimSpace(q.Get("q"))
+	if text == "" {
+		return "", errorf(http.StatusBadRequest, "missing_query", "q is required")
+	}
+	if len(text) > 500 || !utf8.ValidString(text) {
+		return "", errorf(http.StatusBadRequest, "invalid_query", "q must be valid UTF-8 of at most 500 bytes")
+	}
+	return text, nil
 }

@@ -90,19 +90,8 @@ func (s *Server) auditSummary(w http.ResponseWriter, r *http.Request) *apiError 
 	default:
 		f.Tenant = v
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := parseTime(v)
-			if err != nil {
-				e := errorf(http.StatusBadRequest, "invalid_date", p.name+": use RFC 3339 (2026-05-20T10:00:00Z) or a date (2026-05-20)")
-				e.Field = p.name
-				return e
-			}
-			*p.dst = t
-		}
+	if e := dateRange(q, &f.From, &f.To); e != nil {
+		return e
 	}
 	format := q.Get("format")
 	if format != "" && format != "json" && format != "csv" {
