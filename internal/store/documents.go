@@ -176,14 +176,42 @@ func (s *Store) CreateDocument(ctx context.Context, actor Actor, d *Document, ru
 	return nil
 }
 
-// AddRun stores another coding run of a document: its codes are added
-// pending, and the codes of earlier runs still pending are superseded.
-// Decided codes are kept.
+// AddRun stores another coding run of a document and merges its codes
+// with the document's: the codes of earlier runs still pending are
+// superseded, every decided code keeps its decision, and of the run's
+// codes only those not already decided are added, pending. A code the
+// coder accepted, rejected or replaced (or added, or chose as a
+// replacement) is decided: proposing it again does not reopen it, so a
+// reviewed document stays reviewed unless the run finds something new.
+// The run keeps the count of the codes it proposed.
 func (s *Store) AddRun(ctx context.Context, actor Actor, docID string, run *Run, codes []*Code) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		d, err := s.getDocument(ctx, tx, actor.Tenant, docID, false)
+		d, err := s.lockDocument(ctx, tx, actor.Tenant, docID)
 		if err != nil {
 			return err
+		}
+		live, err := s.codes(ctx, tx, docID, "")
+		if err != nil {
+			return err
+		}
+		decided := map[liveKey]bool{}
+		for _, c := range live {
+			if c.Status != CodePending {
+				decided[keyOf(c)] = true
+			}
+		}
+		proposed := len(codes)
+		var fresh, kept []*Code
+		for _, c := range codes {
+			k := keyOf(c)
+			if decided[k] {
+				kept = append(kept, c)
+				continue
+			}
+			// A reasoner may propose a code twice (two mentions): it is
+			// one code to review.
+			decided[k] = true
+			fresh = append(fresh, c)
 		}
 		var seq int
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM codes WHERE document_id = ?`), docID).Scan(&seq); err != nil {
@@ -198,8 +226,17 @@ func (s *Store) AddRun(ctx context.Context, actor Actor, docID string, run *Run,
 				return err
 			}
 		}
-		if err := s.insertRun(ctx, tx, actor, d, run, codes, seq); err != nil {
+		if err := s.insertRun(ctx, tx, actor, d, run, fresh, seq); err != nil {
 			return err
+		}
+		run.CodeCount = proposed
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET code_count = ? WHERE id = ?`), proposed, run.ID); err != nil {
+			return err
+		}
+		if len(kept) > 0 {
+			if err := s.audit(ctx, tx, actor, docID, "codes.keep", "", nil, map[string]any{"run": run.ID, "codes": codeList(kept)}); err != nil {
+				return err
+			}
 		}
 		return s.updateStatus(ctx, tx, docID)
 	})
@@ -207,6 +244,35 @@ func (s *Store) AddRun(ctx context.Context, actor Actor, docID string, run *Run,
 		return fmt.Errorf("store run of %s: %w", docID, err)
 	}
 	return nil
+}
+
+// liveKey identifies a code within a document: the same code of the same
+// classification is one code, whatever its evidence.
+type liveKey struct {
+	system codesys.System
+	code   string
+}
+
+func keyOf(c *Code) liveKey {
+	return liveKey{c.System, strings.ToUpper(strings.TrimSpace(c.Code))}
+}
+
+// lockDocument reads a document of tenant for a write that depends on its
+// codes. On PostgreSQL it locks the document's row, so that two such
+// writes (two coders adding the same code) run one after the other; the
+// store already serializes SQLite's writers.
+func (s *Store) lockDocument(ctx context.Context, tx *sql.Tx, tenant, id string) (*Document, error) {
+	if s.backend == Postgres {
+		var got string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM documents WHERE id = ? AND tenant = ? FOR UPDATE`), id, tenant).Scan(&got)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("document %s: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s.getDocument(ctx, tx, tenant, id, false)
 }
 
 func (s *Store) insertRun(ctx context.Context, tx *sql.Tx, actor Actor, d *Document, run *Run, codes []*Code, seq int) error {
@@ -556,12 +622,28 @@ func decisionView(c *Code) map[string]any {
 }
 
 // AddCode adds a code a coder found that the engine missed; the caller
-// validates the code and its evidence. The code is stored accepted.
+// validates the code and its evidence. The code is stored accepted. A code
+// already on the document, pending or accepted (a replacement included),
+// is refused with an error wrapping ErrDuplicate.
 func (s *Store) AddCode(ctx context.Context, actor Actor, docID string, c *Code) error {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.getDocument(ctx, tx, actor.Tenant, docID, false); err != nil {
+		if _, err := s.lockDocument(ctx, tx, actor.Tenant, docID); err != nil {
 			return err
+		}
+		live, err := s.codes(ctx, tx, docID, "")
+		if err != nil {
+			return err
+		}
+		for _, o := range live {
+			if keyOf(o) != keyOf(c) || (o.Status != CodePending && o.Status != CodeAccepted) {
+				continue
+			}
+			what := "is already on the document, " + o.Status
+			if o.Origin == OriginReplacement {
+				what = "is already on the document, as a replacement"
+			}
+			return fmt.Errorf("%s %s (%s): %w", c.Code, what, o.ID, ErrDuplicate)
 		}
 		var seq int
 		if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM codes WHERE document_id = ?`), docID).Scan(&seq); err != nil {

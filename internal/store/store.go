@@ -33,6 +33,8 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
+	// ErrDuplicate is a code added to a document that already has it.
+	ErrDuplicate = errors.New("duplicate code")
 )
 
 // Backend names a database engine.

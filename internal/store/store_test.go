@@ -185,6 +185,104 @@ func contract(t *testing.T, s *Store) {
 		}
 	})
 
+	t.Run("re-coding merges with the decisions made", func(t *testing.T) {
+		// A tenant of their own, so that the listings below count only
+		// theirs.
+		m := Actor{Tenant: tenant + "-merge", Name: "alice"}
+		d := &Document{Source: "text", Text: note}
+		if err := s.CreateDocument(ctx, m, d, &Run{Reasoner: "test"}, sampleCodes()); err != nil {
+			t.Fatal(err)
+		}
+		j18, i10 := d.Codes[0], d.Codes[1]
+		repl := &Code{Code: "J15.9", System: "icd10cm", Kind: coding.Diagnosis, Title: "Unspecified bacterial pneumonia"}
+		if _, _, err := s.Decide(ctx, m, d.ID, j18.ID, Decision{Action: "replace", Reason: "culture", Replacement: repl}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Decide(ctx, m, d.ID, i10.ID, Decision{Action: "reject", Reason: "not documented"}); err != nil {
+			t.Fatal(err)
+		}
+		// The engine proposes the same codes again, the replacement
+		// itself, and one twice.
+		again := append(sampleCodes(), FromResult([]coding.Code{{Code: "J15.9", System: "icd10cm", Kind: coding.Diagnosis}}, nil)...)
+		if err := s.AddRun(ctx, m, d.ID, &Run{Reasoner: "test"}, again); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.GetDocument(ctx, m.Tenant, d.ID)
+		if got.Status != StatusReviewed || len(got.Codes) != 3 {
+			t.Fatalf("nothing new, yet status %s codes %v", got.Status, codeList(got.Codes))
+		}
+		for _, c := range got.Codes {
+			if c.Status == CodePending {
+				t.Fatalf("decided code %s came back pending", c.Code)
+			}
+		}
+		if r := got.Runs[len(got.Runs)-1]; r.CodeCount != 3 {
+			t.Fatalf("run code count %d, want the 3 proposed", r.CodeCount)
+		}
+		// Something new arrives pending, once, and reopens the review.
+		news := FromResult([]coding.Code{
+			{Code: "E11.9", System: "icd10cm", Kind: coding.Diagnosis},
+			{Code: "E11.9", System: "icd10cm", Kind: coding.Diagnosis},
+			{Code: "I10", System: "icd10cm", Kind: coding.Diagnosis},
+		}, nil)
+		if err := s.AddRun(ctx, m, d.ID, &Run{Reasoner: "test"}, news); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.GetDocument(ctx, m.Tenant, d.ID)
+		var pending []string
+		for _, c := range got.Codes {
+			if c.Status == CodePending {
+				pending = append(pending, c.Code)
+			}
+		}
+		if got.Status != StatusInReview || strings.Join(pending, " ") != "E11.9" || len(got.Codes) != 4 {
+			t.Fatalf("after a new code: status %s pending %v codes %v", got.Status, pending, codeList(got.Codes))
+		}
+	})
+
+	t.Run("adding a code present is refused", func(t *testing.T) {
+		// A tenant of their own, so that the listings below count only
+		// theirs.
+		m := Actor{Tenant: tenant + "-merge", Name: "alice"}
+		d := &Document{Source: "text", Text: note}
+		if err := s.CreateDocument(ctx, m, d, &Run{Reasoner: "test"}, sampleCodes()); err != nil {
+			t.Fatal(err)
+		}
+		repl := &Code{Code: "J15.9", System: "icd10cm", Kind: coding.Diagnosis}
+		if _, _, err := s.Decide(ctx, m, d.ID, d.Codes[0].ID, Decision{Action: "replace", Reason: "culture", Replacement: repl}); err != nil {
+			t.Fatal(err)
+		}
+		for _, code := range []string{"I10", "J15.9", "j15.9"} {
+			c := &Code{Code: code, System: "icd10cm", Kind: coding.Diagnosis, Evidence: []coding.Evidence{span(note, "pneumonia")}}
+			if err := s.AddCode(ctx, m, d.ID, c); !errors.Is(err, ErrDuplicate) {
+				t.Fatalf("adding %s again: %v", code, err)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- s.AddCode(ctx, m, d.ID, &Code{Code: "E11.9", System: "icd10cm", Kind: coding.Diagnosis})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		added := 0
+		for err := range errs {
+			switch {
+			case err == nil:
+				added++
+			case !errors.Is(err, ErrDuplicate):
+				t.Fatal(err)
+			}
+		}
+		if added != 1 {
+			t.Fatalf("%d concurrent adds of one code succeeded, want 1", added)
+		}
+	})
+
 	t.Run("audit log", func(t *testing.T) {
 		log, err := s.Audit(ctx, tenant, AuditFilter{DocumentID: docID})
 		if err != nil {
