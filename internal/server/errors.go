@@ -16,6 +16,8 @@ type apiError struct {
 	Message string `json:"message"`
 	// Field names the input at fault, when there is one.
 	Field string `json:"field,omitempty"`
+	// Conflicts are the pairs of codes that stop an export.
+	Conflicts []conflict `json:"conflicts,omitempty"`
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }

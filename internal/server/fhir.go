@@ -81,18 +81,6 @@ func parseDocumentReference(body []byte) (*fhirDoc, *apiError) {
 	return nil, invalid("content", "missing_attachment", "the DocumentReference has no text/plain attachment")
 }
 
-// reported returns the codes of a document that are reported: accepted,
-// replacements and added codes, in order.
-func reported(d *store.Document) []*store.Code {
-	var out []*store.Code
-	for _, c := range d.Codes {
-		if c.Status == store.CodeAccepted {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 func (s *Server) export(w http.ResponseWriter, r *http.Request) *apiError {
 	d, err := s.cfg.Store.GetDocument(r.Context(), token(r).Tenant, r.PathValue("id"))
 	if err != nil {
@@ -109,7 +97,23 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) *apiError {
 			return errorf(http.StatusConflict, "not_reviewed", "the document has codes pending review; decide on every code before exporting")
 		}
 	}
-	codes := reported(d)
+	codes := exported(d)
+	var excl []conflict
+	for _, c := range s.conflicts(r.Context(), codes) {
+		if c.Kind == conflictExcludes1 {
+			excl = append(excl, c)
+		}
+	}
+	if len(excl) > 0 {
+		msgs := make([]string, len(excl))
+		for i, c := range excl {
+			msgs[i] = c.String()
+		}
+		e := errorf(http.StatusConflict, "excludes1_conflict",
+			"the reported codes hold an Excludes1 conflict; reject or replace one code of each pair before exporting: "+strings.Join(msgs, "; "))
+		e.Conflicts = excl
+		return e
+	}
 	switch format {
 	case "", "json":
 		writeJSON(w, http.StatusOK, map[string]any{

@@ -405,7 +405,23 @@ func (s *Server) addCode(w http.ResponseWriter, r *http.Request) *apiError {
 		c.Assertion = coding.Affirmed
 	}
 	c.Trail = []coding.Step{{Kind: coding.StepVerify, Detail: "added by " + tok.Name + strings.TrimRight(": "+body.Note, ": ")}}
-	if err := s.cfg.Store.AddCode(r.Context(), tok.Actor(), d.ID, c); err != nil {
+	// The coder is warned, not refused: which of two conflicting codes
+	// stays is theirs to decide, and the export refuses the pair until
+	// they do.
+	var present []*store.Code
+	for _, o := range d.Codes {
+		if o.Status == store.CodePending || o.Status == store.CodeAccepted {
+			present = append(present, o)
+		}
+	}
+	for _, k := range s.conflicts(r.Context(), append(present, c)) {
+		if k.Code == c.Code || k.With == c.Code {
+			c.Warnings = append(c.Warnings, k.String())
+		}
+	}
+	if err := s.cfg.Store.AddCode(r.Context(), tok.Actor(), d.ID, c); errors.Is(err, store.ErrDuplicate) {
+		return errorf(http.StatusConflict, "duplicate_code", err.Error())
+	} else if err != nil {
 		return s.storeError(r, "add code", err)
 	}
 	s.m.decisions.WithLabelValues("add").Inc()
