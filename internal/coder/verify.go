@@ -635,17 +635,12 @@ var principalSection = map[note.SectionType]bool{
 	note.Diagnoses: true, note.Impression: true, note.AssessmentAndPlan: true,
 }
 
-// codeRef matches the codes and code ranges cited in instructional notes:
-// "(E10.-)", "(I10-I16)", "E11.9", "(N18.1-N18.6)". It reads the dash of
-// a range written without dots ("I10-I16") as a dash code followed by
-// another code: the rules that drop a code for another (Excludes1) read
-// only the codes a note names, since a range's note often qualifies it
-// ("somnolence, stupor and coma in diabetes (E08-E13)").
-var codeRef = regexp.MustCompile(`\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?(?:\s*-\s*([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?)?`)
-
-// codeRange is codeRef with a range tried before a dash code, so that
-// "T36-T50" is the range: for the rules that add a code a note asks for.
-var codeRange = regexp.MustCompile(`\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:(?:\.?-)?\s*-\s*([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?|\.?-)?`)
+// codeRef and codeRange read the codes and ranges instructional notes
+// cite (codesys.NoteCodeRef, codesys.NoteRange).
+var (
+	codeRef   = codesys.NoteCodeRef()
+	codeRange = codesys.NoteRange()
+)
 
 // ref is a code or range cited in a note.
 type ref struct{ lo, hi string } // compact forms; hi == "" for one code

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
@@ -32,7 +31,7 @@ type conflict struct {
 // noteRef matches a code or a code range cited in an instructional note
 // ("(E10.-)", "(I10-I16)", "E11.9"), as the offline coder's verify step
 // reads them.
-var noteRef = regexp.MustCompile(`\b([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?(?:\s*-\s*([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?:\.?-)?)?`)
+var noteRef = codesys.NoteCodeRef()
 
 // noteCovers reports whether a note cites code, alone or in a range.
 func noteCovers(note, code string) bool {
