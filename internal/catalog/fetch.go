@@ -242,6 +242,15 @@ func verifyZip(p, name string) error {
 	if len(zr.File) == 0 {
 		return fmt.Errorf("archive %s is empty", name)
 	}
+	// The bounds of the import are checked on the sizes the entries
+	// declare before any is expanded: the zip reader fails an entry that
+	// expands beyond its declared size.
+	ss := newSourceSet(ImportOptions{})
+	for _, f := range zr.File {
+		if err := ss.listed(name+":"+f.Name, f.UncompressedSize64); err != nil {
+			return err
+		}
+	}
 	for _, f := range zr.File {
 		if err := checkEntry(f); err != nil {
 			return fmt.Errorf("archive %s is truncated or corrupt: %s: %w", name, f.Name, err)

@@ -138,11 +138,11 @@ func importWith(ctx context.Context, dir string, sys codesys.System, from []sour
 
 // openSources opens every file of from (folders and archives read
 // through), returning them with the names they go by.
-func openSources(ctx context.Context, from []source) (*sourceSet, []string, error) {
+func openSources(ctx context.Context, from []source, opts ImportOptions) (*sourceSet, []string, error) {
 	if len(from) == 0 {
 		return nil, nil, errors.New("no files given")
 	}
-	ss := &sourceSet{}
+	ss := newSourceSet(opts)
 	names := make([]string, len(from))
 	for i, src := range from {
 		if err := ss.add(ctx, src.path, src.name); err != nil {
@@ -156,7 +156,7 @@ func openSources(ctx context.Context, from []source) (*sourceSet, []string, erro
 
 // read identifies and reads the release files in from.
 func read(ctx context.Context, sys codesys.System, from []source, opts ImportOptions) (*Info, *codesys.Release, error) {
-	ss, names, err := openSources(ctx, from)
+	ss, names, err := openSources(ctx, from, opts)
 	if err != nil {
 		return nil, nil, err
 	}
