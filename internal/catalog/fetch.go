@@ -113,6 +113,7 @@ func Fetch(ctx context.Context, dir, system string, year int, opts FetchOptions)
 	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", sys.Title(), err)
 	}
+	cleanStaleTemp(tmpDir)
 	var srcs []source
 	defer func() {
 		for _, src := range srcs {
