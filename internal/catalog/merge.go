@@ -1,8 +1,9 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,7 +21,7 @@ import (
 func mergeInstalled(dir string, r *codesys.Release, in *Info) ([]codesys.Part, error) {
 	rdir := filepath.Join(systemDir(dir, r.System), r.Version)
 	old, err := readManifest(rdir)
-	if os.IsNotExist(err) {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
