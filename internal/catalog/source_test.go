@@ -1,11 +1,13 @@
 package catalog
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"strings"
 	"testing"
 )
@@ -97,6 +99,60 @@ func TestImportArchiveLimits(t *testing.T) {
 			}
 			if infos, err := List(dir); err != nil || len(infos) > 0 {
 				t.Errorf("after a failed import List = %v, %v; want nothing installed", infos, err)
+			}
+		})
+	}
+}
+
+// lyingZip returns a zip whose one entry, name, declares size bytes but
+// holds data, stored uncompressed, as a crafted archive may.
+func lyingZip(tb testing.TB, name string, size uint64, data []byte) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateRaw(&zip.FileHeader{
+		Name:               name,
+		Method:             zip.Store,
+		CRC32:              crc32.ChecksumIEEE(data),
+		CompressedSize64:   uint64(len(data)),
+		UncompressedSize64: size,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		tb.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestArchiveDeclaredSize checks that an archive declaring more than the
+// default bound fails before anything is expanded, both when it is
+// imported and when a download is verified.
+func TestArchiveDeclaredSize(t *testing.T) {
+	big := lyingZip(t, "tab.xml", DefaultMaxExpanded+1, []byte(tinyTabular))
+	p := writeFile(t, t.TempDir(), "big.zip", big)
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"import", func() error {
+			_, err := Import(context.Background(), t.TempDir(), "icd10cm", []string{p}, ImportOptions{})
+			return err
+		}},
+		{"fetch verification", func() error { return verifyZip(p, "big.zip") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.run()
+			if !errors.Is(err, ErrArchiveLimit) {
+				t.Fatalf("error %v, want ErrArchiveLimit", err)
+			}
+			if !strings.Contains(err.Error(), "big.zip:tab.xml") {
+				t.Errorf("error %q does not name the entry", err)
 			}
 		})
 	}
