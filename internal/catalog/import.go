@@ -126,7 +126,7 @@ func importWith(ctx context.Context, dir string, sys codesys.System, from []sour
 		return nil, fmt.Errorf("import %s: %w", sys.Title(), err)
 	}
 	if !opts.Replace {
-		if _, err := mergeInstalled(dir, r, in); err != nil {
+		if err := mergeInstalled(dir, r, in); err != nil {
 			return nil, fmt.Errorf("import %s %s: keep the installed parts: %w", sys.Title(), r.Version, err)
 		}
 	}

@@ -15,17 +15,17 @@ import (
 // files, with the parts of the installed release of the same version that
 // the import did not give, so that importing one file (an order file, a
 // corrected table) does not drop the rest of the release. A part given
-// replaces the installed one. It returns the parts kept. Without an
+// replaces the installed one; in records the parts kept. Without an
 // installed release, or with one this medcode cannot decode, r is left as
 // it is; the latter is noted in in.
-func mergeInstalled(dir string, r *codesys.Release, in *Info) ([]codesys.Part, error) {
+func mergeInstalled(dir string, r *codesys.Release, in *Info) error {
 	rdir := filepath.Join(systemDir(dir, r.System), r.Version)
 	old, err := readManifest(rdir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var lost []codesys.Part
 	for _, p := range old.Parts {
@@ -34,15 +34,15 @@ func mergeInstalled(dir string, r *codesys.Release, in *Info) ([]codesys.Part, e
 		}
 	}
 	if len(lost) == 0 {
-		return nil, nil
+		return nil
 	}
 	if !old.Compatible() {
-		in.Notes = append(in.Notes, fmt.Sprintf("the installed %s was compiled by an incompatible medcode; its parts %s are not kept", old.ID(), joinParts(lost)))
-		return nil, nil
+		in.Notes = append(in.Notes, fmt.Sprintf("the installed %s was compiled by an incompatible medcode: replaced as a whole, without %s", old.ID(), joinParts(lost)))
+		return nil
 	}
 	prev, err := decodeInstalled(old)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, p := range lost {
 		copyPart(r, prev, p)
@@ -59,7 +59,7 @@ func mergeInstalled(dir string, r *codesys.Release, in *Info) ([]codesys.Part, e
 	in.Parts, in.Missing = r.Parts(), r.Missing()
 	in.Notes = append(in.Notes, fmt.Sprintf("kept %s of the installed release (imported %s from %s); use --replace to drop them",
 		joinParts(lost), old.Imported.Format("2006-01-02"), old.Source))
-	return lost, nil
+	return nil
 }
 
 // copyPart sets part p of dst to that of src.

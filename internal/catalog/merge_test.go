@@ -32,17 +32,22 @@ func TestImportMerge(t *testing.T) {
 		first   []string // files of the first import
 		second  []string // files of the second import, same version
 		replace bool
-		want    []codesys.Part
-		note    string // substring of a note of the second import
+		// compiledBy, if not 0, is the format the first release is made
+		// to look compiled in.
+		compiledBy int
+		want       []codesys.Part
+		note       string // substring of a note of the second import
 	}{
-		{"order file alone keeps the Tabular List", []string{"tab.xml"}, []string{"order.txt"}, false,
+		{"order file alone keeps the Tabular List", []string{"tab.xml"}, []string{"order.txt"}, false, 0,
 			[]codesys.Part{codesys.PartTabular, codesys.PartOrder}, "kept tabular"},
-		{"one-code Tabular List keeps the order file", []string{"tab.xml", "order.txt"}, []string{"tab.xml"}, false,
+		{"one-code Tabular List keeps the order file", []string{"tab.xml", "order.txt"}, []string{"tab.xml"}, false, 0,
 			[]codesys.Part{codesys.PartTabular, codesys.PartOrder}, "kept order"},
-		{"the same parts again replace them", []string{"tab.xml", "order.txt"}, []string{"tab.xml", "order.txt"}, false,
+		{"the same parts again replace them", []string{"tab.xml", "order.txt"}, []string{"tab.xml", "order.txt"}, false, 0,
 			[]codesys.Part{codesys.PartTabular, codesys.PartOrder}, ""},
-		{"replace drops the parts not given", []string{"tab.xml"}, []string{"order.txt"}, true,
+		{"replace drops the parts not given", []string{"tab.xml"}, []string{"order.txt"}, true, 0,
 			[]codesys.Part{codesys.PartOrder}, ""},
+		{"an incompatible release is replaced, with a note", []string{"tab.xml"}, []string{"order.txt"}, false, FormatVersion + 1,
+			[]codesys.Part{codesys.PartOrder}, "incompatible medcode: replaced as a whole, without tabular"},
 	}
 	files := map[string]string{"tab.xml": tinyTabular, "order.txt": tinyOrder}
 	for _, tt := range tests {
@@ -57,8 +62,12 @@ func TestImportMerge(t *testing.T) {
 				return ps
 			}
 			opts := ImportOptions{Version: "2021"}
-			if _, err := Import(ctx, dir, "icd10cm", src(tt.first), opts); err != nil {
+			first, err := Import(ctx, dir, "icd10cm", src(tt.first), opts)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.compiledBy != 0 {
+				editManifest(t, first.Dir, func(in *Info) { in.Format = tt.compiledBy })
 			}
 			opts.Replace = tt.replace
 			in, err := Import(ctx, dir, "icd10cm", src(tt.second), opts)
