@@ -178,6 +178,8 @@ func digitRun(s string) int {
 // version, oldest first. A missing data directory holds no releases.
 func List(dir string) ([]*Info, error) {
 	var infos []*Info
+	// Downloads of a killed fetch are left beside the systems' folders.
+	cleanStaleTemp(releasesDir(dir))
 	ents, err := os.ReadDir(releasesDir(dir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("list releases: %w", err)
@@ -255,6 +257,7 @@ func Stat(dir, system, version string) (*Info, error) {
 	if err := checkVersion(version); err != nil {
 		return nil, err
 	}
+	cleanStaleTemp(releasesDir(dir))
 	sd := systemDir(dir, sys)
 	recoverSystemDir(sd)
 	in, err := readManifest(filepath.Join(sd, version))
@@ -340,9 +343,11 @@ func Remove(dir, system, version string) error {
 // between its steps. An .old-V directory is the previous release V, renamed
 // aside but not yet deleted: it is restored when V is missing (the new one
 // was never renamed into place) and deleted otherwise. A .del-V directory
-// is a removed release and is deleted. Errors are ignored: the next call
-// tries again.
+// is a removed release and is deleted. A .tmp- directory untouched for a
+// while is the work of an import that was killed and is deleted too
+// (cleanStaleTemp). Errors are ignored: the next call tries again.
 func recoverSystemDir(sd string) {
+	cleanStaleTemp(sd)
 	ents, err := os.ReadDir(sd)
 	if err != nil {
 		return

@@ -74,7 +74,7 @@ func importClasses(ctx context.Context, dir string, sys codesys.System, from []s
 
 // readClasses reads the one ClaML file or code list among the sources.
 func readClasses(ctx context.Context, sys codesys.System, from []source, opts ImportOptions) (*Info, *codesys.Release, error) {
-	ss, names, err := openSources(ctx, from)
+	ss, names, err := openSources(ctx, from, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -113,6 +113,7 @@ func Fetch(ctx context.Context, dir, system string, year int, opts FetchOptions)
 	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", sys.Title(), err)
 	}
+	cleanStaleTemp(tmpDir)
 	var srcs []source
 	defer func() {
 		for _, src := range srcs {
@@ -241,6 +242,15 @@ func verifyZip(p, name string) error {
 	defer zr.Close()
 	if len(zr.File) == 0 {
 		return fmt.Errorf("archive %s is empty", name)
+	}
+	// The bounds of the import are checked on the sizes the entries
+	// declare before any is expanded: the zip reader fails an entry that
+	// expands beyond its declared size.
+	ss := newSourceSet(ImportOptions{})
+	for _, f := range zr.File {
+		if err := ss.listed(name+":"+f.Name, f.UncompressedSize64); err != nil {
+			return err
+		}
 	}
 	for _, f := range zr.File {
 		if err := checkEntry(f); err != nil {

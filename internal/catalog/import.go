@@ -34,6 +34,17 @@ type ImportOptions struct {
 	// Columns maps the fields of a flat code list to its column headers;
 	// fields left empty are recognized by their usual headers.
 	Columns codesys.Columns
+	// Replace installs the release as read, dropping the parts of an
+	// installed release of the same version that the import does not
+	// give. Without it the import merges: a part given replaces the
+	// installed one and the parts not given are kept.
+	Replace bool
+	// MaxExpanded bounds the bytes read out of the archives and gzipped
+	// files of the import, all together; 0 means DefaultMaxExpanded.
+	MaxExpanded int64
+	// MaxMembers bounds the number of files found in the archives of the
+	// import, all together; 0 means DefaultMaxMembers.
+	MaxMembers int
 }
 
 // partNames describes each part as the publisher ships it, for messages.
@@ -65,8 +76,10 @@ type found struct {
 
 // Import reads a release of system from the publisher's files at the paths
 // in from (folders, .zip archives that may nest folders and zips, or
-// single plain or gzipped files) and installs it in dir, replacing an
-// installed release of the same version. Each file's part is told from its
+// single plain or gzipped files) and installs it in dir. When the version
+// is installed already, the parts read replace the installed ones and the
+// other installed parts are kept, unless opts.Replace asks to replace the
+// release as a whole. Each file's part is told from its
 // content; files of the other system and files that are not release files
 // are ignored with a note. A release may be partial: Info.Parts and
 // Info.Missing say what it has. On error nothing changes in dir.
@@ -112,6 +125,11 @@ func importWith(ctx context.Context, dir string, sys codesys.System, from []sour
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("import %s: %w", sys.Title(), err)
 	}
+	if !opts.Replace {
+		if err := mergeInstalled(dir, r, in); err != nil {
+			return nil, fmt.Errorf("import %s %s: keep the installed parts: %w", sys.Title(), r.Version, err)
+		}
+	}
 	if err := install(dir, r, in); err != nil {
 		return nil, fmt.Errorf("import %s %s: install in %s: %w", sys.Title(), r.Version, dir, err)
 	}
@@ -120,11 +138,11 @@ func importWith(ctx context.Context, dir string, sys codesys.System, from []sour
 
 // openSources opens every file of from (folders and archives read
 // through), returning them with the names they go by.
-func openSources(ctx context.Context, from []source) (*sourceSet, []string, error) {
+func openSources(ctx context.Context, from []source, opts ImportOptions) (*sourceSet, []string, error) {
 	if len(from) == 0 {
 		return nil, nil, errors.New("no files given")
 	}
-	ss := &sourceSet{}
+	ss := newSourceSet(opts)
 	names := make([]string, len(from))
 	for i, src := range from {
 		if err := ss.add(ctx, src.path, src.name); err != nil {
@@ -138,7 +156,7 @@ func openSources(ctx context.Context, from []source) (*sourceSet, []string, erro
 
 // read identifies and reads the release files in from.
 func read(ctx context.Context, sys codesys.System, from []source, opts ImportOptions) (*Info, *codesys.Release, error) {
-	ss, names, err := openSources(ctx, from)
+	ss, names, err := openSources(ctx, from, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // member is one file found in an import source: a file in a folder, an
@@ -28,12 +30,101 @@ type member struct {
 // memory while it is read. The publisher's archives are a few tens of MB.
 const maxNestedZip = 1 << 30
 
+// Default bounds of an import's archives (ImportOptions.MaxExpanded and
+// MaxMembers). The publisher's archives expand to a few hundred MB in a few
+// dozen files; the bounds stop a zip bomb long before it exhausts memory or
+// disk.
+const (
+	DefaultMaxExpanded = 2 << 30
+	DefaultMaxMembers  = 10000
+)
+
+// ErrArchiveLimit is returned (wrapped) by Import when the archives or
+// gzipped files imported expand beyond ImportOptions.MaxExpanded bytes or
+// hold more than ImportOptions.MaxMembers files.
+var ErrArchiveLimit = errors.New("archive limit exceeded")
+
 // sourceSet holds the files found in the import sources and the archives
 // they are read from, which stay open until Close: each file is opened
 // twice, to identify it and to read it.
 type sourceSet struct {
 	members []member
 	closers []io.Closer
+
+	// maxExpanded and maxMembers bound what the archives and gzipped
+	// files expand to; expanded counts the bytes they gave so far and
+	// archived the files listed from archives.
+	maxExpanded int64
+	maxMembers  int
+	expanded    atomic.Int64
+	declared    int64
+	archived    int
+}
+
+func newSourceSet(opts ImportOptions) *sourceSet {
+	s := &sourceSet{maxExpanded: opts.MaxExpanded, maxMembers: opts.MaxMembers}
+	if s.maxExpanded <= 0 {
+		s.maxExpanded = DefaultMaxExpanded
+	}
+	if s.maxMembers <= 0 {
+		s.maxMembers = DefaultMaxMembers
+	}
+	return s
+}
+
+// tooLarge is the error for an archive found to expand beyond the limit.
+func (s *sourceSet) tooLarge(name string) error {
+	return fmt.Errorf("%s: the import's archives expand to more than %d bytes: %w (raise ImportOptions.MaxExpanded if the release is genuine)", name, s.maxExpanded, ErrArchiveLimit)
+}
+
+// listed counts a file found in an archive and the size its header
+// declares, failing as soon as either bound is passed, before anything is
+// expanded.
+func (s *sourceSet) listed(name string, size uint64) error {
+	s.archived++
+	if s.archived > s.maxMembers {
+		return fmt.Errorf("%s: the import's archives hold more than %d files: %w (raise ImportOptions.MaxMembers if the release is genuine)", name, s.maxMembers, ErrArchiveLimit)
+	}
+	if size > uint64(s.maxExpanded) || s.declared+int64(size) > s.maxExpanded {
+		return s.tooLarge(name)
+	}
+	s.declared += int64(size)
+	return nil
+}
+
+// limited wraps the opener of an expanded file so that the bytes it gives
+// count against the import's bound. A file is opened more than once (to
+// identify it, then to read it): only the bytes beyond the most it gave
+// before count, so that reading it again costs nothing.
+func (s *sourceSet) limited(name string, open func() (io.ReadCloser, error)) func() (io.ReadCloser, error) {
+	var most atomic.Int64
+	return func() (io.ReadCloser, error) {
+		rc, err := open()
+		if err != nil {
+			return nil, err
+		}
+		return &limitedReader{ReadCloser: rc, set: s, name: name, most: &most}, nil
+	}
+}
+
+// limitedReader counts the bytes of one opening of an expanded file.
+type limitedReader struct {
+	io.ReadCloser
+	set  *sourceSet
+	name string
+	most *atomic.Int64 // the most bytes any opening of the file gave
+	n    int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	n, err := l.ReadCloser.Read(p)
+	l.n += int64(n)
+	if prev := l.most.Load(); l.n > prev && l.most.CompareAndSwap(prev, l.n) {
+		if l.set.expanded.Add(l.n-prev) > l.set.maxExpanded {
+			return n, l.set.tooLarge(l.name)
+		}
+	}
+	return n, err
 }
 
 func (s *sourceSet) Close() {
@@ -84,41 +175,49 @@ func (s *sourceSet) addFile(fp, name string) error {
 			return fmt.Errorf("archive %s is truncated or corrupt: %w", name, err)
 		}
 		s.closers = append(s.closers, zr)
-		ms, err := zipMembers(&zr.Reader, name)
+		ms, err := s.zipMembers(&zr.Reader, name)
 		s.members = append(s.members, ms...)
 		return err
 	case ".gz":
-		s.members = append(s.members, member{name: name, open: func() (io.ReadCloser, error) {
+		s.members = append(s.members, member{name: name, open: s.limited(name, func() (io.ReadCloser, error) {
 			f, err := os.Open(fp)
 			if err != nil {
 				return nil, err
 			}
 			return newGzipReadCloser(f, name)
-		}})
+		})})
 		return nil
 	}
 	s.members = append(s.members, member{name: name, open: func() (io.ReadCloser, error) { return os.Open(fp) }})
 	return nil
 }
 
-func zipMembers(zr *zip.Reader, zname string) ([]member, error) {
+// zipMembers lists the files of zr, reading the zips inside it, within
+// the bounds of s.
+func (s *sourceSet) zipMembers(zr *zip.Reader, zname string) ([]member, error) {
 	var ms []member
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() || strings.HasPrefix(f.Name, "__MACOSX/") || strings.HasPrefix(path.Base(f.Name), "._") {
 			continue
 		}
 		name := zname + ":" + f.Name
+		if err := s.listed(name, f.UncompressedSize64); err != nil {
+			return nil, err
+		}
 		switch strings.ToLower(path.Ext(f.Name)) {
 		case ".zip":
 			if f.UncompressedSize64 > maxNestedZip {
 				return nil, fmt.Errorf("archive %s is larger than %d bytes", name, maxNestedZip)
 			}
-			rc, err := f.Open()
+			rc, err := s.limited(name, f.Open)()
 			if err != nil {
 				return nil, fmt.Errorf("archive %s is truncated or corrupt: %w", name, err)
 			}
 			b, err := io.ReadAll(io.LimitReader(rc, maxNestedZip+1))
 			rc.Close()
+			if errors.Is(err, ErrArchiveLimit) {
+				return nil, err
+			}
 			if err != nil {
 				return nil, fmt.Errorf("archive %s is truncated or corrupt: %w", name, err)
 			}
@@ -126,21 +225,21 @@ func zipMembers(zr *zip.Reader, zname string) ([]member, error) {
 			if err != nil {
 				return nil, fmt.Errorf("archive %s is truncated or corrupt: %w", name, err)
 			}
-			im, err := zipMembers(inner, name)
+			im, err := s.zipMembers(inner, name)
 			if err != nil {
 				return nil, err
 			}
 			ms = append(ms, im...)
 		case ".gz":
-			ms = append(ms, member{name: name, open: func() (io.ReadCloser, error) {
+			ms = append(ms, member{name: name, open: s.limited(name, func() (io.ReadCloser, error) {
 				rc, err := f.Open()
 				if err != nil {
 					return nil, err
 				}
 				return newGzipReadCloser(rc, name)
-			}})
+			})})
 		default:
-			ms = append(ms, member{name: name, open: f.Open})
+			ms = append(ms, member{name: name, open: s.limited(name, f.Open)})
 		}
 	}
 	slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.name, b.name) })

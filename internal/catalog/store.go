@@ -136,8 +136,8 @@ func install(dir string, r *codesys.Release, in *Info) (err error) {
 	if err := os.MkdirAll(sd, 0o755); err != nil {
 		return err
 	}
+	cleanStaleTemp(releasesDir(dir))
 	recoverSystemDir(sd)
-	cleanStaleTemp(sd)
 	tmp, err := os.MkdirTemp(sd, tmpPrefix+r.Version+"-")
 	if err != nil {
 		return err
@@ -252,12 +252,17 @@ func syncDir(dir string) error {
 	return err
 }
 
-// staleAfter is the age after which a leftover work directory is taken to
-// belong to an import that was killed, not to one still running.
-const staleAfter = 24 * time.Hour
+// staleAfter is how long a work directory or download may go unwritten
+// before it is taken to belong to an import or fetch that was killed, not
+// to one still running: an import writes its work directory within
+// seconds, and a download writes its file as the bytes come in.
+const staleAfter = time.Hour
 
-func cleanStaleTemp(sd string) {
-	ents, err := os.ReadDir(sd)
+// cleanStaleTemp removes the work directories and downloads (.tmp-) in d
+// that were last written more than staleAfter ago. Errors are ignored:
+// the next call tries again.
+func cleanStaleTemp(d string) {
+	ents, err := os.ReadDir(d)
 	if err != nil {
 		return
 	}
@@ -265,8 +270,31 @@ func cleanStaleTemp(sd string) {
 		if !strings.HasPrefix(e.Name(), tmpPrefix) {
 			continue
 		}
-		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleAfter {
-			os.RemoveAll(filepath.Join(sd, e.Name()))
+		p := filepath.Join(d, e.Name())
+		if time.Since(lastWrite(p)) > staleAfter {
+			os.RemoveAll(p)
 		}
 	}
+}
+
+// lastWrite returns when p, or a file directly inside it, was last
+// written: writing a file does not touch its directory's time. It is the
+// zero time when p cannot be read, so that what cannot be read is not
+// kept forever.
+func lastWrite(p string) time.Time {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return time.Time{}
+	}
+	t := fi.ModTime()
+	if !fi.IsDir() {
+		return t
+	}
+	ents, _ := os.ReadDir(p)
+	for _, e := range ents {
+		if efi, err := e.Info(); err == nil && efi.ModTime().After(t) {
+			t = efi.ModTime()
+		}
+	}
+	return t
 }

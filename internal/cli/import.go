@@ -24,6 +24,9 @@ Alphabetic Index, External Cause Index, Neoplasm and Drug tables, PCS tables,
 index and definitions), recognises each by its content, and installs the
 release atomically: a failed import leaves what was installed untouched.
 A release may be partial; the parts found and missing are reported.
+Importing some parts of a version already installed (an order file alone,
+a corrected table) replaces those parts and keeps the others, with a note
+naming them; --replace installs only what is given, dropping the others.
 
 Other classifications (who-icd10, icd10uk, opcs4, or a name of your own) are
 imported from one ClaML 2.0 file (--format claml) or one flat code list
@@ -61,6 +64,7 @@ hold the code, title, parent, node, selectable flag and kind).`,
 	cmd.Flags().StringVar(&columns, "columns", "", "columns of a flat list: field=header pairs, e.g. code=coding,title=meaning,parent=parent_id,node=node_id,selectable=selectable")
 	cmd.Flags().StringArray("from", nil, "folder, zip or file of the publisher's release (repeatable)")
 	cmd.Flags().StringVar(&opts.Version, "version", "", "release version when the files carry none (e.g. an order file alone)")
+	cmd.Flags().BoolVar(&opts.Replace, "replace", false, "replace an installed release of the same version as a whole, dropping the parts not given (default: keep them)")
 	_ = cmd.MarkFlagRequired("system")
 	return cmd
 }
