@@ -27,12 +27,13 @@ const llmServeTimeout = 10 * time.Minute
 
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		addr, dsn, logFormat string
-		maxBody              int64
-		minScore             float64
-		tenantMin            map[string]string
-		timeout, grace       time.Duration
-		rf                   *reasonerFlags
+		addr, logFormat string
+		db              dbFlags
+		maxBody         int64
+		minScore        float64
+		tenantMin       map[string]string
+		timeout, grace  time.Duration
+		rf              *reasonerFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -43,7 +44,9 @@ at /healthz and /readyz. The installed ICD-10-CM Official Guidelines (every
 year imported with "medcode guidelines import") are served under
 /v1/guidelines, where the review UI reads the sections trails cite.
 Documents, decisions and the audit log are kept in SQLite in the data
-directory, or in PostgreSQL with --db postgres://...
+directory (0600 files in a directory created 0700), or in PostgreSQL with
+$MEDCODE_DB or --db-file FILE naming its URL (--db postgres://... works too,
+but shows the password to anyone running ps).
 Create API tokens with "medcode token create --role coder".
 
 A request may name any installed classification in "systems": ICD-10-CM
@@ -116,7 +119,7 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			if len(gls) == 0 {
 				log.Warn("no guidelines installed: GET /v1/guidelines lists none and the review UI cannot show a cited section's text (medcode guidelines import)")
 			}
-			st, err := a.openStore(ctx, dsn)
+			st, err := a.openStore(ctx, db)
 			if err != nil {
 				return err
 			}
@@ -140,7 +143,7 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	cmd.Flags().StringVar(&dsn, "db", "", "database: a PostgreSQL URL or a SQLite file (default $MEDCODE_DB, else medcode.db in the data directory)")
+	db.add(cmd.Flags())
 	rf = addReasonerFlags(cmd.Flags())
 	cmd.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "maximum request body in bytes")

@@ -125,3 +125,17 @@ func TestPostgresErrorRedacted(t *testing.T) {
 		t.Errorf("redactErr = %v (Is %v)", got, errors.Is(got, driver))
 	}
 }
+
+// A keyword/value connection string is PostgreSQL's, never the name of a
+// SQLite file (which would put its password in a file name).
+func TestKeywordValueIsPostgres(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	_, err := Open(context.Background(), "host=127.0.0.1 port=1 user=medcode password=s3cret dbname=medcode connect_timeout=2")
+	if err == nil || !strings.Contains(err.Error(), "open postgres store") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("err = %v, want a PostgreSQL error without the password", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("files created: %v", ents)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,12 +59,17 @@ type Store struct {
 	warnings []string
 }
 
+// keywordValue matches the start of a PostgreSQL keyword/value connection
+// string ("host=db user=medcode ..."), which would otherwise be taken for
+// the name of a SQLite file.
+var keywordValue = regexp.MustCompile(`^\s*(host|hostaddr|port|dbname|user|password|sslmode|service)\s*=`)
+
 // Open opens the database named by dsn: a PostgreSQL URL or keyword/value
 // string ("postgres://..." or "postgresql://..."), "sqlite:PATH", or a
 // plain file path for SQLite. It applies any migrations not yet applied.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"), keywordValue.MatchString(dsn):
 		return OpenPostgres(ctx, dsn)
 	case strings.HasPrefix(dsn, "sqlite:"):
 		return OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
