@@ -68,16 +68,11 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			}
 			log := slog.New(h)
 
-			cm, err := a.openRelease(ctx, codesys.ICD10CM, "", codesys.PartTabular)
+			rels, err := a.serveReleases(ctx, log)
 			if err != nil {
 				return err
 			}
-			rels := []*codesys.Release{cm}
-			if pcs, err := a.openRelease(ctx, codesys.ICD10PCS, "", codesys.PartPCSTables); err == nil {
-				rels = append(rels, pcs)
-			} else {
-				log.Warn("no ICD-10-PCS release: procedure codes cannot be validated", "err", err.Error())
-			}
+			cm := rels[0]
 			// Any other installed classification is opened, and its
 			// reasoner built, when a request first names it.
 			codes, err := server.NewInstalled(a.dataDir, rels...)
@@ -152,6 +147,32 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 	addMinScoreFlag(cmd.Flags(), &minScore)
 	cmd.Flags().StringToStringVar(&tenantMin, "tenant-min-score", nil, "a tenant's own --min-score, overriding it: TENANT=SCORE, comma-separated")
 	return cmd
+}
+
+// serveReleases opens the releases the service validates codes against
+// and names in /readyz: first the ICD-10-CM release the reasoner codes
+// with, then the ICD-10-PCS release the procedure coder reads (the newest
+// with the tables and the Index, not merely the newest with tables), so
+// that /readyz names the releases the runs record.
+func (a *app) serveReleases(ctx context.Context, log *slog.Logger) ([]*codesys.Release, error) {
+	cm, err := a.openRelease(ctx, codesys.ICD10CM, "", codesys.PartTabular)
+	if err != nil {
+		return nil, err
+	}
+	rels := []*codesys.Release{cm}
+	in, err := a.pcsForCoder()
+	if err != nil {
+		return nil, err
+	}
+	if in == nil {
+		log.Warn("no ICD-10-PCS release with tables: procedure codes cannot be validated")
+		return rels, nil
+	}
+	pcs, err := a.open(ctx, in, []codesys.Part{codesys.PartPCSTables, codesys.PartPCSIndex})
+	if err != nil {
+		return nil, err
+	}
+	return append(rels, pcs), nil
 }
 
 // parseTenantMinScores reads --tenant-min-score.
