@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 )
 
@@ -58,6 +59,11 @@ func preparePrivate(path string) (warning string, err error) {
 				return "", fmt.Errorf("restrict %s to its owner: %w", p, err)
 			}
 		}
+	}
+	if runtime.GOOS == "windows" {
+		// Windows has no group and other bits to check: access is its
+		// ACLs' business.
+		return "", nil
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
