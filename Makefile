@@ -3,20 +3,30 @@
 #              (from ../shared/data when present, otherwise from the publisher)
 #              and runs the main job on them.
 #   make test  runs every check CI runs.
+# Then make serve runs the coding service on the demo's data.
 
 GO      ?= go
 BIN     := bin/medcode
 DATA    ?= $(CURDIR)/.medcode-demo
 SHARED  ?= $(abspath $(CURDIR)/../shared/data)
 FUZZTIME ?= 10s
+ADDR    ?= 127.0.0.1:8080
 
-.PHONY: build demo test bench fuzz
+.PHONY: build demo serve test bench fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/medcode
 
 demo: build
 	MEDCODE_DATA=$(DATA) SHARED=$(SHARED) ./scripts/demo.sh $(BIN)
+
+# The coding service on the releases make demo installed: a new coder
+# token (its secret printed once, on the first line), then the service on
+# ADDR, until Ctrl-C. Its database is $(DATA)/medcode.db.
+serve: build
+	@test -d $(DATA)/releases || { echo "no demo data in $(DATA): run make demo first" >&2; exit 1; }
+	$(BIN) --data $(DATA) token create --role coder --name demo
+	$(BIN) --data $(DATA) serve --addr $(ADDR)
 
 test:
 	./scripts/test-deps.sh

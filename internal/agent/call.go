@@ -97,8 +97,10 @@ func (c *cache) put(key string, r *chatResponse) error {
 	if c == nil || c.mode == CacheOff || c.mode == CacheReplay {
 		return nil
 	}
+	// A model's answer quotes the note (evidence): the cache is PHI, for
+	// its owner only.
 	p := c.path(key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("write response cache: %w", err)
 	}
 	b, err := json.MarshalIndent(r, "", " ")
@@ -106,7 +108,7 @@ func (c *cache) put(key string, r *chatResponse) error {
 		return fmt.Errorf("write response cache: %w", err)
 	}
 	tmp := p + ".tmp" + strconv.Itoa(rand.IntN(1<<30))
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return fmt.Errorf("write response cache: %w", err)
 	}
 	if err := os.Rename(tmp, p); err != nil {

@@ -208,7 +208,9 @@ func Save(dataDir string, t *Table) error {
 	if err != nil {
 		return fmt.Errorf("write calibration table: %w", err)
 	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+	// The data directory holds the service's database too: only its
+	// owner may enter it.
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("write calibration table: %w", err)
 	}
 	tmp, err := os.CreateTemp(dataDir, FileName+".*")

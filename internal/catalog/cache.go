@@ -68,6 +68,9 @@ func (c *Cache) Store(key string, data []byte) error {
 	if err != nil {
 		return err
 	}
+	if err := MkdirData(filepath.Dir(c.dir)); err != nil {
+		return fmt.Errorf("store cache: %w", err)
+	}
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return fmt.Errorf("store cache: %w", err)
 	}

@@ -129,6 +129,14 @@ func (in *Info) Compatible() bool { return in.Format == FormatVersion }
 
 func releasesDir(dir string) string { return filepath.Join(dir, "releases") }
 
+// MkdirData creates the data directory dir, when it does not exist,
+// readable by its owner only: beside public releases it holds the coding
+// service's database, whose notes are PHI. An existing directory is left
+// as it is.
+func MkdirData(dir string) error {
+	return os.MkdirAll(dir, 0o700)
+}
+
 func systemDir(dir string, sys codesys.System) string {
 	return filepath.Join(releasesDir(dir), string(sys))
 }

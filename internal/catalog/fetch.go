@@ -109,6 +109,9 @@ func Fetch(ctx context.Context, dir, system string, year int, opts FetchOptions)
 			return nil, err
 		}
 	}
+	if err := MkdirData(dir); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", sys.Title(), err)
+	}
 	tmpDir := releasesDir(dir)
 	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", sys.Title(), err)

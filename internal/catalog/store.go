@@ -132,6 +132,9 @@ func compose(ctx context.Context, in *Info, r *codesys.Release) error {
 // the old release or the new one, never a mixture; a failure leaves the
 // old one installed.
 func install(dir string, r *codesys.Release, in *Info) (err error) {
+	if err := MkdirData(dir); err != nil {
+		return err
+	}
 	sd := systemDir(dir, r.System)
 	if err := os.MkdirAll(sd, 0o755); err != nil {
 		return err

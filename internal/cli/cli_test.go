@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -41,8 +42,25 @@ func TestScripts(t *testing.T) {
 			"zipfiles":  zipFiles,
 			"httpserve": httpServe,
 			"fakellm":   fakeLLM,
+			"perm":      perm,
 		},
 	})
+}
+
+// perm checks a file's permission bits: perm PATH MODE (octal, as 0600).
+func perm(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: perm PATH MODE")
+	}
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	if err != nil {
+		ts.Fatalf("perm: mode %s: %v", args[1], err)
+	}
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if got := fi.Mode().Perm(); (got == os.FileMode(want)) == neg {
+		ts.Fatalf("%s has mode %04o, want %s%04o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
 }
 
 // zipFiles builds a zip archive: zipfiles OUT FILE... stores each FILE

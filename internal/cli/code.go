@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -315,6 +316,12 @@ func readNote(path string) (id, text string, err error) {
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("read note %s: %w", path, err)
+	}
+	// The service refuses an empty note (422 empty_text): coding one
+	// here would print "0 codes", which reads as a note with nothing
+	// codable rather than a note that was never written.
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "", "", fmt.Errorf("note %s is empty: there is nothing to code", path)
 	}
 	return id, string(b), nil
 }

@@ -27,12 +27,13 @@ const llmServeTimeout = 10 * time.Minute
 
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		addr, dsn, logFormat string
-		maxBody              int64
-		minScore             float64
-		tenantMin            map[string]string
-		timeout, grace       time.Duration
-		rf                   *reasonerFlags
+		addr, logFormat string
+		db              dbFlags
+		maxBody         int64
+		minScore        float64
+		tenantMin       map[string]string
+		timeout, grace  time.Duration
+		rf              *reasonerFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -43,7 +44,9 @@ at /healthz and /readyz. The installed ICD-10-CM Official Guidelines (every
 year imported with "medcode guidelines import") are served under
 /v1/guidelines, where the review UI reads the sections trails cite.
 Documents, decisions and the audit log are kept in SQLite in the data
-directory, or in PostgreSQL with --db postgres://...
+directory (0600 files in a directory created 0700), or in PostgreSQL with
+$MEDCODE_DB or --db-file FILE naming its URL (--db postgres://... works too,
+but shows the password to anyone running ps).
 Create API tokens with "medcode token create --role coder".
 
 A request may name any installed classification in "systems": ICD-10-CM
@@ -65,16 +68,11 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			}
 			log := slog.New(h)
 
-			cm, err := a.openRelease(ctx, codesys.ICD10CM, "", codesys.PartTabular)
+			rels, err := a.serveReleases(ctx, log)
 			if err != nil {
 				return err
 			}
-			rels := []*codesys.Release{cm}
-			if pcs, err := a.openRelease(ctx, codesys.ICD10PCS, "", codesys.PartPCSTables); err == nil {
-				rels = append(rels, pcs)
-			} else {
-				log.Warn("no ICD-10-PCS release: procedure codes cannot be validated", "err", err.Error())
-			}
+			cm := rels[0]
 			// Any other installed classification is opened, and its
 			// reasoner built, when a request first names it.
 			codes, err := server.NewInstalled(a.dataDir, rels...)
@@ -116,7 +114,7 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			if len(gls) == 0 {
 				log.Warn("no guidelines installed: GET /v1/guidelines lists none and the review UI cannot show a cited section's text (medcode guidelines import)")
 			}
-			st, err := a.openStore(ctx, dsn)
+			st, err := a.openStore(ctx, db)
 			if err != nil {
 				return err
 			}
@@ -140,7 +138,7 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	cmd.Flags().StringVar(&dsn, "db", "", "database: a PostgreSQL URL or a SQLite file (default $MEDCODE_DB, else medcode.db in the data directory)")
+	db.add(cmd.Flags())
 	rf = addReasonerFlags(cmd.Flags())
 	cmd.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "maximum request body in bytes")
@@ -149,6 +147,32 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 	addMinScoreFlag(cmd.Flags(), &minScore)
 	cmd.Flags().StringToStringVar(&tenantMin, "tenant-min-score", nil, "a tenant's own --min-score, overriding it: TENANT=SCORE, comma-separated")
 	return cmd
+}
+
+// serveReleases opens the releases the service validates codes against
+// and names in /readyz: first the ICD-10-CM release the reasoner codes
+// with, then the ICD-10-PCS release the procedure coder reads (the newest
+// with the tables and the Index, not merely the newest with tables), so
+// that /readyz names the releases the runs record.
+func (a *app) serveReleases(ctx context.Context, log *slog.Logger) ([]*codesys.Release, error) {
+	cm, err := a.openRelease(ctx, codesys.ICD10CM, "", codesys.PartTabular)
+	if err != nil {
+		return nil, err
+	}
+	rels := []*codesys.Release{cm}
+	in, err := a.pcsForCoder()
+	if err != nil {
+		return nil, err
+	}
+	if in == nil {
+		log.Warn("no ICD-10-PCS release with tables: procedure codes cannot be validated")
+		return rels, nil
+	}
+	pcs, err := a.open(ctx, in, []codesys.Part{codesys.PartPCSTables, codesys.PartPCSIndex})
+	if err != nil {
+		return nil, err
+	}
+	return append(rels, pcs), nil
 }
 
 // parseTenantMinScores reads --tenant-min-score.

@@ -2,34 +2,74 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/medcode-dev/medcode/internal/store"
 )
 
-// EnvDB names the environment variable with the service's database: a
-// PostgreSQL URL, or a SQLite file path.
+// envDB names the environment variable with the service's database: a
+// PostgreSQL URL, or a SQLite file path. An environment variable, unlike
+// --db, is not shown to other users by ps.
 const envDB = "MEDCODE_DB"
 
-// openStore opens the service's store: dsn when given, else $MEDCODE_DB,
-// else medcode.db (SQLite) in the data directory.
-func (a *app) openStore(ctx context.Context, dsn string) (*store.Store, error) {
+// dbFlags are where the service's database is named: --db, or --db-file,
+// a file holding the PostgreSQL URL (so that its password is in neither
+// the command line nor the environment).
+type dbFlags struct {
+	dsn, file string
+}
+
+// add registers --db and --db-file on fs.
+func (f *dbFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&f.dsn, "db", "", "database: a PostgreSQL URL or a SQLite file (default $MEDCODE_DB, else medcode.db in the data directory); a URL given here is visible in ps, prefer $MEDCODE_DB or --db-file")
+	fs.StringVar(&f.file, "db-file", "", "file holding the database's PostgreSQL URL or SQLite path (first line), instead of --db")
+}
+
+// openStore opens the service's store: --db or --db-file when given, else
+// $MEDCODE_DB, else medcode.db (SQLite) in the data directory. What the
+// store warns about at opening goes to stderr.
+func (a *app) openStore(ctx context.Context, f dbFlags) (*store.Store, error) {
+	dsn := f.dsn
+	if f.file != "" {
+		if dsn != "" {
+			return nil, errors.New("give the database with --db or --db-file, not both")
+		}
+		b, err := os.ReadFile(f.file)
+		if err != nil {
+			return nil, fmt.Errorf("--db-file: %w", err)
+		}
+		dsn, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
+		dsn = strings.TrimSpace(dsn)
+		if dsn == "" {
+			return nil, fmt.Errorf("--db-file %s is empty", f.file)
+		}
+	}
 	if dsn == "" {
 		dsn = os.Getenv(envDB)
 	}
 	if dsn == "" {
 		dsn = filepath.Join(a.dataDir, "medcode.db")
 	}
-	return store.Open(ctx, dsn)
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range st.Warnings() {
+		fmt.Fprintf(a.stderr, "medcode: warning: %s\n", w)
+	}
+	return st, nil
 }
 
 func newTokenCmd(a *app) *cobra.Command {
-	var dsn string
+	var db dbFlags
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Create, list and revoke API tokens of the coding service",
@@ -39,7 +79,7 @@ decisions), auditor (reads documents and the audit log, changes nothing) or
 admin (everything, and manages the tenant's tokens). Only a hash of the
 token is stored: the secret is printed once, at creation.`,
 	}
-	cmd.PersistentFlags().StringVar(&dsn, "db", "", "database: a PostgreSQL URL or a SQLite file (default $MEDCODE_DB, else medcode.db in the data directory)")
+	db.add(cmd.PersistentFlags())
 
 	var role, tenant, name string
 	create := &cobra.Command{
@@ -55,7 +95,7 @@ token is stored: the secret is printed once, at creation.`,
 			if name == "" {
 				name = role
 			}
-			st, err := a.openStore(cmd.Context(), dsn)
+			st, err := a.openStore(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -79,7 +119,7 @@ token is stored: the secret is printed once, at creation.`,
 		Short: "List tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := a.openStore(cmd.Context(), dsn)
+			st, err := a.openStore(cmd.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -105,7 +145,7 @@ token is stored: the secret is printed once, at creation.`,
 		Short: "Revoke a token",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStore(cmd.Context(), dsn)
+			st, err := a.openStore(cmd.Context(), db)
 			if err != nil {
 				return err
 			}

@@ -65,6 +65,11 @@ func Install(dir string, d *Document) error {
 	if !yearRe.MatchString(d.Year) {
 		return fmt.Errorf("install guidelines: year %q is not a four-digit fiscal year", d.Year)
 	}
+	// The data directory holds the service's database too: only its
+	// owner may enter it.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("install guidelines: %w", err)
+	}
 	gd := filepath.Join(dir, dirName)
 	if err := os.MkdirAll(gd, 0o755); err != nil {
 		return fmt.Errorf("install guidelines: %w", err)

@@ -16,8 +16,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,14 +56,22 @@ type Store struct {
 	// busy handler, which sleeps and retries, keeps latency even under many
 	// concurrent writers. Other processes still wait on busy_timeout.
 	writeMu sync.Mutex
+	// warnings are what Open found unsafe but not wrong enough to
+	// refuse.
+	warnings []string
 }
+
+// keywordValue matches the start of a PostgreSQL keyword/value connection
+// string ("host=db user=medcode ..."), which would otherwise be taken for
+// the name of a SQLite file.
+var keywordValue = regexp.MustCompile(`^\s*(host|hostaddr|port|dbname|user|password|sslmode|service)\s*=`)
 
 // Open opens the database named by dsn: a PostgreSQL URL or keyword/value
 // string ("postgres://..." or "postgresql://..."), "sqlite:PATH", or a
 // plain file path for SQLite. It applies any migrations not yet applied.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"), keywordValue.MatchString(dsn):
 		return OpenPostgres(ctx, dsn)
 	case strings.HasPrefix(dsn, "sqlite:"):
 		return OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
@@ -75,7 +83,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // WAL mode with full synchronous commits, so that a committed transaction
 // survives a crash of the process or of the machine.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	warning, err := preparePrivate(path)
+	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	// _txlock=immediate takes the write lock at BEGIN, so two writers
@@ -87,6 +96,9 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s := &Store{db: db, backend: SQLite, now: time.Now}
+	if warning != "" {
+		s.warnings = append(s.warnings, warning)
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -96,21 +108,27 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 
 // OpenPostgres connects to the PostgreSQL database named by dsn.
 func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+	// The driver's errors may quote the connection string: the
+	// password is scrubbed from them, and only the redacted URL named.
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres store: %w", err)
+		return nil, fmt.Errorf("open postgres store %s: %w", Redact(dsn), redactErr(err, dsn))
 	}
 	db.SetMaxOpenConns(20)
 	s := &Store{db: db, backend: Postgres, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open postgres store: %w", err)
+		return nil, fmt.Errorf("open postgres store %s: %w", Redact(dsn), redactErr(err, dsn))
 	}
 	return s, nil
 }
 
 // Backend returns the database engine in use.
 func (s *Store) Backend() Backend { return s.backend }
+
+// Warnings returns what opening the store found worth telling the
+// operator, such as a database directory other users may enter.
+func (s *Store) Warnings() []string { return slices.Clone(s.warnings) }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
