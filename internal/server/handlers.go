@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,8 +66,10 @@ func decodeBytes(b []byte, v any) *apiError {
 	return nil
 }
 
-// jsonError describes a decoding error by position and field, never
-// quoting the input.
+// jsonError describes a decoding error by position, field and JSON kind.
+// It never quotes the input, not even a number, nor names the Go types it
+// was decoded into: both would tell a client, or whoever reads its logs,
+// more than it sent us.
 func jsonError(err error) *apiError {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
@@ -73,17 +77,56 @@ func jsonError(err error) *apiError {
 	case errors.As(err, &se):
 		return errorf(http.StatusBadRequest, "invalid_json", fmt.Sprintf("malformed JSON at byte %d", se.Offset))
 	case errors.As(err, &te):
-		e := errorf(http.StatusBadRequest, "invalid_json", fmt.Sprintf("field %s: expected %s, got JSON %s", te.Field, te.Type, te.Value))
-		e.Field = te.Field
+		e := errorf(http.StatusBadRequest, "invalid_json", "a field has the wrong type or is out of range: expected "+jsonKind(te.Type))
+		if safeField(te.Field) {
+			e.Field = te.Field
+			e.Message = "field " + te.Field + " has the wrong type or is out of range: expected " + jsonKind(te.Type)
+		}
 		return e
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errorf(http.StatusBadRequest, "invalid_json", "the JSON body is empty or truncated")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		e := errorf(http.StatusBadRequest, "unknown_field", err.Error()[len("json: "):])
-		e.Field = strings.Trim(err.Error()[len("json: unknown field "):], `"`)
+		e := errorf(http.StatusBadRequest, "unknown_field", "the body has a field this endpoint does not take")
+		if name := strings.Trim(err.Error()[len("json: unknown field "):], `"`); safeField(name) {
+			e.Field = name
+			e.Message = "unknown field " + name
+		}
 		return e
 	}
 	return errorf(http.StatusBadRequest, "invalid_json", "the body is not the expected JSON")
+}
+
+// fieldRE matches the field paths the decoder reports for our own types.
+// An unknown field's name comes from the client: it is named only when it
+// could be one of ours, so that no value smuggled into a key comes back.
+var fieldRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.]{0,63}$`)
+
+func safeField(s string) bool { return fieldRE.MatchString(s) }
+
+// jsonKind names the JSON a Go type decodes from, in the client's terms.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another JSON type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "another JSON type"
 }
 
 func invalid(field, code, msg string) *apiError {
@@ -141,7 +184,7 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 	}
 	setting, err := coding.ParseSetting(sub.Setting)
 	if err != nil {
-		return invalid("setting", "invalid_setting", err.Error())
+		return invalid("setting", "invalid_setting", "the setting must be inpatient or outpatient")
 	}
 	systems, aerr := s.systemsInput(r, sub.Systems)
 	if aerr != nil {
@@ -617,10 +660,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	role, err := store.ParseRole(body.Role)
 	if err != nil {
-		return invalid("role", "invalid_role", err.Error())
+		return invalid("role", "invalid_role", "the role must be coder, auditor or admin")
 	}
 	if err := store.CheckName("token name", body.Name); err != nil {
-		return invalid("name", "invalid_name", err.Error())
+		// The store's error quotes the name; ours must not.
+		return invalid("name", "invalid_name", "a token name is 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
 	}
 	// An admin creates tokens in its own tenant only.
 	secret, t, err := s.cfg.Store.CreateTokenAs(r.Context(), token(r).Actor(), body.Name, role)
