@@ -43,3 +43,57 @@ func TestErrorsDoNotQuoteInput(t *testing.T) {
 		}
 	}
 }
+
+// TestLimits: free text and lists a client stores are bounded, refused
+// past the bound with a code naming the field and without the value, and
+// accepted at it.
+func TestLimits(t *testing.T) {
+	e := newEnv(t, Config{MaxBody: 1 << 20})
+	d := e.submit(testNote)
+	doc := "/v1/documents/" + d.ID
+	decision := func(i int) string { return doc + "/codes/" + d.Codes[i].ID + "/decision" }
+	spans := func(n int) []map[string]int {
+		s := make([]map[string]int, n)
+		for i := range s {
+			s[i] = map[string]int{"start": 0, "end": 1}
+		}
+		return s
+	}
+	// A multi-byte character: the limit is on characters, not bytes.
+	reason := func(n int) string { return strings.Repeat("é", n) }
+	tests := []struct {
+		name, path string
+		body       any
+		status     int
+		code       string
+		field      string
+	}{
+		{"reason at the limit", decision(0), map[string]any{"action": "reject", "reason": reason(maxReason)}, 200, "", ""},
+		{"reason too long", decision(1), map[string]any{"action": "reject", "reason": reason(maxReason + 1)}, 422, "too_long", "reason"},
+		{"replacement reason too long", decision(1), map[string]any{"action": "replace", "code": "J15.9", "reason": reason(maxReason + 1)}, 422, "too_long", "reason"},
+		{"note too long", doc + "/codes", map[string]any{"code": "N39.0", "evidence": spans(1), "note": reason(maxReason + 1)}, 422, "too_long", "note"},
+		{"externalId at the limit", "/v1/documents", map[string]any{"text": "pneumonia", "externalId": strings.Repeat("x", maxExternalID)}, 201, "", ""},
+		{"externalId too long", "/v1/documents", map[string]any{"text": "pneumonia", "externalId": strings.Repeat("x", maxExternalID+1)}, 422, "too_long", "externalId"},
+		{"too many spans on an added code", doc + "/codes", map[string]any{"code": "N39.0", "evidence": spans(maxSpans + 1)}, 422, "too_many_spans", "evidence"},
+		{"too many spans on a replacement", decision(1), map[string]any{"action": "replace", "code": "N39.0", "evidence": spans(maxSpans + 1)}, 422, "too_many_spans", "evidence"},
+		{"spans at the limit", doc + "/codes", map[string]any{"code": "N39.0", "evidence": spans(maxSpans)}, 201, "", ""},
+	}
+	for _, tt := range tests {
+		var raw json.RawMessage
+		got := e.do("north/coder", "POST", tt.path, tt.body, &raw)
+		if tt.code == "" {
+			if got != tt.status {
+				t.Errorf("%s: %d %.200s, want %d", tt.name, got, raw, tt.status)
+			}
+			continue
+		}
+		var out errBody
+		json.Unmarshal(raw, &out)
+		if got != tt.status || out.Error.Code != tt.code || out.Error.Field != tt.field || out.Error.Message == "" {
+			t.Errorf("%s: %d %.200s, want %d %s on %q", tt.name, got, raw, tt.status, tt.code, tt.field)
+		}
+		if strings.Contains(string(raw), "éé") || strings.Contains(string(raw), "xxx") {
+			t.Errorf("%s: the error quotes the value: %.200s", tt.name, raw)
+		}
+	}
+}

@@ -150,6 +150,28 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) *apiError {
 	return nil
 }
 
+// Limits on what a client stores. They are generous for people and
+// bounded for the store, the audit log and every page that shows them: a
+// document's codes and their history are read whole.
+const (
+	// maxReason is the most characters of a decision's reason or an added
+	// code's note.
+	maxReason = 2000
+	// maxExternalID is the most characters of a document's externalId.
+	maxExternalID = 256
+	// maxSpans is the most evidence spans a client gives one code.
+	maxSpans = 1000
+)
+
+// checkLength refuses s when it has more than max characters, naming the
+// field and the limit but not the value.
+func checkLength(field, s string, max int) *apiError {
+	if utf8.RuneCountInString(s) > max {
+		return invalid(field, "too_long", fmt.Sprintf("%s is longer than %d characters", field, max))
+	}
+	return nil
+}
+
 // submission is the body of POST /v1/documents in its plain form.
 type submission struct {
 	Text       string   `json:"text"`
@@ -174,6 +196,10 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 		source, subject = "fhir", doc.subject
 		sub = submission{Text: doc.text, ExternalID: doc.id, Setting: r.URL.Query().Get("setting")}
 	} else if aerr := decodeBytes(body, &sub); aerr != nil {
+		return aerr
+	}
+	// Checked after the FHIR form too, whose id becomes the externalId.
+	if aerr := checkLength("externalId", sub.ExternalID, maxExternalID); aerr != nil {
 		return aerr
 	}
 	if strings.TrimSpace(sub.Text) == "" {
@@ -352,6 +378,9 @@ type spanInput struct {
 // checkSpans turns spans into evidence of text: in range, on character
 // boundaries, and quoting what the client says it quotes.
 func checkSpans(text string, spans []spanInput) ([]coding.Evidence, *apiError) {
+	if len(spans) > maxSpans {
+		return nil, invalid("evidence", "too_many_spans", fmt.Sprintf("a code takes at most %d evidence spans", maxSpans))
+	}
 	var out []coding.Evidence
 	for i, sp := range spans {
 		field := fmt.Sprintf("evidence[%d]", i)
@@ -425,6 +454,9 @@ func (s *Server) addCode(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr := decode(r, &body); aerr != nil {
 		return aerr
 	}
+	if aerr := checkLength("note", body.Note, maxReason); aerr != nil {
+		return aerr
+	}
 	tok := token(r)
 	d, err := s.cfg.Store.GetDocument(r.Context(), tok.Tenant, r.PathValue("id"))
 	if err != nil {
@@ -486,6 +518,9 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) *apiError {
 		return aerr
 	}
 	dec := store.Decision{Action: body.Action, Reason: strings.TrimSpace(body.Reason)}
+	if aerr := checkLength("reason", dec.Reason, maxReason); aerr != nil {
+		return aerr
+	}
 	tok := token(r)
 	switch body.Action {
 	case "accept":
