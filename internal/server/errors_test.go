@@ -74,6 +74,8 @@ func TestLimits(t *testing.T) {
 		{"note too long", doc + "/codes", map[string]any{"code": "N39.0", "evidence": spans(1), "note": reason(maxReason + 1)}, 422, "too_long", "note"},
 		{"externalId at the limit", "/v1/documents", map[string]any{"text": "pneumonia", "externalId": strings.Repeat("x", maxExternalID)}, 201, "", ""},
 		{"externalId too long", "/v1/documents", map[string]any{"text": "pneumonia", "externalId": strings.Repeat("x", maxExternalID+1)}, 422, "too_long", "externalId"},
+		{"FHIR id too long", "/v1/documents", map[string]any{"resourceType": "DocumentReference", "id": strings.Repeat("x", maxExternalID+1),
+			"content": []any{map[string]any{"attachment": map[string]string{"contentType": "text/plain", "data": "cG5ldW1vbmlh"}}}}, 422, "too_long", "externalId"},
 		{"too many spans on an added code", doc + "/codes", map[string]any{"code": "N39.0", "evidence": spans(maxSpans + 1)}, 422, "too_many_spans", "evidence"},
 		{"too many spans on a replacement", decision(1), map[string]any{"action": "replace", "code": "N39.0", "evidence": spans(maxSpans + 1)}, 422, "too_many_spans", "evidence"},
 		{"spans at the limit", doc + "/codes", map[string]any{"code": "N39.0", "evidence": spans(maxSpans)}, 201, "", ""},
