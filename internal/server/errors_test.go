@@ -26,6 +26,10 @@ func TestErrorsDoNotQuoteInput(t *testing.T) {
 		{"number too large", "north/admin", "/v1/tokens", `{"name": 77819999999999999999999999, "role": "coder"}`, 400, "invalid_json", "name"},
 		{"number too large for an offset", "north/coder", codes, `{"code": "I10", "evidence": [{"start": 77819999999999999999999, "end": 1}]}`, 400, "invalid_json", "evidence.start"},
 		{"string for a list of spans", "north/coder", codes, map[string]any{"code": "I10", "evidence": marker}, 400, "invalid_json", "evidence"},
+		{"unknown system", "north/coder", "/v1/documents", map[string]any{"text": "pneumonia", "systems": []string{marker}}, 422, "unknown_system", "systems[0]"},
+		{"invalid assertion", "north/coder", codes, map[string]any{"code": "J15.9", "evidence": []map[string]int{{"start": 0, "end": 9}}, "assertion": marker}, 422, "invalid_assertion", "assertion"},
+		{"invalid code", "north/coder", codes, map[string]any{"code": marker, "evidence": []map[string]int{{"start": 0, "end": 9}}}, 422, "unknown_code", "code"},
+		{"unknown system of a code", "north/coder", codes, map[string]any{"code": "J15.9", "system": marker, "evidence": []map[string]int{{"start": 0, "end": 9}}}, 422, "unknown_system", "system"},
 		{"unknown field", "north/coder", "/v1/documents", map[string]any{"text": "pneumonia", marker: 1}, 400, "unknown_field", ""},
 	}
 	for _, tt := range tests {

@@ -163,6 +163,13 @@ const (
 	maxSpans = 1000
 )
 
+// unquoted is msg, an error of a lower layer about input, with input's
+// quotation taken out: those messages quote what they refuse (with %q),
+// and ours never do.
+func unquoted(msg, input string) string {
+	return strings.ReplaceAll(msg, strconv.Quote(input), "given")
+}
+
 // checkLength refuses s when it has more than max characters, naming the
 // field and the limit but not the value.
 func checkLength(field, s string, max int) *apiError {
@@ -406,7 +413,7 @@ func (s *Server) validCode(ctx context.Context, field, system, code string) (*st
 	}
 	sys, err := codesys.SystemName(system)
 	if err != nil {
-		return nil, invalid("system", "unknown_system", err.Error())
+		return nil, invalid("system", "unknown_system", unquoted(err.Error(), system))
 	}
 	if strings.TrimSpace(code) == "" {
 		return nil, invalid(field, "missing_code", "a code is required")
@@ -417,14 +424,15 @@ func (s *Server) validCode(ctx context.Context, field, system, code string) (*st
 		if !sys.Classification().Registered {
 			e = "unknown_system"
 		}
+		// As in systemsInput, the name is a checked identifier by now.
 		return nil, invalid("system", e, err.Error())
 	}
 	if err != nil {
-		return nil, invalid(field, "invalid_code", err.Error())
+		return nil, invalid(field, "invalid_code", unquoted(err.Error(), code))
 	}
 	switch v.Status {
 	case codesys.Invalid:
-		return nil, invalid(field, "unknown_code", v.Reason)
+		return nil, invalid(field, "unknown_code", unquoted(v.Reason, code))
 	case codesys.Header:
 		return nil, invalid(field, "code_not_reportable", v.Reason)
 	}
@@ -436,7 +444,7 @@ func (s *Server) validCode(ctx context.Context, field, system, code string) (*st
 func assertionInput(v string) (coding.Assertion, *apiError) {
 	a, err := coding.ParseAssertion(v)
 	if err != nil {
-		return "", invalid("assertion", "invalid_assertion", err.Error())
+		return "", invalid("assertion", "invalid_assertion", unquoted(err.Error(), v))
 	}
 	return a, nil
 }

@@ -43,7 +43,7 @@ func (s *Server) systemsInput(r *http.Request, names []string) ([]codesys.System
 		field := fmt.Sprintf("systems[%d]", i)
 		sys, err := codesys.SystemName(name)
 		if err != nil {
-			return nil, invalid(field, "unknown_system", err.Error())
+			return nil, invalid(field, "unknown_system", unquoted(err.Error(), name))
 		}
 		if slices.Contains(out, sys) {
 			continue
@@ -56,6 +56,8 @@ func (s *Server) systemsInput(r *http.Request, names []string) ([]codesys.System
 			if !sys.Classification().Registered {
 				code = "unknown_system"
 			}
+			// The name passed SystemName: a short identifier, which the
+			// message repeats in the command that would install it.
 			return nil, invalid(field, code, err.Error())
 		}
 		if !s.codes(sys) {
