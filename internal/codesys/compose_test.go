@@ -15,7 +15,7 @@ import (
 // Tabular List fixture, both in the publisher's formats.
 func composeFixture(t testing.TB) (*Tabular, []string, *Order) {
 	t.Helper()
-	order := readFixture(t, "testdata/compose/icd10cm_order_test.txt", func(b []byte, name string) (*Order, error) {
+	order := readFixture(t, "testdata/compose/invented-order.txt", func(b []byte, name string) (*Order, error) {
 		return ReadOrder(bytes.NewReader(b), name)
 	})
 	notes := readFixture(t, "testdata/compose/tabular_notes.xml", func(b []byte, name string) (*Tabular, error) {
@@ -243,7 +243,7 @@ func TestComposeLookup(t *testing.T) {
 }
 
 func TestComposeWithoutNotes(t *testing.T) {
-	order := readFixture(t, "testdata/compose/icd10cm_order_test.txt", func(b []byte, name string) (*Order, error) {
+	order := readFixture(t, "testdata/compose/invented-order.txt", func(b []byte, name string) (*Order, error) {
 		return ReadOrder(bytes.NewReader(b), name)
 	})
 	tab, problems := ComposeTabular(order, nil, "")

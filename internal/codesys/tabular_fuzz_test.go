@@ -71,7 +71,7 @@ func FuzzParseCode(f *testing.F) {
 }
 
 func FuzzComposeTabular(f *testing.F) {
-	b, err := os.ReadFile("testdata/compose/icd10cm_order_test.txt")
+	b, err := os.ReadFile("testdata/compose/invented-order.txt")
 	if err != nil {
 		f.Fatal(err)
 	}
