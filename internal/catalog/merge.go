@@ -45,7 +45,7 @@ func mergeInstalled(dir string, r *codesys.Release, in *Info) error {
 		return err
 	}
 	for _, p := range lost {
-		copyPart(r, prev, p)
+		r.CopyPart(prev, p)
 	}
 	for _, f := range old.Files {
 		if slices.Contains(lost, f.Part) {
@@ -60,32 +60,6 @@ func mergeInstalled(dir string, r *codesys.Release, in *Info) error {
 	in.Notes = append(in.Notes, fmt.Sprintf("kept %s of the installed release (imported %s from %s); use --replace to drop them",
 		joinParts(lost), old.Imported.Format("2006-01-02"), old.Source))
 	return nil
-}
-
-// copyPart sets part p of dst to that of src.
-func copyPart(dst, src *codesys.Release, p codesys.Part) {
-	switch p {
-	case codesys.PartTabular:
-		dst.Tabular = src.Tabular
-	case codesys.PartOrder:
-		dst.Order = src.Order
-	case codesys.PartIndex:
-		dst.Index = src.Index
-	case codesys.PartExternal:
-		dst.External = src.External
-	case codesys.PartNeoplasm:
-		dst.Neoplasm = src.Neoplasm
-	case codesys.PartDrug:
-		dst.Drug = src.Drug
-	case codesys.PartPCSTables:
-		dst.PCS = src.PCS
-	case codesys.PartPCSIndex:
-		dst.PCSIndex = src.PCSIndex
-	case codesys.PartPCSDefinitions:
-		dst.PCSDefs = src.PCSDefs
-	case codesys.PartClasses:
-		dst.Classes = src.Classes
-	}
 }
 
 func joinParts(ps []codesys.Part) string {

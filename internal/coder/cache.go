@@ -1,6 +1,7 @@
 package coder
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -170,28 +171,8 @@ func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
 	}
 	// The entries' lists by key word and by code are stored too: making
 	// them again takes a map update per entry.
-	keys := slices.Sorted(maps.Keys(lx.byKey))
-	put(uint64(len(keys)))
-	for _, k := range keys {
-		put(uint64(k))
-		put(uint64(len(lx.byKey[k])))
-	}
-	for _, k := range keys {
-		for _, i := range lx.byKey[k] {
-			u32(uint32(i))
-		}
-	}
-	codes := slices.Sorted(maps.Keys(lx.indexByCode))
-	put(uint64(len(codes)))
-	for _, c := range codes {
-		put(str(c))
-		put(uint64(len(lx.indexByCode[c])))
-	}
-	for _, c := range codes {
-		for _, i := range lx.indexByCode[c] {
-			u32(uint32(i))
-		}
-	}
+	writeLists(&f, lx.byKey, func(k uint32) uint64 { return uint64(k) })
+	writeLists(&f, lx.indexByCode, str)
 	put(uint64(len(family)))
 	for _, fe := range family {
 		put(str(fe.code))
@@ -216,6 +197,23 @@ func encodeLexicon(lx *lexicon, family []familyEntry) ([]byte, error) {
 
 	b := f.Bytes([]byte(lexiconMagic))
 	return binary.LittleEndian.AppendUint32(b, checksum(b)), nil
+}
+
+// writeLists writes a map from keys to lists of entry numbers as
+// readLists reads it: the number of keys, each key (as key gives it) and
+// the length of its list, in key order, then the lists one after another.
+func writeLists[K cmp.Ordered](f *flatfile.Writer, m map[K][]int32, key func(K) uint64) {
+	keys := slices.Sorted(maps.Keys(m))
+	f.Uint(uint64(len(keys)))
+	for _, k := range keys {
+		f.Uint(key(k))
+		f.Uint(uint64(len(m[k])))
+	}
+	for _, k := range keys {
+		for _, i := range m[k] {
+			f.Uint32(uint32(i))
+		}
+	}
 }
 
 // readLists reads a map from keys to lists of entry numbers below n, as

@@ -107,6 +107,33 @@ type Release struct {
 // ID returns the release's identifier, "system-version".
 func (r *Release) ID() string { return string(r.System) + "-" + r.Version }
 
+// CopyPart sets part p of r to that of src: an import of some parts
+// of an installed version keeps the others of the installed release.
+func (r *Release) CopyPart(src *Release, p Part) {
+	switch p {
+	case PartTabular:
+		r.Tabular = src.Tabular
+	case PartOrder:
+		r.Order = src.Order
+	case PartIndex:
+		r.Index = src.Index
+	case PartExternal:
+		r.External = src.External
+	case PartNeoplasm:
+		r.Neoplasm = src.Neoplasm
+	case PartDrug:
+		r.Drug = src.Drug
+	case PartPCSTables:
+		r.PCS = src.PCS
+	case PartPCSIndex:
+		r.PCSIndex = src.PCSIndex
+	case PartPCSDefinitions:
+		r.PCSDefs = src.PCSDefs
+	case PartClasses:
+		r.Classes = src.Classes
+	}
+}
+
 // Parts lists the parts the release has, in the order of PartsOf: the
 // publisher's files it was imported from. A Tabular List composed from the
 // order file (ComposeTabular) is not among them: Missing lists the Tabular
