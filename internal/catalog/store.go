@@ -21,9 +21,10 @@ import (
 
 // FormatVersion is the version of the compiled form this medcode writes
 // and reads. It changes whenever the codesys model changes in a way the
-// encoding cannot absorb; releases compiled by another version must be
-// imported again.
-const FormatVersion = 1
+// encoding cannot absorb, or a reader reads the publisher's files
+// differently; releases compiled by another version must be imported
+// again.
+const FormatVersion = 2
 
 // magic starts every compiled release, followed by the format version as a
 // little-endian uint32 and the gob-encoded codesys.Release.

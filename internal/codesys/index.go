@@ -585,17 +585,64 @@ func (ir *indexReader) text(start xml.StartElement, allow textAllow) (ixText, er
 	raw := ir.sb.String()
 	if len(nemods) > 0 {
 		// The modifiers sat at the first marker; collapse spaces around it
-		// while keeping its position.
+		// while keeping its position. Words a <nemod> holds outside its
+		// parentheses are essential and join the title there.
+		var groups, essential []string
+		for _, s := range nemods {
+			g, e := splitNemod(s)
+			groups = append(groups, g...)
+			if e != "" {
+				essential = append(essential, e)
+			}
+		}
 		i := strings.IndexByte(raw, 0)
 		before := ixSpace(strings.ReplaceAll(raw[:i], "\x00", " "))
 		after := ixSpace(strings.ReplaceAll(raw[i+1:], "\x00", " "))
-		out.text = ixJoin(before, after)
+		out.text = ixJoin(ixJoin(before, ixSpace(strings.Join(essential, " "))), after)
 		out.nemodAt = len(before)
-		out.nemod = ixSpace(strings.Join(nemods, " "))
+		out.nemod = ixSpace(strings.Join(groups, " "))
 	} else {
 		out.text = ixSpace(raw)
 	}
 	return out, nil
+}
+
+// splitNemod splits the content of a <nemod> element into its top-level
+// parenthesized groups, which are the nonessential modifiers, and the words
+// outside them. The publisher's files put only parenthesized groups in the
+// element, but conversions of the Index through other formats fold title
+// words into it ("(infectional) due to blood loss (chronic)"); those words
+// change the code and must stay in the title.
+func splitNemod(s string) (groups []string, essential string) {
+	var out strings.Builder
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			if depth == 0 {
+				start = i
+			}
+			depth++
+		case ')':
+			if depth == 0 {
+				out.WriteByte(s[i])
+				continue
+			}
+			depth--
+			if depth == 0 {
+				groups = append(groups, s[start:i+1])
+			}
+		default:
+			if depth == 0 {
+				out.WriteByte(s[i])
+			}
+		}
+	}
+	if depth > 0 {
+		// An unclosed group runs to the end.
+		groups = append(groups, s[start:])
+	}
+	return groups, ixSpace(out.String())
 }
 
 // mixed accumulates the text of the element named in into ir.sb. A NUL

@@ -719,6 +719,40 @@ func TestTermText(t *testing.T) {
 	}
 }
 
+// TestNemodEssentialWords reads titles whose <nemod> holds words outside
+// its parentheses, as conversions of the Index through a spreadsheet
+// write them: those words are part of the title, and only the
+// parenthesized groups may be left out.
+func TestNemodEssentialWords(t *testing.T) {
+	tests := []struct {
+		title      string // the content of <title>
+		wantTitle  string
+		wantNemod  string
+		wantNemoAt int
+	}{
+		{"Normocytic anemia<nemod>(infectional) due to blood loss (chronic)</nemod>",
+			"Normocytic anemia due to blood loss", "(infectional) (chronic)", 17},
+		{"and<nemod>(on) chronic (congestive)</nemod>", "and chronic", "(on) (congestive)", 3},
+		{"Xanthoma<nemod>(s), xanthomatosis (primary)</nemod>", "Xanthoma, xanthomatosis", "(s) (primary)", 8},
+		{"Abandonment<nemod>(exposure) (with intent (to kill))</nemod> NEC",
+			"Abandonment NEC", "(exposure) (with intent (to kill))", 11},
+		{"Sin nombre<nemod>(Hantavirus) (cardio</nemod> syndrome", "Sin nombre syndrome", "(Hantavirus) (cardio", 10},
+	}
+	for _, tt := range tests {
+		doc := "<ICD10CM.index><version>2025</version><title>t</title><letter><title>A</title><mainTerm><title>" +
+			tt.title + "</title><code>A00</code></mainTerm></letter></ICD10CM.index>"
+		ix, err := ReadIndex(strings.NewReader(doc), "fixture.xml")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.title, err)
+		}
+		term := ix.Terms[0]
+		if term.Title != tt.wantTitle || term.Nemod != tt.wantNemod || term.NemodAt != tt.wantNemoAt {
+			t.Errorf("%s: Title %q Nemod %q NemodAt %d; want %q %q %d", tt.title,
+				term.Title, term.Nemod, term.NemodAt, tt.wantTitle, tt.wantNemod, tt.wantNemoAt)
+		}
+	}
+}
+
 func BenchmarkReadIndex(b *testing.B) {
 	for _, rel := range []string{eindex2026, drug2026, pcsIndex2025} {
 		data := shareddata.ReadGz(b, rel)
