@@ -28,11 +28,11 @@ import (
 
 func newCodeCmd(a *app) *cobra.Command {
 	var (
-		format, version, setting string
-		explain                  bool
-		minScore                 float64
-		rf                       *reasonerFlags
-		systems                  []string
+		format, version, setting, scope string
+		explain                         bool
+		minScore                        float64
+		rf                              *reasonerFlags
+		systems                         []string
 	)
 	cmd := &cobra.Command{
 		Use:   "code FILE|DIR|- ...",
@@ -73,6 +73,14 @@ Every code names its classification.`,
 			if err != nil {
 				return err
 			}
+			sc, err := coding.ParseScope(scope)
+			if err != nil {
+				return err
+			}
+			if sc != coding.Reportable && (rf.name != "offline" || len(systems) > 0) {
+				return fmt.Errorf("--scope %s: only the offline ICD-10-CM coder reports that scope", sc)
+			}
+			tmpl := coding.Request{Setting: st, Scope: sc}
 			if !slices.Contains([]string{"text", "json", "fhir"}, format) {
 				return fmt.Errorf("unknown format %q (want text, json or fhir)", format)
 			}
@@ -97,14 +105,15 @@ Every code names its classification.`,
 				return err
 			}
 			if !batch {
-				return a.codeOne(ctx, c, args[0], files[0], st, format, explain)
+				return a.codeOne(ctx, c, args[0], files[0], tmpl, format, explain)
 			}
-			return a.codeBatch(ctx, c, files, st, explain)
+			return a.codeBatch(ctx, c, files, tmpl, explain)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format for one note: text, json or fhir (many notes: JSON Lines)")
 	cmd.Flags().StringVar(&version, "release", "", "ICD-10-CM release whose Tabular List to code with, e.g. 2025 (default: newest with a Tabular List or an order file)")
 	cmd.Flags().StringVar(&setting, "setting", "inpatient", "encounter setting, which decides uncertain diagnoses: inpatient or outpatient")
+	cmd.Flags().StringVar(&scope, "scope", "reportable", "diagnoses to report: reportable (the code set for the encounter) or mentions (every condition mentioned, with its assertion)")
 	cmd.Flags().BoolVar(&explain, "explain", false, "show the full trail of every code, and the codes dropped")
 	cmd.Flags().StringSliceVar(&systems, "system", nil, "classifications to code into, comma-separated: icd10cm, icd10pcs, or any installed (who-icd10, icd10uk, opcs4, a list of your own) (default icd10cm,icd10pcs)")
 	addMinScoreFlag(cmd.Flags(), &minScore)
@@ -326,12 +335,12 @@ func readNote(path string) (id, text string, err error) {
 	return id, string(b), nil
 }
 
-func (a *app) codeOne(ctx context.Context, c coding.Reasoner, arg, path string, st coding.Setting, format string, explain bool) error {
+func (a *app) codeOne(ctx context.Context, c coding.Reasoner, arg, path string, tmpl coding.Request, format string, explain bool) error {
 	id, text, err := readNote(path)
 	if err != nil {
 		return err
 	}
-	res, err := c.Code(ctx, coding.Request{ID: id, Text: text, Setting: st})
+	res, err := c.Code(ctx, coding.Request{ID: id, Text: text, Setting: tmpl.Setting, Scope: tmpl.Scope})
 	if err != nil {
 		return err
 	}
@@ -409,7 +418,7 @@ func writeText(w io.Writer, name string, res *coding.Result, explain bool) {
 // codeBatch codes many notes on all cores and writes one JSON line per
 // note, in the order of files. With explain, each line keeps the codes
 // dropped and why, as the single-note JSON output does.
-func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, st coding.Setting, explain bool) error {
+func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, tmpl coding.Request, explain bool) error {
 	type out struct {
 		line []byte
 		err  error
@@ -434,7 +443,7 @@ func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, 
 					results[i] <- out{err: err}
 					continue
 				}
-				res, err := c.Code(ctx, coding.Request{ID: id, Text: text, Setting: st})
+				res, err := c.Code(ctx, coding.Request{ID: id, Text: text, Setting: tmpl.Setting, Scope: tmpl.Scope})
 				if err != nil {
 					results[i] <- out{err: fmt.Errorf("%s: %w", files[i], err)}
 					continue

@@ -28,18 +28,18 @@ import (
 
 func newEvalCmd(a *app) *cobra.Command {
 	var (
-		path, split, lang, notes, setting string
-		coderName, version, out, report   string
-		restrict, text                    string
-		into, level                       string
-		labels                            []string
-		systems                           []string
-		categories                        []string
-		bootstrap                         int
-		seed                              uint64
-		minScore                          float64
-		exactForm                         bool
-		llmFlags                          *agent.Flags
+		path, split, lang, notes, setting, scope string
+		coderName, version, out, report          string
+		restrict, text                           string
+		into, level                              string
+		labels                                   []string
+		systems                                  []string
+		categories                               []string
+		bootstrap                                int
+		seed                                     uint64
+		minScore                                 float64
+		exactForm                                bool
+		llmFlags                                 *agent.Flags
 	)
 	cmd := &cobra.Command{
 		Use:   "eval DATASET",
@@ -124,6 +124,17 @@ Tune only on train and dev splits; the split scored is printed.`,
 					return fmt.Errorf("eval %s: %w", dataset, err)
 				}
 			}
+			coderScope, err := coding.ParseScope(scope)
+			if err != nil {
+				return fmt.Errorf("eval %s: --scope: %w", dataset, err)
+			}
+			mentionsCoder := coderName == "offline" && into == ""
+			switch {
+			case scope == "" && mentionsCoder:
+				coderScope = datasetScope(dataset)
+			case coderScope != coding.Reportable && !mentionsCoder:
+				return fmt.Errorf("eval %s: --scope %s: only the offline ICD-10-CM coder reports that scope", dataset, coderScope)
+			}
 			var space *eval.LabelSpace
 			switch restrict {
 			case "":
@@ -168,7 +179,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 						return err
 					}
 					calib = t
-					coder = eval.FromReasoner(r, coderSetting, nil)
+					coder = eval.FromReasoner(r, coderSetting, coderScope, nil)
 					scoreAs = map[codesys.System]codesys.System{c.System(): as}
 					if len(sys) == 0 {
 						sys = []codesys.System{as}
@@ -186,7 +197,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 					return err
 				}
 				calib = t
-				coder = eval.FromReasoner(r, coderSetting, nil)
+				coder = eval.FromReasoner(r, coderSetting, coderScope, nil)
 			case "baseline":
 				if minScore > 0 {
 					return fmt.Errorf("eval %s: --min-score: the baseline gives no scores", dataset)
@@ -209,7 +220,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 					return err
 				}
 				calib = t
-				coder = eval.FromReasoner(r, coderSetting, sys)
+				coder = eval.FromReasoner(r, coderSetting, coderScope, sys)
 			default:
 				if scoreAs == nil {
 					return fmt.Errorf("eval: unknown coder %q (available: offline, baseline, llm)", coderName)
@@ -224,6 +235,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 				ReleaseSystems: []codesys.System{codesys.ICD10CM}, Chapters: eval.NewChapters(rel.Tabular),
 				Bootstrap: bootstrap, Seed: seed,
 				Restrict: space, Setting: string(coderSetting), Text: text, Excluded: excluded,
+				Scope: scopeName(coderScope),
 				Level: lvl, ScoreAs: scoreAs, MinScore: minScore,
 			}
 			if calib != nil {
@@ -272,6 +284,7 @@ Tune only on train and dev splits; the split scored is printed.`,
 	cmd.Flags().StringVar(&split, "split", "dev", "split to score: train, dev or test (aci also train+dev)")
 	cmd.Flags().StringVar(&lang, "lang", "en", "codiesp text language: es (original, with evidence spans) or en (machine translation)")
 	cmd.Flags().StringVar(&notes, "notes", "", "mdace: MIMIC-III NOTEEVENTS.csv or .csv.gz")
+	cmd.Flags().StringVar(&scope, "scope", "", "the diagnoses the coder reports: reportable or mentions (default: the scope the dataset was annotated in, mentions for codiesp with the offline coder, else reportable)")
 	cmd.Flags().StringVar(&setting, "setting", "", "mdace: Inpatient (default) or Profee; other datasets: the setting the coder codes in, inpatient or outpatient (default: outpatient for aci, else inpatient)")
 	cmd.Flags().StringSliceVar(&labels, "labels", nil, "aci: ICD-10-CM label files (JSON lines, gzipped or not), joined to the encounters on encounter_id")
 	cmd.Flags().StringVar(&text, "text", "", "aci: the text to code, note (the clinical note, default) or dialogue (the transcript)")
@@ -491,4 +504,23 @@ F1 per class.`,
 			return rep.WriteText(a.stdout)
 		},
 	}
+}
+
+// datasetScope is the scope a dataset's gold codes were annotated in:
+// CodiEsp's annotators coded every mention of a condition, including
+// integral symptoms and conditions the text says are absent; the other
+// datasets list the codes reported for the encounter.
+func datasetScope(dataset string) coding.Scope {
+	if dataset == "codiesp" {
+		return coding.Mentions
+	}
+	return coding.Reportable
+}
+
+// scopeName is the scope as a run file records it: empty when reportable.
+func scopeName(s coding.Scope) string {
+	if s == coding.Reportable {
+		return ""
+	}
+	return string(s)
 }

@@ -343,6 +343,11 @@ func (k *ClassCoder) System() codesys.System { return k.rel.System }
 func (k *ClassCoder) Code(ctx context.Context, req coding.Request) (*coding.Result, error) {
 	start := time.Now()
 	setting := cmp.Or(req.Setting, coding.Inpatient)
+	if sc, err := coding.ParseScope(string(req.Scope)); err != nil || sc != coding.Reportable {
+		// The classes have no rules of their own to set aside, and a
+		// code set reported as mentions must say so truthfully.
+		return nil, fmt.Errorf("class coder %s: note %s: scope %q: only the reportable scope is coded in this classification", k.rel.ID(), cmp.Or(req.ID, "(unnamed)"), req.Scope)
+	}
 	res := &coding.Result{ID: req.ID, Reasoner: Name, Releases: k.Releases(), Setting: setting, Codes: []coding.Code{}}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -543,7 +543,14 @@ func (c *Coder) Code(ctx context.Context, req coding.Request) (*coding.Result, e
 	if setting == "" {
 		setting = coding.Inpatient
 	}
+	scope, err := coding.ParseScope(string(req.Scope))
+	if err != nil {
+		return nil, fmt.Errorf("offline coder: note %s: %w", cmp.Or(req.ID, "(unnamed)"), err)
+	}
 	res := &coding.Result{ID: req.ID, Reasoner: Name, Releases: c.Releases(), Setting: setting, Codes: []coding.Code{}}
+	if scope != coding.Reportable {
+		res.Scope = scope
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -559,7 +566,7 @@ func (c *Coder) Code(ctx context.Context, req coding.Request) (*coding.Result, e
 		}
 		cands, queries := c.locate(n, ms)
 		res.Queries = append(res.Queries, queries...)
-		codes, dropped := c.verify(cands, setting)
+		codes, dropped := c.verify(cands, setting, scope)
 		res.Codes = append(res.Codes, codes...)
 		res.Dropped = append(res.Dropped, dropped...)
 	}

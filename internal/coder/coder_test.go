@@ -273,7 +273,7 @@ func TestVerifyRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			codes, dropped := c.verify(tt.cands, tt.setting)
+			codes, dropped := c.verify(tt.cands, tt.setting, coding.Reportable)
 			var got []string
 			for _, cd := range codes {
 				got = append(got, cd.Code)

@@ -1,6 +1,7 @@
 package coder
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -169,5 +170,60 @@ func TestOutpatientAddressed(t *testing.T) {
 	in := codeText(t, text, coding.Inpatient)
 	if !hasCode(in, "E11") || !hasCode(in, "K21") {
 		t.Errorf("inpatient: want both conditions; got %v", codesOf(in))
+	}
+}
+
+// TestScopes codes one note in both scopes. The expected codes are the
+// Index's (Fever R50.9; Pneumonia J18.9; Hypertension I10; Disease,
+// kidney, chronic N18.9; Hypertension, kidney, with chronic kidney
+// disease I12.9, with the stage code its use-additional note asks for)
+// and the guidelines' (I.B.5 integral symptoms, I.C.9.a.2 the presumed
+// link, assertions): the reportable set leaves out the fever of the
+// pneumonia and the absent cough and forms the combination code;
+// the mentions scope codes every mention on its own, the absent one with
+// its assertion.
+func TestScopes(t *testing.T) {
+	text := "Fever due to pneumonia. No cough. History of hypertension. She has chronic kidney disease."
+	code := func(scope coding.Scope) *coding.Result {
+		t.Helper()
+		res, err := realCoder(t).Code(context.Background(), coding.Request{ID: "t", Text: text, Setting: coding.Inpatient, Scope: scope})
+		if err != nil {
+			t.Fatalf("code %s: %v", scope, err)
+		}
+		return res
+	}
+	rep := code(coding.Reportable)
+	for _, c := range []string{"J18.9", "I12.9", "N18.9"} {
+		if !hasCode(rep, c) {
+			t.Errorf("reportable: %s missing; got %v", c, codesOf(rep))
+		}
+	}
+	for _, c := range []string{"R50", "R05", "I10"} {
+		if hasCode(rep, c) {
+			t.Errorf("reportable: %s coded; got %v", c, codesOf(rep))
+		}
+	}
+	if rep.Scope != "" {
+		t.Errorf("reportable: result scope %q, want it left empty", rep.Scope)
+	}
+	men := code(coding.Mentions)
+	for _, c := range []string{"J18.9", "R50.9", "R05", "I10", "N18.9"} {
+		if !hasCode(men, c) {
+			t.Errorf("mentions: %s missing; got %v", c, codesOf(men))
+		}
+	}
+	if hasCode(men, "I12") {
+		t.Errorf("mentions: combination code formed across mentions; got %v", codesOf(men))
+	}
+	for _, c := range men.Codes {
+		if strings.HasPrefix(c.Code, "R05") && (c.Assertion != coding.Negated || c.Confidence >= 0.75) {
+			t.Errorf("mentions: the absent cough is %s with confidence %.2f; want negated, ranked low", c.Assertion, c.Confidence)
+		}
+	}
+	if men.Scope != coding.Mentions {
+		t.Errorf("mentions: result scope %q", men.Scope)
+	}
+	if _, err := realCoder(t).Code(context.Background(), coding.Request{Text: text, Scope: "everything"}); err == nil {
+		t.Error("an unknown scope was accepted")
 	}
 }

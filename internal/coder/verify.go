@@ -18,8 +18,13 @@ import (
 // removes goes to Result.Dropped with the reason.
 
 // verify applies the rules to the candidates and returns the codes to
-// report, in reporting order, and the codes dropped.
-func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code, []coding.Code) {
+// report, in reporting order, and the codes dropped. In the Mentions scope
+// the rules that choose what to report together among documented
+// conditions give way (assertions, combination codes, integral symptoms,
+// unspecified beside specific, Excludes1): every mention of the patient's
+// condition keeps its own code.
+func (c *Coder) verify(cands []candidate, setting coding.Setting, scope coding.Scope) ([]coding.Code, []coding.Code) {
+	mentions := scope == coding.Mentions
 	var dropped []coding.Code
 	drop := func(x coding.Code, reason string) {
 		x.Reason = reason
@@ -31,6 +36,13 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	kept := cands[:0:0]
 	for _, cd := range cands {
 		reason, step := c.assertionRule(cd, setting)
+		if reason != "" && mentions && cd.assertion.Experiencer == assert.Patient && cd.drug == "" {
+			st := coding.Step{Kind: coding.StepGuideline,
+				Detail: "Mentions scope: reported with its assertion (" + string(assertionName(cd.assertion)) + "), which the reportable code set leaves out: " + reason}
+			step = &st
+			reason = ""
+			cd.code.Confidence *= mentionedOnly
+		}
 		if reason != "" {
 			drop(cd.code, reason)
 			continue
@@ -51,12 +63,15 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	kept = c.historyCodes(kept)
 	// 2. One code per code: every mention becomes evidence of it.
 	codes := merge(kept)
-	// 3. Presumed links and combination codes.
-	codes = c.applyLinks(codes, drop)
-	// 4. Symptoms integral to a confirmed diagnosis.
-	codes = c.integralSymptoms(codes, drop)
-	// 5. The unspecified code of a category when a specific one is coded.
-	codes = unspecifiedBeside(codes, drop)
+	if !mentions {
+		// 3. Presumed links and combination codes.
+		codes = c.applyLinks(codes, drop)
+		// 4. Symptoms integral to a confirmed diagnosis.
+		codes = c.integralSymptoms(codes, drop)
+		// 5. The unspecified code of a category when a specific one is
+		// coded.
+		codes = unspecifiedBeside(codes, drop)
+	}
 	// 5b. A neoplasm of unspecified site when a site is coded; an
 	// unspecified infection when a specific one is.
 	codes = c.unspecifiedNamed(codes, drop)
@@ -65,8 +80,10 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	codes = c.lessDocumented(codes, drop)
 	// 5d. External causes only beside the injury they caused.
 	codes = c.externalWithInjury(codes, drop)
-	// 6. Excludes1: the two conditions cannot be reported together.
-	codes = c.excludes1(codes, drop)
+	if !mentions {
+		// 6. Excludes1: the two conditions cannot be reported together.
+		codes = c.excludes1(codes, drop)
+	}
 	// 7. Manifestation codes never alone.
 	codes = c.manifestations(codes, drop)
 	// 8. Code first / use additional code: sequencing.
@@ -84,6 +101,11 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting) ([]coding.Code
 	}
 	return out, dropped
 }
+
+// mentionedOnly scales the confidence of a code the Mentions scope keeps
+// for a condition documented as absent, uncertain or hypothetical, so that
+// such codes rank below the conditions the patient has.
+const mentionedOnly = 0.7
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 

@@ -36,6 +36,41 @@ func ParseSetting(s string) (Setting, error) {
 	return "", fmt.Errorf("unknown setting %q (want inpatient or outpatient)", s)
 }
 
+// Scope says which of the diagnoses a note documents a result reports.
+type Scope string
+
+// The scopes.
+const (
+	// Reportable is the code set a coder reports for the encounter under
+	// the Official Guidelines: conditions documented as absent,
+	// hypothetical or a relative's are left out, and so are signs and
+	// symptoms integral to a confirmed diagnosis (I.B.5) and unspecified
+	// codes beside a specific code of their category.
+	Reportable Scope = "reportable"
+	// Mentions codes every condition the note mentions for the patient,
+	// each on its own, as registries, research abstraction and corpora
+	// annotated mention by mention (CodiEsp) want. The rules that choose
+	// what to report together give way: no combination code is formed
+	// across mentions, integral symptoms, unspecified codes and both
+	// codes of an Excludes1 pair stay, and conditions documented as
+	// absent, uncertain or hypothetical are reported with that assertion
+	// (and a lower confidence) rather than left out. A relative's
+	// condition is still only its family history code, and a
+	// manifestation code still needs its etiology.
+	Mentions Scope = "mentions"
+)
+
+// ParseScope returns the Scope named s; the empty string is Reportable.
+func ParseScope(s string) (Scope, error) {
+	switch Scope(s) {
+	case Reportable, Mentions:
+		return Scope(s), nil
+	case "":
+		return Reportable, nil
+	}
+	return "", fmt.Errorf("unknown scope %q (want reportable or mentions)", s)
+}
+
 // Request asks a reasoner to code one note.
 type Request struct {
 	// ID names the note for logs and results; optional.
@@ -43,6 +78,9 @@ type Request struct {
 	// Text is the note, UTF-8. Evidence offsets are byte offsets into it.
 	Text    string  `json:"text"`
 	Setting Setting `json:"setting"`
+	// Scope is which diagnoses to report; empty means Reportable.
+	// Reasoners that cannot report a scope refuse the request.
+	Scope Scope `json:"scope,omitempty"`
 	// Systems lists the classifications to code in; empty means every
 	// system the reasoner has a release for.
 	Systems []codesys.System `json:"systems,omitempty"`
@@ -76,6 +114,8 @@ type Result struct {
 	// (e.g. "icd10cm-2021").
 	Releases []string `json:"releases"`
 	Setting  Setting  `json:"setting"`
+	// Scope is the scope the codes were reported in; empty is Reportable.
+	Scope Scope `json:"scope,omitempty"`
 	// Codes are the codes assigned, in reporting order.
 	Codes []Code `json:"codes"`
 	// Dropped are codes a stage considered and rejected, with the reason:

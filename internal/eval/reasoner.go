@@ -9,12 +9,12 @@ import (
 
 // FromReasoner adapts a coding.Reasoner (the offline coder, the LLM agent)
 // to the Coder the harness runs. Each document becomes a request in the
-// given setting and systems (nil: every system the reasoner has); each code
-// becomes a prediction in reporting order, with its confidence as score and
-// its evidence spans.
-func FromReasoner(r coding.Reasoner, setting coding.Setting, systems []codesys.System) Coder {
+// given setting, scope and systems (nil: every system the reasoner has);
+// each code becomes a prediction in reporting order, with its confidence
+// as score and its evidence spans.
+func FromReasoner(r coding.Reasoner, setting coding.Setting, scope coding.Scope, systems []codesys.System) Coder {
 	return CoderFunc(func(ctx context.Context, doc Document) (Result, error) {
-		res, err := r.Code(ctx, coding.Request{ID: doc.ID, Text: doc.Text, Setting: setting, Systems: systems})
+		res, err := r.Code(ctx, coding.Request{ID: doc.ID, Text: doc.Text, Setting: setting, Scope: scope, Systems: systems})
 		if err != nil || res == nil {
 			return Result{}, err
 		}

@@ -22,12 +22,12 @@ func (f *fakeReasoner) Code(ctx context.Context, req coding.Request) (*coding.Re
 
 func TestFromReasoner(t *testing.T) {
 	f := &fakeReasoner{}
-	c := FromReasoner(f, coding.Outpatient, nil)
+	c := FromReasoner(f, coding.Outpatient, coding.Mentions, nil)
 	res, err := c.Code(context.Background(), Document{ID: "n1", Text: "hypertension, obese"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.got.ID != "n1" || f.got.Text != "hypertension, obese" || f.got.Setting != coding.Outpatient {
+	if f.got.ID != "n1" || f.got.Text != "hypertension, obese" || f.got.Setting != coding.Outpatient || f.got.Scope != coding.Mentions {
 		t.Errorf("request = %+v", f.got)
 	}
 	if len(res.Predictions) != 2 || res.Predictions[0].Code != "I10" || res.Predictions[0].Score != 0.9 ||

@@ -34,7 +34,7 @@ func TestRunKeepsTrailsAndRejectedGold(t *testing.T) {
 	}
 	docs := []Document{{ID: "d", Text: "high blood pressure, headache", Gold: []GoldCode{
 		{Code: "I10", System: codesys.ICD10CM}, {Code: "R51.9", System: codesys.ICD10CM}}}}
-	rep, err := Run(context.Background(), FromReasoner(r, coding.Inpatient, nil), docs, Options{Dataset: "t", Split: "dev"})
+	rep, err := Run(context.Background(), FromReasoner(r, coding.Inpatient, coding.Reportable, nil), docs, Options{Dataset: "t", Split: "dev"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.Meta.CodeForm != "" {
 		fmt.Fprintf(w, "codes compared in the dataset's form (%s)\n", r.Meta.CodeForm)
 	}
+	if r.Meta.Scope != "" {
+		fmt.Fprintf(w, "diagnoses reported in the %s scope (--scope reportable: the code set of the encounter)\n", r.Meta.Scope)
+	}
 	for _, l := range r.runLines() {
 		fmt.Fprintln(w, l)
 	}

@@ -66,6 +66,9 @@ type Meta struct {
 
 	// Setting is the encounter setting the coder was asked to code in.
 	Setting string `json:"setting,omitempty"`
+	// Scope is the scope of diagnoses the coder was asked to report
+	// (coding.Scope); empty when reportable.
+	Scope string `json:"scope,omitempty"`
 	// Text names which text of each encounter was coded, for datasets
 	// that have more than one (ACI-Bench: note or dialogue).
 	Text string `json:"text,omitempty"`
@@ -157,8 +160,9 @@ type Options struct {
 	// code system" protocol); the run then also reports the scores
 	// without it.
 	Restrict *LabelSpace
-	// Setting and Text are recorded in the run file as given.
+	// Setting, Scope and Text are recorded in the run file as given.
 	Setting string
+	Scope   string
 	Text    string
 	// Excluded is what the loader left out, recorded in the run file.
 	Excluded []Exclusion
@@ -178,7 +182,7 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		Language: opt.Language, Coder: opt.Coder, Release: opt.ReleaseName, CodeForm: opt.FormName,
 		Systems: opt.Systems, Documents: len(docs),
 		Bootstrap: opt.Bootstrap, Seed: opt.Seed, Started: time.Now().UTC(),
-		Setting: opt.Setting, Text: opt.Text, Excluded: opt.Excluded,
+		Setting: opt.Setting, Scope: opt.Scope, Text: opt.Text, Excluded: opt.Excluded,
 		Calibration: opt.Calibration, MinScore: opt.MinScore,
 	}}
 	var restrict *restrictor
