@@ -250,6 +250,11 @@ Tune only on train and dev splits; the split scored is printed.`,
 				cmKnown = categoryCatalog(rel)
 			}
 			opt.Catalog = cmKnown
+			if lvl != eval.LevelCategory {
+				opt.Subdivided = func(sys codesys.System, code string) bool {
+					return sys == codesys.ICD10CM && rel.Tabular.Node(code) != nil && !cmKnown.Known(sys, code)
+				}
+			}
 			// The ICD-10-PCS release the offline coder codes procedures
 			// with, so that the check is against the codes it can give.
 			if in, err := a.pcsForCoder(); err == nil && in != nil {

@@ -16,6 +16,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.Meta.CodeForm != "" {
 		fmt.Fprintf(w, "codes compared in the dataset's form (%s)\n", r.Meta.CodeForm)
 	}
+	if n := r.Meta.SubdividedMatches; n > 0 {
+		fmt.Fprintf(w, "%d predictions scored as the gold code the scoring release has subdivided since (R51 for R51.9)\n", n)
+	}
 	if r.Meta.Scope != "" {
 		fmt.Fprintf(w, "diagnoses reported in the %s scope (--scope reportable: the code set of the encounter)\n", r.Meta.Scope)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
@@ -64,6 +65,9 @@ type Meta struct {
 	Seed      uint64           `json:"seed"`
 	Started   time.Time        `json:"started"`
 
+	// SubdividedMatches counts the predictions scored as a gold code the
+	// scoring release has subdivided since (Options.Subdivided).
+	SubdividedMatches int `json:"subdividedMatches,omitempty"`
 	// Setting is the encounter setting the coder was asked to code in.
 	Setting string `json:"setting,omitempty"`
 	// Scope is the scope of diagnoses the coder was asked to report
@@ -142,6 +146,13 @@ type Options struct {
 	Seed      uint64
 	// Progress, when set, is called after each document.
 	Progress func(done, total int)
+	// Subdivided, when set, reports whether a gold code is a heading of
+	// the scoring release rather than a code: a code of the release the
+	// dataset was annotated in that the classification has since
+	// subdivided (R51 Headache, a code until FY2020, is R51.0 and R51.9
+	// now). A prediction of a code below such a gold code of its document
+	// is scored as that gold code, the detail the annotators could write.
+	Subdivided func(sys codesys.System, code string) bool
 	// Form, when set, is the form the dataset writes codes in: gold codes
 	// and predictions are compared after it rewrites both (a prediction
 	// keeps its Code and records the compared form in Scored).
@@ -208,6 +219,9 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 			opt.setScored(form, res.Predictions)
 			opt.setScored(form, res.Rejected)
 		}
+		if opt.Subdivided != nil {
+			rep.Meta.SubdividedMatches += scoreSubdivided(opt.Subdivided, d.Gold, res.Predictions)
+		}
 		if err := checkSpans(d, res.Predictions); err != nil {
 			return nil, fmt.Errorf("eval %s: %w", opt.Dataset, err)
 		}
@@ -256,6 +270,37 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 		rep.Meta.Systems = goldSystems(rep.Documents)
 	}
 	return rep, nil
+}
+
+// scoreSubdivided scores each prediction of a code below a gold code that
+// subdivided reports as a heading as that gold code, and returns how many
+// predictions it rewrote.
+func scoreSubdivided(subdivided func(codesys.System, string) bool, gold []GoldCode, preds []Prediction) int {
+	type heading struct {
+		sys        codesys.System
+		code, bare string
+	}
+	var hs []heading
+	for _, g := range gold {
+		sys := cmp.Or(g.System, GuessSystem(g.Code))
+		if code := CanonCode(sys, g.Code); subdivided(sys, code) {
+			hs = append(hs, heading{sys, code, strings.ReplaceAll(code, ".", "")})
+		}
+	}
+	n := 0
+	for i := range preds {
+		p := &preds[i]
+		sys := cmp.Or(p.System, GuessSystem(p.Code))
+		bare := strings.ReplaceAll(CanonCode(sys, p.scoredCode()), ".", "")
+		for _, h := range hs {
+			if h.sys == sys && len(bare) > len(h.bare) && strings.HasPrefix(bare, h.bare) {
+				p.Scored = h.code
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // setScored records in each prediction the form its code is compared in.
