@@ -58,6 +58,9 @@ func TestIndexLed(t *testing.T) {
 		{"procedure word", "The wound was closed under local anesthesia.", coding.Inpatient, nil, []string{"R20"}},
 		{"anesthesia of the skin", "Anesthesia of the skin of the left hand.", coding.Inpatient, []string{"R20.0"}, nil},
 		{"accident alone", "Her husband died in an accident.", coding.Inpatient, nil, []string{"X58"}},
+		// Tabular: T78 Adverse effects, NEC has no unspecified child;
+		// "Anaphylactic shock, unspecified" leaves the shock unspecified.
+		{"no default child", "She had adverse effects.", coding.Inpatient, nil, []string{"T78"}},
 		// Tabular: Pain in right knee beside a condition of the right knee.
 		{"pain of the diagnosed joint", "Right knee pain. Assessment: primary osteoarthritis of the right knee.",
 			coding.Outpatient, []string{"M17.11"}, []string{"M25.561"}},

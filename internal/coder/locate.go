@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
@@ -328,7 +329,7 @@ func (c *Coder) assign(code string, sent map[uint32]bool) (string, []coding.Step
 			// Children the sentence documents equally ("Other tear ...,
 			// right knee" and "Unspecified tear ..., right knee"): what
 			// it does not say more of is unspecified.
-			if d := defaultChild(tied); d != nil {
+			if d := defaultChild(node, tied); d != nil {
 				best = d
 			}
 		}
@@ -338,7 +339,7 @@ func (c *Coder) assign(code string, sent map[uint32]bool) (string, []coding.Step
 			node = best
 			continue
 		}
-		def := defaultChild(kids)
+		def := defaultChild(node, kids)
 		if def == nil && len(kids) == 1 {
 			// One code below and nothing to choose: a placeholder level
 			// ("M22.2X" under "M22.2").
@@ -409,10 +410,10 @@ func (c *Coder) wordID(w string) uint32 {
 	return ^uint32(0)
 }
 
-// defaultChild returns the child a coder takes when the documentation says
-// no more: the unspecified one, else the one "without" the
-// complications its siblings name, else the one coded 9 as "NOS".
-func defaultChild(kids []*codesys.Node) *codesys.Node {
+// defaultChild returns the child of parent a coder takes when the
+// documentation says no more: the unspecified one, else the one "without"
+// the complications its siblings name, else the one coded 9 as "NOS".
+func defaultChild(parent *codesys.Node, kids []*codesys.Node) *codesys.Node {
 	// Of the children saying "unspecified", the one that says it most
 	// ("of unspecified behavior of unspecified site"), then the one coded
 	// 9, the classification's place for the unspecified.
@@ -427,6 +428,13 @@ func defaultChild(kids []*codesys.Node) *codesys.Node {
 			t = t[:i]
 		}
 		n := strings.Count(t, "unspecified")
+		if n > 0 && !strings.HasSuffix(k.Code, "9") && !sharesWord(parent.Title, k.Title) {
+			// "Anaphylactic shock, unspecified" under "Adverse effects,
+			// not elsewhere classified" leaves the shock unspecified: a
+			// condition of its own, not the parent's unspecified form,
+			// which would be coded 9 or named by the parent's words.
+			n = 0
+		}
 		if n > bestN || (n == bestN && n > 0 && strings.HasSuffix(k.Code, "9") && !strings.HasSuffix(best.Code, "9")) {
 			best, bestN = k, n
 		}
@@ -472,6 +480,21 @@ func defaultChild(kids []*codesys.Node) *codesys.Node {
 		}
 	}
 	return best
+}
+
+// sharesWord reports whether two titles share a word of four letters or
+// more, the length below which title words are connectives.
+func sharesWord(a, b string) bool {
+	words := func(s string) []string {
+		return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) })
+	}
+	bw := words(b)
+	for _, w := range words(a) {
+		if len(w) >= 4 && slices.Contains(bw, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func childList(kids []*codesys.Node) string {
