@@ -169,6 +169,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 	}
 	// Phrases and abbreviations: each stands for more words.
 	var via map[int32]string
+	var read []readAs
 	covered := lo // phrases do not start inside one already read
 	for k := lo; k < hi; k++ {
 		t := &n.Tokens[k]
@@ -182,6 +183,9 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 			}
 			for _, w := range p.stands {
 				units = append(units, unit{word: w, first: int32(k), last: int32(end - 1)})
+			}
+			if p.exact != nil && len(p.stands) > 1 {
+				read = append(read, readAs{int32(k), int32(end - 1), p.stands})
 			}
 			covered = max(covered, end)
 			if via == nil {
@@ -242,6 +246,8 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 	found = c.dropSecondaryOfPrimary(found)
 	found = dropStraddling(n, found)
 	found = dropAlternatives(n, found)
+	found = dropAcrossClauses(an.ClauseBreaks(si), found)
+	found = dropPartReadings(read, found)
 	found = keepMaximal(found)
 	found = oneCodePerCategory(found)
 	drugs = c.placeDrugs(n, keepMaximal(drugs), found, lo, hi)
@@ -486,6 +492,56 @@ func dropAlternatives(n *note.Note, ms []mention) []mention {
 		}
 	}
 	return keep(ms, drop)
+}
+
+// readAs is an abbreviation of a note read as the words it stands for:
+// tokens first to last, as stands.
+type readAs struct {
+	first, last int32
+	stands      []uint32
+}
+
+// dropPartReadings drops the mentions that take one word alone of the
+// three or more an abbreviation stands for: "BMI" read as "body mass
+// index" names no mass. Two of "hepatitis B virus" (HBV) still name
+// the hepatitis, and one of "diabetes mellitus" (DM) the diabetes.
+func dropPartReadings(read []readAs, ms []mention) []mention {
+	if len(read) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m mention) bool {
+		part, other := false, false
+		for _, r := range read {
+			if !slices.Contains(m.tokens, r.first) {
+				continue
+			}
+			n := 0
+			for _, w := range r.stands {
+				if slices.Contains(m.entry.words, w) {
+					n++
+				}
+			}
+			switch {
+			case n == 1 && len(r.stands) > 2:
+				part = true
+			case n > 0:
+				other = true
+			}
+		}
+		return part && !other
+	})
+}
+
+// dropAcrossClauses drops the mentions whose words lie on both sides of a
+// clause break (breaks, token indexes): in "the pain improved, but renal
+// function worsened" the pain is not of the kidney.
+func dropAcrossClauses(breaks []int, ms []mention) []mention {
+	if len(breaks) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m mention) bool {
+		return slices.ContainsFunc(breaks, func(b int) bool { return int(m.first) < b && b <= int(m.last) })
+	})
 }
 
 // dropStraddling drops the mentions that join words across a comma or

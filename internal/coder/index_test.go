@@ -61,6 +61,10 @@ func TestIndexLed(t *testing.T) {
 		// Tabular: T78 Adverse effects, NEC has no unspecified child;
 		// "Anaphylactic shock, unspecified" leaves the shock unspecified.
 		{"no default child", "She had adverse effects.", coding.Inpatient, nil, []string{"T78"}},
+		// Pain > kidney takes words of one clause; Mass > lung is not one
+		// word of what "BMI" stands for.
+		{"clause break", "The pain improved, but renal function worsened.", coding.Inpatient, nil, []string{"N23"}},
+		{"part of an abbreviation", "Normal pulmonary examination and a BMI of 30.", coding.Inpatient, nil, []string{"R91"}},
 		// Tabular: Pain in right knee beside a condition of the right knee.
 		{"pain of the diagnosed joint", "Right knee pain. Assessment: primary osteoarthritis of the right knee.",
 			coding.Outpatient, []string{"M17.11"}, []string{"M25.561"}},

@@ -382,6 +382,20 @@ func (c *Classifier) Analyze(n *note.Note) *Analysis {
 	return a
 }
 
+// ClauseBreaks returns the note's token indexes where a phrase that ends
+// every trigger's scope begins in sentence si ("but", "however", ";"): the
+// boundaries of the clauses a condition's words do not cross.
+func (a *Analysis) ClauseBreaks(si int) []int {
+	var out []int
+	first := a.n.Sentences[si].FirstToken
+	for _, cu := range a.cues[si] {
+		if endsClause(cu.p) {
+			out = append(out, first+cu.first)
+		}
+	}
+	return out
+}
+
 // Classify classifies the condition at target.
 func (a *Analysis) Classify(target note.Span) Assertion {
 	si := a.n.SentenceAt(target.Start)
