@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medcode-dev/medcode/internal/coder/pcs"
@@ -119,6 +120,10 @@ type Coder struct {
 	ambiguous map[string]bool
 	// family are the Alphabetic Index's family history entries.
 	family []familyEntry
+	// familyCodes are the family history codes whose inclusion terms
+	// name code ranges, read from the Tabular List on first use.
+	familyOnce  sync.Once
+	familyCodes []familyCode
 	// suffixes are the word endings that name a condition (suffixes.txt).
 	suffixes []string
 	// sides are the words of the sides of the body (en/sides).

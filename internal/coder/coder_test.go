@@ -239,13 +239,14 @@ func TestVerifyRules(t *testing.T) {
 		{"negated", coding.Inpatient,
 			[]candidate{cand(t, "R07.9", 0, 2, assert.Assertion{Negation: assert.Negated})},
 			nil, []string{"R07.9"}, "negated"},
-		// The family member's colon cancer becomes its family history code
-		// (Index: History, family, malignant neoplasm), which the more
-		// specific one documented beside it replaces.
+		// The family member's colon cancer becomes the family history code
+		// whose inclusion term names its range (Tabular: Z80.0, conditions
+		// classifiable to C15-C26), one code with the Z80.0 documented
+		// beside it.
 		{"family member's disease, but family history code kept", coding.Inpatient,
 			[]candidate{cand(t, "C18.9", 0, 2, assert.Assertion{Experiencer: assert.Family}),
 				cand(t, "Z80.0", 10, 4, assert.Assertion{Experiencer: assert.Family})},
-			[]string{"Z80.0"}, []string{"Z80.9"}, "beside the more specific Z80.0"},
+			[]string{"Z80.0"}, nil, ""},
 		{"someone else's disease", coding.Inpatient,
 			[]candidate{cand(t, "C18.9", 0, 2, assert.Assertion{Experiencer: assert.Other})},
 			nil, []string{"C18.9"}, "someone else's"},

@@ -48,6 +48,8 @@ func TestIndexLed(t *testing.T) {
 		{"due to a substance", "Cardiomyopathy due to alcohol.", coding.Inpatient, []string{"I42.6"}, []string{"I42.9"}},
 		// History, family, diabetes mellitus.
 		{"family history", "Mother has type 2 diabetes.", coding.Outpatient, []string{"Z83.3"}, []string{"E11"}},
+		// Tabular: Z80.0 includes "Conditions classifiable to C15-C26".
+		{"family history by the Tabular List", "Her father had colon cancer.", coding.Inpatient, []string{"Z80.0"}, []string{"Z80.9", "C18"}},
 		// Fracture, radius, lower end; External Cause Index: Fall, from,
 		// ladder.
 		{"injury with its external cause", "Closed fracture of the right distal radius after a fall from a ladder.",

@@ -170,6 +170,16 @@ func (c *Coder) familyHistory(cands []candidate) []candidate {
 		if cd.assertion.Experiencer != assert.Family || c.rules.isFamilyHistory(cd.code.Code) {
 			continue
 		}
+		if fh, ok := c.familyByTabular(cd.code.Code); ok {
+			v := c.tab.Validate(fh.Code)
+			cd.code.Trail = append(cd.code.Trail,
+				coding.Step{Kind: coding.StepTabular, Ref: fh.Code,
+					Detail: fmt.Sprintf("Tabular List %s: %s %s includes %q", c.ref.CM.ID(), fh.Code, fh.Title, fh.term)},
+				c.guideStep(coding.StepGuideline, "family-history",
+					fmt.Sprintf("A family member's %s %s: reported as family history %s %s", cd.code.Code, cd.code.Title, v.Code, v.Title)))
+			cd.code.Code, cd.code.Title = v.Code, v.Title
+			continue
+		}
 		have := c.titleWords(cd.code.Title)
 		for _, e := range cd.code.Evidence {
 			for w := range c.titleWords(e.Text) {
@@ -205,6 +215,71 @@ func (c *Coder) familyHistory(cands []candidate) []candidate {
 		cd.code.Code, cd.code.Title = v.Code, v.Title
 	}
 	return cands
+}
+
+// familyCode is a family history code of the Tabular List and the
+// inclusion term that names the conditions it holds by code range
+// ("Conditions classifiable to C15-C26" under Z80.0).
+type familyCode struct {
+	*codesys.Node
+	term string
+	refs []ref
+}
+
+// familyByTabular returns the family history code whose inclusion terms
+// name a range holding code, the narrowest if several do: the Tabular
+// List says which family history code a condition is, more precisely
+// than the Index's words ("colon cancer" under "History, family,
+// malignant neoplasm" leads to Z80.9 NOS; C18 is classifiable to Z80.0).
+func (c *Coder) familyByTabular(code string) (familyCode, bool) {
+	c.familyOnce.Do(func() {
+		for i := range c.tab.Nodes {
+			n := &c.tab.Nodes[i]
+			if len(n.Children) > 0 || n.Kind < codesys.KindCategory || !c.rules.isFamilyHistory(n.Code) {
+				continue
+			}
+			for _, t := range n.Notes.InclusionTerms {
+				if refs := c.parseRefsWith(codeRange, []string{t}); len(refs) > 0 {
+					c.familyCodes = append(c.familyCodes, familyCode{n, t, refs})
+				}
+			}
+		}
+	})
+	var best familyCode
+	width := -1
+	for _, f := range c.familyCodes {
+		for _, r := range f.refs {
+			if !r.covers(code) {
+				continue
+			}
+			// The narrowest range: fewer categories between its ends.
+			w := rangeWidth(r)
+			if width < 0 || w < width {
+				best, width = f, w
+			}
+		}
+	}
+	return best, width >= 0
+}
+
+// rangeWidth is how many categories a range spans, for ranges within one
+// letter (the only kind the Tabular List writes); 0 for one code.
+func rangeWidth(r ref) int {
+	if r.hi == "" || len(r.lo) < 3 || len(r.hi) < 3 {
+		return 0
+	}
+	num := func(s string) int {
+		n := 0
+		for _, d := range s[1:3] {
+			if d >= '0' && d <= '9' {
+				n = n*10 + int(d-'0')
+			} else {
+				n *= 10
+			}
+		}
+		return n
+	}
+	return int(r.hi[0]-r.lo[0])*100 + num(r.hi) - num(r.lo)
 }
 
 // assertionRule decides a candidate by its assertion: a reason to drop it,
