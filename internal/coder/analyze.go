@@ -247,6 +247,7 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 	found = dropStraddling(n, found)
 	found = dropAlternatives(n, found)
 	found = dropAcrossClauses(an.ClauseBreaks(si), found)
+	found = c.dropUnknownBetween(n, ids, lo, found)
 	found = dropPartReadings(read, found)
 	found = keepMaximal(found)
 	found = oneCodePerCategory(found)
@@ -530,6 +531,46 @@ func dropPartReadings(read []readAs, ms []mention) []mention {
 		}
 		return part && !other
 	})
+}
+
+// dropUnknownBetween drops the mentions whose words lie on both sides of a
+// word the lexicon does not know (ids, per token from lo: -1 for such a
+// word) that is no function word. The words a condition's name takes
+// between its own are those of the classification's vocabulary (sites,
+// kinds, sides) and function words; a word no Index entry, title or term
+// uses ("a lesion compatible with glomerulonephritis type IgA with focal
+// ...", "the tumor pressed on the renal vein") is most often a verb or a
+// word of another phrase.
+func (c *Coder) dropUnknownBetween(n *note.Note, ids []int64, lo int, ms []mention) []mention {
+	return slices.DeleteFunc(ms, func(m mention) bool {
+		for k := m.first + 1; k < m.last; k++ {
+			if slices.Contains(m.tokens, k) {
+				continue
+			}
+			t := &n.Tokens[k]
+			if t.Kind != note.Word || ids[int(k)-lo] >= 0 {
+				continue
+			}
+			if !c.wd.stop[t.Norm] || t.Norm == "and" && !linksWith(m.entry.text) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// linksWith reports whether an entry's Index path links two conditions by
+// "with" (or its "in", "due to" forms), which the classification presumes
+// of conditions documented together (guideline I.A.15): "nausea and
+// vomiting" is Vomiting > with nausea.
+func linksWith(path string) bool {
+	for _, t := range strings.Split(path, " > ")[1:] {
+		t = strings.TrimSpace(dropBracketed(t))
+		if t == "with" || t == "in" || t == "due to" || strings.HasPrefix(t, "with ") {
+			return true
+		}
+	}
+	return false
 }
 
 // dropAcrossClauses drops the mentions whose words lie on both sides of a

@@ -67,6 +67,12 @@ func TestIndexLed(t *testing.T) {
 		// word of what "BMI" stands for.
 		{"clause break", "The pain improved, but renal function worsened.", coding.Inpatient, nil, []string{"N23"}},
 		{"part of an abbreviation", "Normal pulmonary examination and a BMI of 30.", coding.Inpatient, nil, []string{"R91"}},
+		// A word of no entry between a condition's words is most often a
+		// verb: the tumour is no neoplasm of the kidney. "And" between
+		// the words joins two conditions, unless the Index links them
+		// by "with" (Vomiting > with nausea).
+		{"verb between", "The tumor pressed on the renal vein.", coding.Inpatient, nil, []string{"D49.51"}},
+		{"and linked by with", "She had nausea and vomiting.", coding.Inpatient, []string{"R11.2"}, nil},
 		// Tabular: Pain in right knee beside a condition of the right knee.
 		{"pain of the diagnosed joint", "Right knee pain. Assessment: primary osteoarthritis of the right knee.",
 			coding.Outpatient, []string{"M17.11"}, []string{"M25.561"}},
