@@ -551,7 +551,7 @@ func (c *Coder) dropUnknownBetween(n *note.Note, ids []int64, lo int, ms []menti
 			if t.Kind != note.Word || ids[int(k)-lo] >= 0 {
 				continue
 			}
-			if !c.wd.stop[t.Norm] || t.Norm == "and" && !linksWith(m.entry.text) {
+			if !c.wd.stop[t.Norm] || c.connect.coordinate[t.Norm] && !c.linksConditions(m.entry.text) {
 				return true
 			}
 		}
@@ -559,14 +559,17 @@ func (c *Coder) dropUnknownBetween(n *note.Note, ids []int64, lo int, ms []menti
 	})
 }
 
-// linksWith reports whether an entry's Index path links two conditions by
-// "with" (or its "in", "due to" forms), which the classification presumes
-// of conditions documented together (guideline I.A.15): "nausea and
+// linksConditions reports whether an entry's Index path links two
+// conditions by a subterm the classification presumes of conditions
+// documented together (en/connectives, guideline I.A.15): "nausea and
 // vomiting" is Vomiting > with nausea.
-func linksWith(path string) bool {
+func (c *Coder) linksConditions(path string) bool {
 	for _, t := range strings.Split(path, " > ")[1:] {
-		t = strings.TrimSpace(dropBracketed(t))
-		if t == "with" || t == "in" || t == "due to" || strings.HasPrefix(t, "with ") {
+		t = strings.ToLower(strings.TrimSpace(dropBracketed(t)))
+		if c.connect.link[t] {
+			return true
+		}
+		if i := strings.IndexByte(t, ' '); i > 0 && c.connect.link[t[:i]] {
 			return true
 		}
 	}

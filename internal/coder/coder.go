@@ -126,6 +126,9 @@ type Coder struct {
 	familyCodes []familyCode
 	// suffixes are the word endings that name a condition (suffixes.txt).
 	suffixes []string
+	// connect are the words that join or link conditions
+	// (en/connectives).
+	connect connectives
 	// sides are the words of the sides of the body (en/sides).
 	sides sides
 	// cached says the lexicon was read from the cache, not built.
@@ -196,7 +199,7 @@ func New(ref Reference, opts Options) (*Coder, error) {
 	// a warning, and is not applied when it would emit that code.
 	check := set.Check(ref.CM)
 	c.warnings = append(c.warnings, check.Warnings()...)
-	for _, n := range append(lexiconPacks(), packDrugs, packSides) {
+	for _, n := range append(lexiconPacks(), packDrugs, packSides, packConnect) {
 		if _, _, err := packText(set, n); err != nil {
 			return nil, err
 		}
@@ -254,6 +257,9 @@ func New(ref Reference, opts Options) (*Coder, error) {
 			return nil, err
 		}
 		c.storeLexicon(opts.Cache, key)
+	}
+	if c.connect, err = parseConnectives(c.pack(packConnect)); err != nil {
+		return nil, err
 	}
 	label, sidesText := c.pack(packSides)
 	if c.sides, err = parseSides(label, sidesText, c.lex); err != nil {

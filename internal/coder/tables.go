@@ -31,6 +31,7 @@ const (
 	packGroups    = "icd10cm/groups"
 	packBeside    = "icd10cm/beside"
 	packSides     = "en/sides"
+	packConnect   = "en/connectives"
 
 	// The packs of the coder of a classification read as classes.
 	packDefaults   = "en/defaults"
@@ -441,4 +442,33 @@ func parseSides(name, data string, lx *lexicon) (sides, error) {
 		return nil
 	})
 	return sd, err
+}
+
+// connectives are the words that join or link conditions in a phrase
+// (en/connectives): those that coordinate two names, and the Index
+// subterm titles that link a condition to another (I.A.15).
+type connectives struct {
+	coordinate map[string]bool
+	link       map[string]bool
+}
+
+// parseConnectives reads en/connectives.
+func parseConnectives(name, data string) (connectives, error) {
+	cn := connectives{coordinate: map[string]bool{}, link: map[string]bool{}}
+	err := tsvLines(name, data, func(_ int, f []string) error {
+		if len(f) != 2 || strings.TrimSpace(f[1]) == "" {
+			return fmt.Errorf("want a kind and its words")
+		}
+		w := strings.ToLower(strings.Join(strings.Fields(f[1]), " "))
+		switch f[0] {
+		case "coordinate":
+			cn.coordinate[w] = true
+		case "link":
+			cn.link[w] = true
+		default:
+			return fmt.Errorf("kind %q: want coordinate or link", f[0])
+		}
+		return nil
+	})
+	return cn, err
 }

@@ -57,7 +57,7 @@ func columns(name string) ([]column, bool) {
 		return []column{{index: 0, kind: kindRanges}, {index: 1, kind: kindRanges}}, true
 	case "icd10cm/encounter", "en/words", "en/synonyms", "en/vague", "en/suffixes", "en/optional",
 		"en/drugs", "en/malignancy", "en/stopwords", "en/defaults", "en/procedures", "en/spellings", "opcs4/subsidiary", "en/sides",
-		"en/abbreviations", "en/letters", "en/deny", "en/querywords", "icd10pcs/order", PackGuidelines:
+		"en/abbreviations", "en/letters", "en/deny", "en/querywords", "icd10pcs/order", "en/connectives", PackGuidelines:
 		return nil, true
 	}
 	return nil, false
