@@ -72,6 +72,9 @@ func TestIndexLed(t *testing.T) {
 		// the words joins two conditions, unless the Index links them
 		// by "with" (Vomiting > with nausea).
 		{"verb between", "The tumor pressed on the renal vein.", coding.Inpatient, nil, []string{"D49.51"}},
+		// Tabular: S71.112 "Laceration without foreign body, left thigh":
+		// what "without" names absent ends at the comma.
+		{"side after without", "Laceration of the left thigh.", coding.Inpatient, []string{"S71.112A"}, []string{"S71.119"}},
 		{"and linked by with", "She had nausea and vomiting.", coding.Inpatient, []string{"R11.2"}, nil},
 		// Tabular: Pain in right knee beside a condition of the right knee.
 		{"pain of the diagnosed joint", "Right knee pain. Assessment: primary osteoarthritis of the right knee.",

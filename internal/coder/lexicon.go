@@ -189,8 +189,9 @@ func (lx *lexicon) stemID(stem string, add bool) (uint32, bool) {
 
 // phraseWords returns the required words of a published phrase: folded,
 // stemmed, without nonessential modifiers (in parentheses or brackets),
-// stop words, and the part after "without", "except" or "excluding"
-// (which names what is absent, not what the note must say).
+// stop words, and the part after "without", "except" or "excluding" up to
+// the next comma (which names what is absent, not what the note must
+// say).
 func (wd *wording) phraseWords(text string) []string {
 	return wd.phraseWordsStem(text, textnorm.Stem)
 }
@@ -201,9 +202,20 @@ func (wd *wording) phraseWordsStem(text string, stem func(string) string) []stri
 	var out []string
 	var ws []textnorm.Word
 	textnorm.EachWordStem(text, stem, func(w textnorm.Word) { ws = append(ws, w) })
+	absent := false
 	for i, w := range ws {
 		if w.Norm == "without" || w.Norm == "except" || w.Norm == "excluding" || w.Norm == "w/o" {
-			break
+			absent = true
+			continue
+		}
+		if absent {
+			// What is absent runs to the next comma: in "Laceration
+			// without foreign body, left thigh" the side and site are
+			// the title's again.
+			if i == 0 || !strings.Contains(text[ws[i-1].End:w.Start], ",") {
+				continue
+			}
+			absent = false
 		}
 		if i > 0 && wd.lettered(ws[i-1].Norm, w.Norm) {
 			// "Hepatitis A": the letter names the kind, and is no stop
