@@ -693,10 +693,32 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) *apiError {
 	return nil
 }
 
+// maxTokenTTL is the longest lifetime a token may be given, and
+// maxGrace the longest a rotated token's old secret may stay valid.
+const (
+	maxTokenTTL = 10 * 365 * 24 * time.Hour
+	maxGrace    = 30 * 24 * time.Hour
+)
+
+// durationInput reads a Go duration ("720h", "90m") of at most max; ""
+// is 0.
+func durationInput(field, v string, max time.Duration) (time.Duration, *apiError) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > max {
+		return 0, invalid(field, "invalid_duration", fmt.Sprintf("%s must be a duration such as 720h or 90m, from 0 to %s", field, max))
+	}
+	return d, nil
+}
+
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) *apiError {
 	var body struct {
 		Name string `json:"name"`
 		Role string `json:"role"`
+		// TTL is the token's lifetime ("720h"); none: until revoked.
+		TTL string `json:"ttl,omitempty"`
 	}
 	if aerr := decode(r, &body); aerr != nil {
 		return aerr
@@ -709,8 +731,17 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) *apiError {
 		// The store's error quotes the name; ours must not.
 		return invalid("name", "invalid_name", "a token name is 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
 	}
+	ttl, aerr := durationInput("ttl", body.TTL, maxTokenTTL)
+	if aerr != nil {
+		return aerr
+	}
 	// An admin creates tokens in its own tenant only.
-	secret, t, err := s.cfg.Store.CreateTokenAs(r.Context(), token(r).Actor(), body.Name, role)
+	secret, t, err := s.cfg.Store.IssueToken(r.Context(), token(r).Actor(), store.TokenSpec{Name: body.Name, Role: role, TTL: ttl})
+	if errors.Is(err, store.ErrNameTaken) {
+		e := errorf(http.StatusConflict, "token_name_taken", "a live token of the tenant has this name: revoke or rotate it, or choose another name")
+		e.Field = "name"
+		return e
+	}
 	if err != nil {
 		return s.internal(r, "create token", err)
 	}
@@ -724,6 +755,38 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) *apiError {
 		return s.storeError(r, "token", err)
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// rotateToken replaces a live token of the admin's tenant by a new one
+// of the same name, role and lifetime; the old secret stays valid for
+// the grace period asked for (none by default).
+func (s *Server) rotateToken(w http.ResponseWriter, r *http.Request) *apiError {
+	var body struct {
+		Grace string `json:"grace,omitempty"`
+	}
+	if b, aerr := readBody(r); aerr != nil {
+		return aerr
+	} else if len(bytes.TrimSpace(b)) > 0 {
+		if aerr := decodeBytes(b, &body); aerr != nil {
+			return aerr
+		}
+	}
+	grace, aerr := durationInput("grace", body.Grace, maxGrace)
+	if aerr != nil {
+		return aerr
+	}
+	tok := token(r)
+	id := r.PathValue("id")
+	if !strings.HasPrefix(id, "tok_") {
+		// The CLI rotates by name too; the API names tokens by ID only.
+		return errorf(http.StatusNotFound, "not_found", "token: not found")
+	}
+	secret, t, err := s.cfg.Store.RotateToken(r.Context(), tok.Actor(), tok.Tenant, id, grace)
+	if err != nil {
+		return s.storeError(r, "token", err)
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
 	return nil
 }
 

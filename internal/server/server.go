@@ -155,6 +155,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/tokens", admin, s.listTokens},
 		{"POST", "/v1/tokens", admin, s.createToken},
 		{"DELETE", "/v1/tokens/{id}", admin, s.revokeToken},
+		{"POST", "/v1/tokens/{id}/rotate", admin, s.rotateToken},
 	}
 }
 
@@ -328,6 +329,9 @@ func (s *Server) authenticate(r *http.Request) (*store.Token, *apiError) {
 	tok, err := s.cfg.Store.Authenticate(r.Context(), h[len(prefix):])
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errorf(http.StatusUnauthorized, "unauthenticated", "unknown or revoked token")
+	}
+	if errors.Is(err, store.ErrExpired) {
+		return nil, errorf(http.StatusUnauthorized, "token_expired", "the token has expired: ask an admin for a new one")
 	}
 	if err != nil {
 		return nil, s.internal(r, "authenticate", err)
