@@ -33,6 +33,7 @@ func newServeCmd(a *app) *cobra.Command {
 		minScore        float64
 		tenantMin       map[string]string
 		timeout, grace  time.Duration
+		bodyTimeout     time.Duration
 		rf              *reasonerFlags
 	)
 	cmd := &cobra.Command{
@@ -120,7 +121,7 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			}
 			defer st.Close()
 			srv, err := server.New(server.Config{Store: st, Reasoner: reasoner, ClassReasoner: classReasoner, Codes: codes,
-				Logger: log, MaxBody: maxBody, Timeout: timeout, MinScore: minScore, TenantMinScore: tenantMinScore, Guidelines: gls})
+				Logger: log, MaxBody: maxBody, Timeout: timeout, BodyTimeout: bodyTimeout, MinScore: minScore, TenantMinScore: tenantMinScore, Guidelines: gls})
 			if err != nil {
 				return err
 			}
@@ -143,6 +144,7 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 	cmd.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "maximum request body in bytes")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "maximum time to handle one request, coding included (with --reasoner llm the default is 10m)")
+	cmd.Flags().DurationVar(&bodyTimeout, "body-timeout", 15*time.Second, "maximum time to receive a request body once its headers are in (408 past it)")
 	cmd.Flags().DurationVar(&grace, "grace", 60*time.Second, "on shutdown, how long to wait for requests in flight")
 	addMinScoreFlag(cmd.Flags(), &minScore)
 	cmd.Flags().StringToStringVar(&tenantMin, "tenant-min-score", nil, "a tenant's own --min-score, overriding it: TENANT=SCORE, comma-separated")

@@ -3,12 +3,15 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -30,6 +33,9 @@ func readBody(r *http.Request) ([]byte, *apiError) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body is larger than %d bytes", mbe.Limit))
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, errorf(http.StatusRequestTimeout, "body_timeout", "the request body did not arrive in time")
 	}
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "unreadable_body", "the request body could not be read")
@@ -187,10 +193,73 @@ type submission struct {
 	ExternalID string   `json:"externalId,omitempty"`
 }
 
+// idempotencyKey reads the request's Idempotency-Key: "" when none, else
+// 1-255 visible ASCII characters.
+func idempotencyKey(r *http.Request) (string, *apiError) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" {
+		return "", nil
+	}
+	ok := len(k) <= store.MaxIdempotencyKey
+	for i := 0; ok && i < len(k); i++ {
+		ok = k[i] > ' ' && k[i] < 0x7f
+	}
+	if !ok {
+		return "", errorf(http.StatusBadRequest, "invalid_idempotency_key", fmt.Sprintf("Idempotency-Key must be 1-%d visible ASCII characters", store.MaxIdempotencyKey))
+	}
+	return k, nil
+}
+
+// requestHash is what makes two submissions the same: the body and the
+// setting of a FHIR submission.
+func requestHash(r *http.Request, body []byte) string {
+	h := sha256.New()
+	h.Write(body)
+	h.Write([]byte{0})
+	h.Write([]byte(r.URL.Query().Get("setting")))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replay answers a submission with a key the tenant used already: the
+// document the first submission created, when this one is the same.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, key, hash string) *apiError {
+	tenant := token(r).Tenant
+	docID, first, err := s.cfg.Store.Idempotent(r.Context(), tenant, key)
+	if err != nil {
+		return s.internal(r, "read idempotency key", err)
+	}
+	if first != hash {
+		return errorf(http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was used for a different submission")
+	}
+	d, err := s.cfg.Store.GetDocument(r.Context(), tenant, docID)
+	if err != nil {
+		return s.storeError(r, "document", err)
+	}
+	w.Header().Set("Location", "/v1/documents/"+d.ID)
+	w.Header().Set("Idempotent-Replayed", "true")
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
 func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiError {
+	key, aerr := idempotencyKey(r)
+	if aerr != nil {
+		return aerr
+	}
 	body, aerr := readBody(r)
 	if aerr != nil {
 		return aerr
+	}
+	var hash string
+	if key != "" {
+		hash = requestHash(r, body)
+		// A retry is answered before coding; two submissions with one
+		// key at once are told apart when storing.
+		if _, _, err := s.cfg.Store.Idempotent(r.Context(), token(r).Tenant, key); err == nil {
+			return s.replay(w, r, key, hash)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return s.internal(r, "read idempotency key", err)
+		}
 	}
 	var sub submission
 	source := "text"
@@ -228,7 +297,15 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 		return aerr
 	}
 	d := &store.Document{Source: source, ExternalID: sub.ExternalID, Subject: subject, Text: sub.Text, Setting: setting}
-	if err := s.cfg.Store.CreateDocument(r.Context(), token(r).Actor(), d, run, codes); err != nil {
+	if key != "" {
+		err = s.cfg.Store.CreateDocumentOnce(r.Context(), token(r).Actor(), store.Idempotency{Key: key, RequestHash: hash}, d, run, codes)
+		if errors.Is(err, store.ErrKeyReused) {
+			return s.replay(w, r, key, hash)
+		}
+	} else {
+		err = s.cfg.Store.CreateDocument(r.Context(), token(r).Actor(), d, run, codes)
+	}
+	if err != nil {
 		return s.internal(r, "store document", err)
 	}
 	w.Header().Set("Location", "/v1/documents/"+d.ID)
@@ -392,13 +469,13 @@ func checkSpans(text string, spans []spanInput) ([]coding.Evidence, *apiError) {
 	for i, sp := range spans {
 		field := fmt.Sprintf("evidence[%d]", i)
 		if sp.Start < 0 || sp.End > len(text) || sp.Start >= sp.End {
-			return nil, invalid(field, "span_out_of_range", fmt.Sprintf("span %d-%d is outside the note (0-%d bytes) or empty", sp.Start, sp.End, len(text)))
+			return nil, invalid(field, "span_out_of_range", fmt.Sprintf("the span is outside the note (0-%d bytes) or empty", len(text)))
 		}
 		if !utf8.RuneStart(text[sp.Start]) || sp.End < len(text) && !utf8.RuneStart(text[sp.End]) {
-			return nil, invalid(field, "span_not_on_character", fmt.Sprintf("span %d-%d cuts a character: offsets are UTF-8 byte offsets", sp.Start, sp.End))
+			return nil, invalid(field, "span_not_on_character", "the span cuts a character: offsets are UTF-8 byte offsets")
 		}
 		if sp.Text != nil && *sp.Text != text[sp.Start:sp.End] {
-			return nil, invalid(field, "span_text_mismatch", fmt.Sprintf("span %d-%d does not quote the given text", sp.Start, sp.End))
+			return nil, invalid(field, "span_text_mismatch", "the span does not quote the given text")
 		}
 		out = append(out, coding.Evidence{Start: sp.Start, End: sp.End, Text: text[sp.Start:sp.End]})
 	}
@@ -503,7 +580,20 @@ func (s *Server) addCode(w http.ResponseWriter, r *http.Request) *apiError {
 		}
 	}
 	if err := s.cfg.Store.AddCode(r.Context(), tok.Actor(), d.ID, c); errors.Is(err, store.ErrDuplicate) {
-		return errorf(http.StatusConflict, "duplicate_code", err.Error())
+		// The store's error names the code, which the client sent: the
+		// message says how the document has it instead.
+		how := "pending or accepted"
+		for _, o := range present {
+			if o.System == c.System && o.Code == c.Code {
+				how = string(o.Status)
+				if o.Origin == store.OriginReplacement {
+					how = "as a replacement"
+				}
+			}
+		}
+		e := errorf(http.StatusConflict, "duplicate_code", "the document has this code already, "+how+": decide on it there")
+		e.Field = "code"
+		return e
 	} else if err != nil {
 		return s.storeError(r, "add code", err)
 	}

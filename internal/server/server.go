@@ -61,6 +61,10 @@ type Config struct {
 	// Timeout caps the handling of one request, coding included (default
 	// 60 s).
 	Timeout time.Duration
+	// BodyTimeout caps the reading of a request body, from the end of
+	// its headers (default 15 s): a client that stalls or trickles its
+	// body gets 408 rather than holding a connection and a handler.
+	BodyTimeout time.Duration
 	// Registry receives the server's metrics; a new one when nil.
 	Registry *prometheus.Registry
 	// MinScore drops the codes the reasoner scores below it (0: none);
@@ -170,6 +174,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second
 	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = 15 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -251,6 +258,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -276,6 +286,13 @@ func (s *Server) wrap(rt route) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
+		if r.Body != nil && r.Body != http.NoBody {
+			// The deadline bounds the body only: net/http clears it
+			// when the body has been read and it starts reading on, to
+			// notice a client going away. Not every ResponseWriter has a
+			// connection (a test's recorder); the error is then moot.
+			http.NewResponseController(w).SetReadDeadline(start.Add(s.cfg.BodyTimeout))
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 
 		var tok *store.Token
@@ -293,6 +310,11 @@ func (s *Server) wrap(rt route) http.Handler {
 			aerr = rt.handler(w, r)
 		}
 		if aerr != nil {
+			if aerr.Status == http.StatusRequestTimeout {
+				// The rest of the body may still come: the connection is
+				// not at a request's start.
+				w.Header().Set("Connection", "close")
+			}
 			if aerr.Status == http.StatusUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="medcode"`)
 			}

@@ -149,6 +149,48 @@ func HashText(text string) string {
 // its codes, with their audit entries, in one transaction. It fills in the
 // IDs, hash, status and times.
 func (s *Store) CreateDocument(ctx context.Context, actor Actor, d *Document, run *Run, codes []*Code) error {
+	return s.createDocument(ctx, actor, nil, d, run, codes)
+}
+
+// MaxIdempotencyKey is the longest Idempotency-Key the store keeps.
+const MaxIdempotencyKey = 255
+
+// Idempotency is a client's key for one submission and a hash of what it
+// submitted, so that a retry finds the document the first one created.
+type Idempotency struct {
+	Key         string
+	RequestHash string
+}
+
+// ErrKeyReused is the error of a submission whose idempotency key the
+// tenant used already.
+var ErrKeyReused = errors.New("idempotency key used already")
+
+// CreateDocumentOnce is CreateDocument recording key with the document.
+// When the tenant used key already, it stores nothing and returns an error
+// wrapping ErrKeyReused; Idempotent then names the document.
+func (s *Store) CreateDocumentOnce(ctx context.Context, actor Actor, key Idempotency, d *Document, run *Run, codes []*Code) error {
+	if key.Key == "" || len(key.Key) > MaxIdempotencyKey {
+		return fmt.Errorf("store document: an idempotency key of %d bytes (1-%d)", len(key.Key), MaxIdempotencyKey)
+	}
+	return s.createDocument(ctx, actor, &key, d, run, codes)
+}
+
+// Idempotent returns the ID of the document the tenant's submission with
+// key created and the hash of that submission, or ErrNotFound.
+func (s *Store) Idempotent(ctx context.Context, tenant, key string) (docID, requestHash string, err error) {
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT document_id, request_hash FROM idempotency_keys WHERE tenant = ? AND key = ?`), tenant, key).
+		Scan(&docID, &requestHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read idempotency key: %w", err)
+	}
+	return docID, requestHash, nil
+}
+
+func (s *Store) createDocument(ctx context.Context, actor Actor, key *Idempotency, d *Document, run *Run, codes []*Code) error {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	d.ID, d.Tenant, d.Hash, d.Coder = newID("doc_"), actor.Tenant, HashText(d.Text), actor.Name
 	d.Created, d.Updated, d.Status = now, now, StatusCoded
@@ -161,6 +203,24 @@ func (s *Store) CreateDocument(ctx context.Context, actor Actor, d *Document, ru
 			d.ID, d.Tenant, d.Source, d.ExternalID, d.Subject, d.Hash, d.Text, string(d.Setting), d.Status, d.Coder, micros(now), micros(now))
 		if err != nil {
 			return err
+		}
+		if key != nil {
+			var used int
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM idempotency_keys WHERE tenant = ? AND key = ?`), d.Tenant, key.Key).Scan(&used); err != nil {
+				return err
+			}
+			if used > 0 {
+				return ErrKeyReused
+			}
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO idempotency_keys (tenant, key, request_hash, document_id, created_at) VALUES (?, ?, ?, ?, ?)`),
+				d.Tenant, key.Key, key.RequestHash, d.ID, micros(now))
+			if uniqueViolation(err) {
+				// A concurrent submission with the key committed first.
+				return ErrKeyReused
+			}
+			if err != nil {
+				return err
+			}
 		}
 		summary := *d
 		summary.Text = "" // the audit log records the hash, not the note

@@ -228,6 +228,31 @@ CREATE UNIQUE INDEX tokens_live_name ON tokens (tenant, name) WHERE revoked_at I
 CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 `,
 	},
+	{
+		// The Idempotency-Key of a submission, with a hash of what was
+		// submitted, maps a retry to the document the first one created.
+		version: 5,
+		sqlite: `
+CREATE TABLE idempotency_keys (
+	tenant       TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	request_hash TEXT NOT NULL,
+	document_id  TEXT NOT NULL REFERENCES documents (id),
+	created_at   BIGINT NOT NULL,
+	PRIMARY KEY (tenant, key)
+);
+`,
+		postgres: `
+CREATE TABLE idempotency_keys (
+	tenant       TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	request_hash TEXT NOT NULL,
+	document_id  TEXT NOT NULL REFERENCES documents (id),
+	created_at   BIGINT NOT NULL,
+	PRIMARY KEY (tenant, key)
+);
+`,
+	},
 }
 
 // uniqueTokenNames renames the live tokens that share a name in their

@@ -205,3 +205,40 @@ func TestTokenMigration(t *testing.T) {
 		})
 	}
 }
+
+func TestSQLiteIdempotency(t *testing.T)   { idempotencyContract(t, openSQLite(t)) }
+func TestPostgresIdempotency(t *testing.T) { idempotencyContract(t, openPostgres(t)) }
+
+// idempotencyContract: a key maps to the first document submitted with
+// it, per tenant, and a second submission with it stores nothing.
+func idempotencyContract(t *testing.T, s *Store) {
+	ctx := context.Background()
+	north, south := Actor{Tenant: "north", Name: "alice"}, Actor{Tenant: "south", Name: "bob"}
+	key := Idempotency{Key: "retry-1", RequestHash: "h1"}
+	d := &Document{Source: "text", Text: note}
+	if err := s.CreateDocumentOnce(ctx, north, key, d, &Run{Reasoner: "test"}, sampleCodes()); err != nil {
+		t.Fatal(err)
+	}
+	id, hash, err := s.Idempotent(ctx, "north", "retry-1")
+	if err != nil || id != d.ID || hash != "h1" {
+		t.Fatalf("Idempotent = %s %s %v, want %s h1", id, hash, err, d.ID)
+	}
+	again := &Document{Source: "text", Text: note}
+	if err := s.CreateDocumentOnce(ctx, north, Idempotency{Key: "retry-1", RequestHash: "h2"}, again, &Run{Reasoner: "test"}, sampleCodes()); !errors.Is(err, ErrKeyReused) {
+		t.Fatalf("the key again: %v", err)
+	}
+	if docs, _ := s.ListDocuments(ctx, "north", Filter{}); len(docs) != 1 {
+		t.Fatalf("%d documents after a reused key, want 1", len(docs))
+	}
+	if _, _, err := s.Idempotent(ctx, "south", "retry-1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("south sees north's key: %v", err)
+	}
+	if err := s.CreateDocumentOnce(ctx, south, key, &Document{Source: "text", Text: note}, &Run{Reasoner: "test"}, nil); err != nil {
+		t.Fatalf("the same key in another tenant: %v", err)
+	}
+	for _, k := range []string{"", strings.Repeat("k", MaxIdempotencyKey+1)} {
+		if err := s.CreateDocumentOnce(ctx, north, Idempotency{Key: k}, &Document{Source: "text", Text: note}, &Run{Reasoner: "test"}, nil); err == nil {
+			t.Fatalf("a key of %d bytes accepted", len(k))
+		}
+	}
+}
