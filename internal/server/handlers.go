@@ -29,7 +29,14 @@ import (
 
 // readBody reads a request body that must be valid UTF-8 JSON.
 func readBody(r *http.Request) ([]byte, *apiError) {
-	b, err := io.ReadAll(r.Body)
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		// The wrapper refused a length past the limit: a body is read
+		// into one buffer of its size, not grown by doubling.
+		buf.Grow(int(r.ContentLength) + 1)
+	}
+	_, err := buf.ReadFrom(r.Body)
+	b := buf.Bytes()
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body is larger than %d bytes", mbe.Limit))
@@ -281,6 +288,11 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 	if strings.TrimSpace(sub.Text) == "" {
 		return invalid("text", "empty_text", "the note text is empty")
 	}
+	if len(sub.Text) > s.cfg.MaxNote {
+		e := errorf(http.StatusRequestEntityTooLarge, "note_too_large", fmt.Sprintf("the note is longer than %d bytes", s.cfg.MaxNote))
+		e.Field = "text"
+		return e
+	}
 	if strings.IndexByte(sub.Text, 0) >= 0 {
 		return invalid("text", "invalid_text", "the note text contains a NUL character")
 	}
@@ -328,6 +340,19 @@ func (s *Server) minScore(r *http.Request) float64 {
 // validated against its release, with a warning when it is not
 // reportable.
 func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store.Code, *apiError) {
+	release, ok, err := s.admit.acquire(r.Context(), token(r).Tenant)
+	if err != nil {
+		return nil, nil, s.internal(r, "wait for a coding slot", err)
+	}
+	if !ok {
+		s.m.refused.Inc()
+		e := errorf(http.StatusTooManyRequests, "busy", "the service is coding as many notes as it may at once; try again shortly")
+		e.retryAfter = 1
+		return nil, nil, e
+	}
+	defer release()
+	s.m.coding.Inc()
+	defer s.m.coding.Dec()
 	start := time.Now()
 	reasoner, err := s.reasoner(r.Context(), req.Systems)
 	if errors.Is(err, errNoRelease) {

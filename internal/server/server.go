@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,18 @@ type Config struct {
 	// MaxBody caps request bodies (default 4 MiB: a 60 KB note is far
 	// below it, even base64-encoded in FHIR).
 	MaxBody int64
+	// MaxNote caps the note of a submission, in bytes of UTF-8 text
+	// (default 1 MiB, some 200 pages of discharge summary): coding takes
+	// memory and time in proportion to it.
+	MaxNote int
+	// MaxCoding bounds the coding jobs in progress at once (default twice
+	// GOMAXPROCS), and MaxCodingPerTenant those of one tenant (default
+	// half of MaxCoding, at least 1). A job waits up to QueueWait
+	// (default 2 s) for a slot, and is then refused: 429 with
+	// Retry-After.
+	MaxCoding          int
+	MaxCodingPerTenant int
+	QueueWait          time.Duration
 	// Timeout caps the handling of one request, coding included (default
 	// 60 s).
 	Timeout time.Duration
@@ -91,6 +104,8 @@ type Server struct {
 	classReasoners lazy[codesys.System, coding.Reasoner]
 	// guidelines are Config.Guidelines by year.
 	guidelines map[string]*guidelines.Document
+	// admit bounds the coding jobs in progress.
+	admit *admission
 }
 
 type metrics struct {
@@ -100,6 +115,8 @@ type metrics struct {
 	codingDur prometheus.Histogram
 	codes     prometheus.Histogram
 	decisions *prometheus.CounterVec
+	coding    prometheus.Gauge
+	refused   prometheus.Counter
 }
 
 // access says which roles may use a route.
@@ -177,11 +194,25 @@ func New(cfg Config) (*Server, error) {
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = 15 * time.Second
 	}
+	if cfg.MaxNote <= 0 {
+		cfg.MaxNote = 1 << 20
+	}
+	if cfg.MaxCoding <= 0 {
+		cfg.MaxCoding = 2 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxCodingPerTenant <= 0 {
+		cfg.MaxCodingPerTenant = max(1, cfg.MaxCoding/2)
+	}
+	cfg.MaxCodingPerTenant = min(cfg.MaxCodingPerTenant, cfg.MaxCoding)
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = 2 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), reg: cfg.Registry,
-		guidelines: make(map[string]*guidelines.Document, len(cfg.Guidelines))}
+		guidelines: make(map[string]*guidelines.Document, len(cfg.Guidelines)),
+		admit:      newAdmission(cfg.MaxCoding, cfg.MaxCodingPerTenant, cfg.QueueWait)}
 	for _, d := range cfg.Guidelines {
 		if d == nil || d.Year == "" {
 			return nil, errors.New("server: a guidelines edition without a year")
@@ -209,8 +240,10 @@ func New(cfg Config) (*Server, error) {
 		codes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "medcode_codes_per_note", Help: "Codes proposed per coded note.",
 			Buckets: []float64{0, 1, 2, 3, 5, 8, 13, 21, 34, 55}}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "medcode_decisions_total", Help: "Coders' decisions by action."}, []string{"action"}),
+		coding:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "medcode_coding_jobs", Help: "Coding jobs in progress."}),
+		refused:   prometheus.NewCounter(prometheus.CounterOpts{Name: "medcode_coding_refused_total", Help: "Coding jobs refused (429) for want of a slot."}),
 	}
-	s.reg.MustRegister(s.m.requests, s.m.latency, s.m.inFlight, s.m.codingDur, s.m.codes, s.m.decisions)
+	s.reg.MustRegister(s.m.requests, s.m.latency, s.m.inFlight, s.m.codingDur, s.m.codes, s.m.decisions, s.m.coding, s.m.refused)
 
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
@@ -297,7 +330,12 @@ func (s *Server) wrap(rt route) http.Handler {
 
 		var tok *store.Token
 		var aerr *apiError
-		if rt.access != public {
+		if r.ContentLength > s.cfg.MaxBody {
+			// Refused before a byte of it is read.
+			w.Header().Set("Connection", "close")
+			aerr = errorf(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body is larger than %d bytes", s.cfg.MaxBody))
+		}
+		if aerr == nil && rt.access != public {
 			tok, aerr = s.authenticate(r)
 			if aerr == nil && !rt.access.allows(tok.Role) {
 				aerr = errorf(http.StatusForbidden, "forbidden", fmt.Sprintf("the %s role may not %s %s", tok.Role, rt.method, rt.path))

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// admission bounds the coding jobs in progress: at most perTenant of one
+// tenant and total of all at once. Coding a note takes CPU and memory in
+// proportion to it, and without a bound a few large notes take the
+// machine from every other client.
+type admission struct {
+	total     chan struct{}
+	perTenant int
+	// wait is how long a job waits for a slot before it is refused.
+	wait time.Duration
+
+	mu      sync.Mutex
+	tenants map[string]chan struct{}
+}
+
+func newAdmission(total, perTenant int, wait time.Duration) *admission {
+	return &admission{total: make(chan struct{}, total), perTenant: perTenant, wait: wait, tenants: map[string]chan struct{}{}}
+}
+
+// tenant returns the slots of tenant. The map holds one small channel a
+// tenant that ever coded: tenants are few, named by the store's tokens.
+func (a *admission) tenant(name string) chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, ok := a.tenants[name]
+	if !ok {
+		c = make(chan struct{}, a.perTenant)
+		a.tenants[name] = c
+	}
+	return c
+}
+
+// acquire takes a slot of tenant's and one of the total, waiting up to
+// a.wait for them, and returns the function that gives them back; ok is
+// false when they did not come free in time. The error is ctx's when it
+// ends first.
+func (a *admission) acquire(ctx context.Context, tenant string) (release func(), ok bool, err error) {
+	t := time.NewTimer(a.wait)
+	defer t.Stop()
+	ts := a.tenant(tenant)
+	select {
+	case ts <- struct{}{}:
+	case <-t.C:
+		return nil, false, nil
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	select {
+	case a.total <- struct{}{}:
+	case <-t.C:
+		<-ts
+		return nil, false, nil
+	case <-ctx.Done():
+		<-ts
+		return nil, false, ctx.Err()
+	}
+	return func() { <-a.total; <-ts }, true, nil
+}
+
+// busy returns the jobs in progress, of tenant and in total.
+func (a *admission) busy(tenant string) (int, int) {
+	return len(a.tenant(tenant)), len(a.total)
+}
