@@ -83,7 +83,7 @@ func TestAdmission(t *testing.T) {
 	}
 	done := make(chan int, 2)
 	go func() { c, _, _ := submit("north/coder"); done <- c }()
-	waitFor(t, func() bool { n, _ := e.srv.admit.busy("north"); return n == 1 })
+	waitFor(t, func() bool { n, _, _ := e.srv.admit.busy("north"); return n == 1 })
 
 	// North's one slot is taken: north waits, then is refused.
 	code, h, ecode := submit("north/coder")
@@ -92,7 +92,7 @@ func TestAdmission(t *testing.T) {
 	}
 	// South has a slot of its own, and takes the last of the total.
 	go func() { c, _, _ := submit("south/coder"); done <- c }()
-	waitFor(t, func() bool { _, total := e.srv.admit.busy("south"); return total == 2 })
+	waitFor(t, func() bool { _, total, _ := e.srv.admit.busy("south"); return total == 2 })
 	if code, _, ecode := submit("east/coder"); code != http.StatusTooManyRequests || ecode != "busy" {
 		t.Fatalf("east with every slot taken: %d %s", code, ecode)
 	}
@@ -105,7 +105,38 @@ func TestAdmission(t *testing.T) {
 	if code, _, _ := submit("north/coder"); code != http.StatusCreated {
 		t.Fatalf("north once its slot is free: %d", code)
 	}
-	if n, total := e.srv.admit.busy("north"); n != 0 || total != 0 {
+	if n, total, _ := e.srv.admit.busy("north"); n != 0 || total != 0 {
 		t.Fatalf("slots held after the jobs: %d of north, %d in all", n, total)
+	}
+}
+
+// TestAdmissionLarge: large notes are coded one at a time (by default on
+// 2 CPUs, here set), leaving the other slots to small notes.
+func TestAdmissionLarge(t *testing.T) {
+	block := make(chan struct{})
+	e := newEnv(t, Config{Reasoner: &phraseReasoner{block: block}, MaxCoding: 3, MaxCodingPerTenant: 3, MaxCodingLarge: 1,
+		LargeNote: 100, QueueWait: 20 * time.Millisecond})
+	large := strings.Repeat("pneumonia ", 20)
+	done := make(chan int, 2)
+	post := func(text string) int {
+		var eb errBody
+		code := e.do("north/coder", "POST", "/v1/documents", map[string]string{"text": text}, &eb)
+		if code == http.StatusTooManyRequests && eb.Error.Code != "busy" {
+			t.Errorf("429 %s", eb.Error.Code)
+		}
+		return code
+	}
+	go func() { done <- post(large) }()
+	waitFor(t, func() bool { _, _, n := e.srv.admit.busy("north"); return n == 1 })
+	if code := post(large); code != http.StatusTooManyRequests {
+		t.Fatalf("a second large note: %d, want 429", code)
+	}
+	go func() { done <- post("pneumonia") }()
+	waitFor(t, func() bool { _, total, _ := e.srv.admit.busy("north"); return total == 2 })
+	close(block)
+	for range 2 {
+		if c := <-done; c != http.StatusCreated {
+			t.Fatalf("an admitted job: %d", c)
+		}
 	}
 }

@@ -340,7 +340,7 @@ func (s *Server) minScore(r *http.Request) float64 {
 // validated against its release, with a warning when it is not
 // reportable.
 func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store.Code, *apiError) {
-	release, ok, err := s.admit.acquire(r.Context(), token(r).Tenant)
+	release, ok, err := s.admit.acquire(r.Context(), token(r).Tenant, len(req.Text) >= s.cfg.LargeNote)
 	if err != nil {
 		return nil, nil, s.internal(r, "wait for a coding slot", err)
 	}

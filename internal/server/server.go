@@ -56,8 +56,9 @@ type Config struct {
 	Codes Classifications
 	// Logger receives one structured line per request; never note text.
 	Logger *slog.Logger
-	// MaxBody caps request bodies (default 4 MiB: a 60 KB note is far
-	// below it, even base64-encoded in FHIR).
+	// MaxBody caps request bodies (default twice MaxNote and 64 KiB, room
+	// for a note of MaxNote as JSON or base64-encoded in FHIR). A body
+	// declared longer is refused before it is read.
 	MaxBody int64
 	// MaxNote caps the note of a submission, in bytes of UTF-8 text
 	// (default 1 MiB, some 200 pages of discharge summary): coding takes
@@ -71,6 +72,13 @@ type Config struct {
 	MaxCoding          int
 	MaxCodingPerTenant int
 	QueueWait          time.Duration
+	// LargeNote is the size in bytes from which a note is large (default
+	// 64 KiB, longer than nearly any single note), and MaxCodingLarge
+	// bounds the large notes coded at once, within MaxCoding (default
+	// half of GOMAXPROCS, at least 1), so that they leave CPU to the
+	// others.
+	LargeNote      int
+	MaxCodingLarge int
 	// Timeout caps the handling of one request, coding included (default
 	// 60 s).
 	Timeout time.Duration
@@ -185,17 +193,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Reasoner == nil || cfg.Codes == nil {
 		return nil, errors.New("server: Store, Reasoner and Codes are required")
 	}
+	if cfg.MaxNote <= 0 {
+		cfg.MaxNote = 1 << 20
+	}
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = 4 << 20
+		cfg.MaxBody = 2*int64(cfg.MaxNote) + 64<<10
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second
 	}
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = 15 * time.Second
-	}
-	if cfg.MaxNote <= 0 {
-		cfg.MaxNote = 1 << 20
 	}
 	if cfg.MaxCoding <= 0 {
 		cfg.MaxCoding = 2 * runtime.GOMAXPROCS(0)
@@ -204,6 +212,13 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxCodingPerTenant = max(1, cfg.MaxCoding/2)
 	}
 	cfg.MaxCodingPerTenant = min(cfg.MaxCodingPerTenant, cfg.MaxCoding)
+	if cfg.LargeNote <= 0 {
+		cfg.LargeNote = 64 << 10
+	}
+	if cfg.MaxCodingLarge <= 0 {
+		cfg.MaxCodingLarge = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	cfg.MaxCodingLarge = min(cfg.MaxCodingLarge, cfg.MaxCoding)
 	if cfg.QueueWait <= 0 {
 		cfg.QueueWait = 2 * time.Second
 	}
@@ -212,7 +227,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), reg: cfg.Registry,
 		guidelines: make(map[string]*guidelines.Document, len(cfg.Guidelines)),
-		admit:      newAdmission(cfg.MaxCoding, cfg.MaxCodingPerTenant, cfg.QueueWait)}
+		admit:      newAdmission(cfg.MaxCoding, cfg.MaxCodingPerTenant, cfg.MaxCodingLarge, cfg.QueueWait)}
 	for _, d := range cfg.Guidelines {
 		if d == nil || d.Year == "" {
 			return nil, errors.New("server: a guidelines edition without a year")
