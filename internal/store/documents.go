@@ -53,8 +53,11 @@ type Document struct {
 	// Subject is the FHIR subject reference, e.g. "Patient/123".
 	Subject string `json:"subject,omitempty"`
 	// Hash is the SHA-256 of Text, hex.
-	Hash    string         `json:"hash"`
-	Text    string         `json:"text,omitempty"`
+	Hash string `json:"hash"`
+	Text string `json:"text,omitempty"`
+	// Preview is the note's first line that is not blank, cut at
+	// PreviewLen characters: a listing's stand-in for the text.
+	Preview string         `json:"preview,omitempty"`
 	Setting coding.Setting `json:"setting"`
 	Status  string         `json:"status"`
 	// Coder is the name of the token that submitted the document.
@@ -416,22 +419,38 @@ type querier interface {
 
 const docColumns = `id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at`
 
-func scanDocument(sc interface{ Scan(...any) error }, withText bool) (*Document, error) {
+// PreviewLen is the most characters of a document's preview.
+const PreviewLen = 100
+
+// preview returns the first line of text that is not blank, trimmed and
+// cut at PreviewLen characters.
+func preview(text string) string {
+	for line := range strings.Lines(text) {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if r := []rune(line); len(r) > PreviewLen {
+			line = strings.TrimSpace(string(r[:PreviewLen-1])) + "…"
+		}
+		return line
+	}
+	return ""
+}
+
+func scanDocument(sc interface{ Scan(...any) error }) (*Document, error) {
 	var d Document
 	var setting string
 	var created, updated int64
 	if err := sc.Scan(&d.ID, &d.Tenant, &d.Source, &d.ExternalID, &d.Subject, &d.Hash, &d.Text, &setting, &d.Status, &d.Coder, &created, &updated); err != nil {
 		return nil, err
 	}
-	if !withText {
-		d.Text = ""
-	}
 	d.Setting, d.Created, d.Updated = coding.Setting(setting), fromMicros(created), fromMicros(updated)
 	return &d, nil
 }
 
 func (s *Store) getDocument(ctx context.Context, q querier, tenant, id string, full bool) (*Document, error) {
-	d, err := scanDocument(q.QueryRowContext(ctx, s.q(`SELECT `+docColumns+` FROM documents WHERE id = ? AND tenant = ?`), id, tenant), true)
+	d, err := scanDocument(q.QueryRowContext(ctx, s.q(`SELECT `+docColumns+` FROM documents WHERE id = ? AND tenant = ?`), id, tenant))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("document %s: %w", id, ErrNotFound)
 	}
@@ -555,7 +574,10 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f Filter) ([]*
 		f.Limit = 50
 	}
 	f.Limit = min(f.Limit, 500)
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+docColumns+` FROM documents WHERE `+strings.Join(where, " AND ")+
+	// The start of the text only: enough for the preview, never a whole
+	// long note per row.
+	cols := strings.Replace(docColumns, "text", fmt.Sprintf("substr(text, 1, %d)", 4*PreviewLen), 1)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+cols+` FROM documents WHERE `+strings.Join(where, " AND ")+
 		fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT %d`, f.Limit)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
@@ -563,10 +585,11 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f Filter) ([]*
 	defer rows.Close()
 	out := []*Document{}
 	for rows.Next() {
-		d, err := scanDocument(rows, false)
+		d, err := scanDocument(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list documents: %w", err)
 		}
+		d.Preview, d.Text = preview(d.Text), ""
 		out = append(out, d)
 	}
 	return out, rows.Err()
