@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +139,33 @@ func TestAdmissionLarge(t *testing.T) {
 		if c := <-done; c != http.StatusCreated {
 			t.Fatalf("an admitted job: %d", c)
 		}
+	}
+}
+
+// TestSearchAssignable: with assignable=true a search leaves out the hits
+// that cannot be reported as they stand (a header) and keeps the codes
+// that can.
+func TestSearchAssignable(t *testing.T) {
+	e := newEnv(t, Config{})
+	codes := func(query string) []string {
+		var out struct{ Hits []struct{ Code string } }
+		if code := e.do("north/coder", "GET", "/v1/search?q=diabetes"+query, nil, &out); code != 200 {
+			t.Fatalf("search%s: %d", query, code)
+		}
+		var cs []string
+		for _, h := range out.Hits {
+			cs = append(cs, h.Code)
+		}
+		return cs
+	}
+	all, assignable := codes(""), codes("&assignable=true")
+	if !slices.Contains(all, "E11") || !slices.Contains(all, "E11.9") {
+		t.Fatalf("hits %v, want the header E11 and E11.9", all)
+	}
+	if slices.Contains(assignable, "E11") || !slices.Contains(assignable, "E11.9") {
+		t.Fatalf("assignable hits %v, want E11.9 without its header", assignable)
+	}
+	if code := e.do("north/coder", "GET", "/v1/search?q=diabetes&assignable=maybe", nil, nil); code != 400 {
+		t.Fatalf("assignable=maybe: %d", code)
 	}
 }

@@ -770,9 +770,32 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) *apiError {
 		}
 		limit = n
 	}
-	hits, err := s.cfg.Codes.Search(r.Context(), sys, text, search.Options{Limit: limit, FollowSee: true})
+	assignable := false
+	switch q.Get("assignable") {
+	case "", "false":
+	case "true":
+		assignable = true
+	default:
+		return errorf(http.StatusBadRequest, "invalid_assignable", "assignable must be true or false")
+	}
+	want := limit
+	if assignable {
+		// Headers and incomplete codes are left out: ask for more.
+		want = min(100, 3*limit)
+	}
+	hits, err := s.cfg.Codes.Search(r.Context(), sys, text, search.Options{Limit: want, FollowSee: true})
 	if err != nil {
 		return s.releaseError(r, http.StatusNotFound, sys, err)
+	}
+	if assignable {
+		hits = slices.DeleteFunc(hits, func(h search.Hit) bool {
+			if h.Code == "" {
+				return true
+			}
+			v, err := s.cfg.Codes.Validate(r.Context(), sys, h.Code)
+			return err != nil || v.Status != codesys.Valid
+		})
+		hits = hits[:min(len(hits), limit)]
 	}
 	if hits == nil {
 		hits = []search.Hit{}
