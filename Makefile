@@ -20,12 +20,13 @@ build:
 demo: build
 	MEDCODE_DATA=$(DATA) SHARED=$(SHARED) ./scripts/demo.sh $(BIN)
 
-# The coding service on the releases make demo installed: a new coder
-# token (its secret printed once, on the first line), then the service on
-# ADDR, until Ctrl-C. Its database is $(DATA)/medcode.db.
+# The coding service on the releases make demo installed: a new secret of
+# the coder token "demo" (created the first time, rotated after; printed
+# once, on the first line), then the service on ADDR, until Ctrl-C. Its
+# database is $(DATA)/medcode.db.
 serve: build
 	@test -d $(DATA)/releases || { echo "no demo data in $(DATA): run make demo first" >&2; exit 1; }
-	$(BIN) --data $(DATA) token create --role coder --name demo
+	@$(BIN) --data $(DATA) token rotate demo 2>/dev/null || $(BIN) --data $(DATA) token create --role coder --name demo
 	$(BIN) --data $(DATA) serve --addr $(ADDR)
 
 test:

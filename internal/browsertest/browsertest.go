@@ -49,7 +49,10 @@ func ArtifactDir(t testing.TB) string {
 }
 
 // New starts a headless Chromium with a fresh profile and returns a
-// context to drive it, cancelled when the test ends (90 s at most).
+// context to drive it, cancelled when the test ends. Its deadline is
+// generous, the test's own less a minute when it has one (go test
+// -timeout), else ten minutes: a test waits on the page's state, polling,
+// and a loaded machine makes each step slow, not wrong.
 func New(t testing.TB) context.Context {
 	t.Helper()
 	// Chromium's helpers may still write to the profile as the test ends:
@@ -74,7 +77,13 @@ func New(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	deadline := time.Now().Add(10 * time.Minute)
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if td, ok := d.Deadline(); ok {
+			deadline = td.Add(-time.Minute)
+		}
+	}
+	ctx, cancel3 := context.WithDeadline(ctx, deadline)
 	t.Cleanup(cancel3)
 	return ctx
 }

@@ -33,6 +33,13 @@ func newServeCmd(a *app) *cobra.Command {
 		minScore        float64
 		tenantMin       map[string]string
 		timeout, grace  time.Duration
+		bodyTimeout     time.Duration
+		maxNote         int
+		maxCoding       int
+		maxCodingTenant int
+		queueWait       time.Duration
+		largeNote       int
+		maxCodingLarge  int
 		rf              *reasonerFlags
 	)
 	cmd := &cobra.Command{
@@ -120,7 +127,9 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 			}
 			defer st.Close()
 			srv, err := server.New(server.Config{Store: st, Reasoner: reasoner, ClassReasoner: classReasoner, Codes: codes,
-				Logger: log, MaxBody: maxBody, Timeout: timeout, MinScore: minScore, TenantMinScore: tenantMinScore, Guidelines: gls})
+				Logger: log, MaxBody: maxBody, Timeout: timeout, BodyTimeout: bodyTimeout,
+				MaxNote: maxNote, MaxCoding: maxCoding, MaxCodingPerTenant: maxCodingTenant, QueueWait: queueWait,
+				LargeNote: largeNote, MaxCodingLarge: maxCodingLarge, MinScore: minScore, TenantMinScore: tenantMinScore, Guidelines: gls})
 			if err != nil {
 				return err
 			}
@@ -141,8 +150,15 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 	db.add(cmd.Flags())
 	rf = addReasonerFlags(cmd.Flags())
 	cmd.Flags().StringVar(&logFormat, "log-format", "json", "log format: json or text")
-	cmd.Flags().Int64Var(&maxBody, "max-body", 4<<20, "maximum request body in bytes")
+	cmd.Flags().Int64Var(&maxBody, "max-body", 0, "maximum request body in bytes (default twice --max-note and 64 KiB)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 60*time.Second, "maximum time to handle one request, coding included (with --reasoner llm the default is 10m)")
+	cmd.Flags().IntVar(&maxNote, "max-note", 1<<20, "maximum note of a submission in bytes (413 past it)")
+	cmd.Flags().IntVar(&maxCoding, "max-coding", 0, "coding jobs in progress at once (default twice GOMAXPROCS); more wait up to --queue-wait, then 429")
+	cmd.Flags().IntVar(&maxCodingTenant, "max-coding-per-tenant", 0, "coding jobs of one tenant in progress at once (default half of --max-coding, at least 1)")
+	cmd.Flags().IntVar(&largeNote, "large-note", 64<<10, "size in bytes from which a note is large")
+	cmd.Flags().IntVar(&maxCodingLarge, "max-coding-large", 0, "large notes coded at once, within --max-coding (default half of GOMAXPROCS, at least 1)")
+	cmd.Flags().DurationVar(&queueWait, "queue-wait", 2*time.Second, "how long a coding job waits for a slot before it is refused with 429")
+	cmd.Flags().DurationVar(&bodyTimeout, "body-timeout", 15*time.Second, "maximum time to receive a request body once its headers are in (408 past it)")
 	cmd.Flags().DurationVar(&grace, "grace", 60*time.Second, "on shutdown, how long to wait for requests in flight")
 	addMinScoreFlag(cmd.Flags(), &minScore)
 	cmd.Flags().StringToStringVar(&tenantMin, "tenant-min-score", nil, "a tenant's own --min-score, overriding it: TENANT=SCORE, comma-separated")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -72,20 +73,24 @@ func newTokenCmd(a *app) *cobra.Command {
 	var db dbFlags
 	cmd := &cobra.Command{
 		Use:   "token",
-		Short: "Create, list and revoke API tokens of the coding service",
+		Short: "Create, list, rotate and revoke API tokens of the coding service",
 		Long: `Tokens authenticate calls to the coding service ("medcode serve"). Each
 token belongs to a tenant and has a role: coder (submits notes, records
 decisions), auditor (reads documents and the audit log, changes nothing) or
 admin (everything, and manages the tenant's tokens). Only a hash of the
-token is stored: the secret is printed once, at creation.`,
+token is stored: the secret is printed once, at creation. A token's name
+is unique among the live tokens of its tenant, and the audit log records
+both. A token may expire (--ttl); rotating one issues a new secret under
+the same name and revokes the old, at once or after --grace.`,
 	}
 	db.add(cmd.PersistentFlags())
 
 	var role, tenant, name string
+	var ttl time.Duration
 	create := &cobra.Command{
 		Use:     "create",
 		Short:   "Create a token and print its secret",
-		Example: "  medcode token create --role coder --name alice\n  medcode token create --role admin --tenant north --name ops",
+		Example: "  medcode token create --role coder --name alice\n  medcode token create --role admin --tenant north --name ops\n  medcode token create --role coder --name ci --ttl 720h",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := store.ParseRole(role)
@@ -100,18 +105,25 @@ token is stored: the secret is printed once, at creation.`,
 				return err
 			}
 			defer st.Close()
-			secret, t, err := st.CreateToken(cmd.Context(), tenant, name, r)
+			if ttl < 0 {
+				return errors.New("--ttl must not be negative")
+			}
+			secret, t, err := st.IssueToken(cmd.Context(), store.Actor{Tenant: tenant, Name: "medcode token create"}, store.TokenSpec{Name: name, Role: r, TTL: ttl})
+			if errors.Is(err, store.ErrNameTaken) {
+				return fmt.Errorf("tenant %s has a live token named %s: revoke or rotate it, or choose another --name", tenant, name)
+			}
 			if err != nil {
 				return err
 			}
 			fmt.Fprintln(a.stdout, secret)
-			fmt.Fprintf(a.stderr, "created %s token %s (%s) for tenant %s; the secret above is shown only once\n", t.Role, t.ID, t.Name, t.Tenant)
+			fmt.Fprintf(a.stderr, "created %s token %s (%s) for tenant %s%s; the secret above is shown only once\n", t.Role, t.ID, t.Name, t.Tenant, expiry(t))
 			return nil
 		},
 	}
 	create.Flags().StringVar(&role, "role", "", "coder, auditor or admin (required)")
 	create.Flags().StringVar(&tenant, "tenant", "default", "tenant the token belongs to")
 	create.Flags().StringVar(&name, "name", "", "who uses the token, shown in the audit log (default: the role)")
+	create.Flags().DurationVar(&ttl, "ttl", 0, "lifetime of the token, e.g. 720h (default: until revoked)")
 	create.MarkFlagRequired("role")
 
 	list := &cobra.Command{
@@ -129,13 +141,15 @@ token is stored: the secret is printed once, at creation.`,
 				return err
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tTENANT\tNAME\tROLE\tCREATED\tREVOKED")
-			for _, t := range toks {
-				rev := "-"
-				if !t.Revoked.IsZero() {
-					rev = t.Revoked.Format("2006-01-02 15:04")
+			fmt.Fprintln(tw, "ID\tTENANT\tNAME\tROLE\tCREATED\tEXPIRES\tREVOKED")
+			when := func(t time.Time) string {
+				if t.IsZero() {
+					return "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Tenant, t.Name, t.Role, t.Created.Format("2006-01-02 15:04"), rev)
+				return t.Format("2006-01-02 15:04")
+			}
+			for _, t := range toks {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Tenant, t.Name, t.Role, when(t.Created), when(t.Expires), when(t.Revoked))
 			}
 			return tw.Flush()
 		},
@@ -153,6 +167,53 @@ token is stored: the secret is printed once, at creation.`,
 			return st.RevokeToken(cmd.Context(), store.Actor{Name: "medcode token revoke"}, "", args[0])
 		},
 	}
-	cmd.AddCommand(create, list, revoke)
+	var grace time.Duration
+	rotate := &cobra.Command{
+		Use:   "rotate NAME|ID",
+		Short: "Issue a new secret for a token and revoke the old one",
+		Long: `Rotate replaces a live token by a new one with the same tenant, name, role
+and lifetime, prints the new secret once, and revokes the old token: at
+once, or after --grace so that its clients can switch over. A name is
+looked up in --tenant; an ID in any tenant.`,
+		Example: "  medcode token rotate alice\n  medcode token rotate --tenant north --grace 1h ops\n  medcode token rotate tok_0123456789abcdef0123",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if grace < 0 {
+				return errors.New("--grace must not be negative")
+			}
+			st, err := a.openStore(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			t := tenant
+			if !cmd.Flags().Changed("tenant") && strings.HasPrefix(args[0], "tok_") {
+				t = ""
+			}
+			secret, tok, err := st.RotateToken(cmd.Context(), store.Actor{Name: "medcode token rotate"}, t, args[0], grace)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, secret)
+			old := "the old secret is revoked"
+			if grace > 0 {
+				old = "the old secret works until " + time.Now().Add(grace).UTC().Format("2006-01-02 15:04") + " UTC"
+			}
+			fmt.Fprintf(a.stderr, "rotated %s into %s token %s (%s) for tenant %s%s; %s; the secret above is shown only once\n",
+				tok.RotatedFrom, tok.Role, tok.ID, tok.Name, tok.Tenant, expiry(tok), old)
+			return nil
+		},
+	}
+	rotate.Flags().StringVar(&tenant, "tenant", "default", "tenant of the token named")
+	rotate.Flags().DurationVar(&grace, "grace", 0, "how long the old secret keeps working, e.g. 1h (default: revoked at once)")
+	cmd.AddCommand(create, list, rotate, revoke)
 	return cmd
+}
+
+// expiry says when t expires, for a message.
+func expiry(t *store.Token) string {
+	if t.Expires.IsZero() {
+		return ""
+	}
+	return ", expiring " + t.Expires.Format("2006-01-02 15:04") + " UTC"
 }

@@ -194,10 +194,23 @@ func TestBrowserReview(t *testing.T) {
 	if got := strings.Join(actions, " "); got != "document.create coding.run code.accept code.reject code.accept code.add" {
 		t.Errorf("audit history after reload: %s", got)
 	}
+	// A code's reason shows when it is selected; the rejected code's
+	// evidence keeps a muted highlight.
 	var rejected string
-	run("read reason", chromedp.Text(sel("E11")+" .reason", &rejected, chromedp.ByQuery))
+	var muted []markInfo
+	run("read reason",
+		chromedp.Click(sel("E11")+" .title", chromedp.ByQuery),
+		chromedp.Text(sel("E11")+" .reason", &rejected, chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll('#note mark')].filter(m => getComputedStyle(m).borderBottomStyle === 'dashed').map(m => ({codes: m.dataset.codes, start: +m.dataset.start, end: +m.dataset.end, text: m.textContent}))`, &muted))
 	if !strings.Contains(rejected, "header code: E11.9 is coded") {
 		t.Errorf("rejection reason shown as %q", rejected)
+	}
+	// "diabetes" carries E11.9 (accepted) and E11 (rejected): coloured
+	// as E11.9's. No other evidence of E11 is in the note, so no mark is
+	// muted there; a note where only the rejected code quotes a span is
+	// checked in TestBrowserLayout.
+	for _, m := range muted {
+		t.Errorf("mark %q (%s) muted, though an accepted code quotes it", m.Text, m.Codes)
 	}
 	shot(t, ctx, "review")
 }
@@ -213,6 +226,10 @@ func TestBrowserLargeNote(t *testing.T) {
 	}
 	note := b.String()
 	d := e.submit(note)
+	spans := 0
+	for _, c := range d.Codes {
+		spans += len(c.Evidence)
+	}
 	var marks []markInfo
 	var ms float64
 	if err := chromedp.Run(ctx,
@@ -220,15 +237,15 @@ func TestBrowserLargeNote(t *testing.T) {
 		chromedp.WaitVisible("#token", chromedp.ByID),
 		chromedp.SendKeys("#token", e.tokens["north/coder"], chromedp.ByID),
 		chromedp.Click("#signin-form button[type=submit]", chromedp.ByQuery),
-		chromedp.WaitVisible("#note mark", chromedp.ByQuery),
+		// Wait on the page's state, not a step's time: the note is drawn
+		// once every highlight is in, however loaded the machine.
+		chromedp.Poll(fmt.Sprintf(`document.querySelectorAll('#note mark').length === %d`, spans), nil,
+			chromedp.WithPollingTimeout(0), chromedp.WithPollingInterval(100*time.Millisecond)),
 		chromedp.Evaluate(`(() => { const t = performance.now(); for (let i = 0; i < 5; i++) renderNote(); return (performance.now() - t) / 5; })()`, &ms),
 		chromedp.Evaluate(marksJS, &marks),
 	); err != nil {
+		shot(t, ctx, "large-note-failure")
 		t.Fatal(err)
-	}
-	spans := 0
-	for _, c := range d.Codes {
-		spans += len(c.Evidence)
 	}
 	if len(marks) != spans {
 		t.Fatalf("%d marks for %d evidence spans", len(marks), spans)

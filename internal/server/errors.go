@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 )
 
 var errNoRelease = errors.New("no release")
@@ -18,6 +19,8 @@ type apiError struct {
 	Field string `json:"field,omitempty"`
 	// Conflicts are the pairs of codes that stop an export.
 	Conflicts []conflict `json:"conflicts,omitempty"`
+	// retryAfter, in seconds, is sent as Retry-After.
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -37,5 +40,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
 	writeJSON(w, e.Status, map[string]*apiError{"error": e})
 }

@@ -12,6 +12,9 @@ func TestErrorsDoNotQuoteInput(t *testing.T) {
 	e := newEnv(t, Config{})
 	const marker = "Zanzibar marker 7781 with a long and distinctive value"
 	codes := "/v1/documents/" + e.submit("pneumonia").ID + "/codes"
+	// A note long enough for offsets with the marker's digits, one of
+	// them inside a two-byte character.
+	long := "/v1/documents/" + e.submit(strings.Repeat("x", 7780)+"é pneumonia").ID + "/codes"
 	tests := []struct {
 		name, who, path string
 		body            any
@@ -31,6 +34,10 @@ func TestErrorsDoNotQuoteInput(t *testing.T) {
 		{"invalid code", "north/coder", codes, map[string]any{"code": marker, "evidence": []map[string]int{{"start": 0, "end": 9}}}, 422, "unknown_code", "code"},
 		{"unknown system of a code", "north/coder", codes, map[string]any{"code": "J15.9", "system": marker, "evidence": []map[string]int{{"start": 0, "end": 9}}}, 422, "unknown_system", "system"},
 		{"unknown field", "north/coder", "/v1/documents", map[string]any{"text": "pneumonia", marker: 1}, 400, "unknown_field", ""},
+		{"span out of range", "north/coder", codes, map[string]any{"code": "I10", "evidence": []map[string]int{{"start": 7781, "end": 7782}}}, 422, "span_out_of_range", "evidence[0]"},
+		{"span cutting a character", "north/coder", long, map[string]any{"code": "I10", "evidence": []map[string]int{{"start": 7781, "end": 7785}}}, 422, "span_not_on_character", "evidence[0]"},
+		{"span quoting other text", "north/coder", long, map[string]any{"code": "I10", "evidence": []map[string]any{{"start": 7783, "end": 7792, "text": marker}}}, 422, "span_text_mismatch", "evidence[0]"},
+		{"FHIR resource of another type", "north/coder", "/v1/documents", map[string]any{"resourceType": marker}, 422, "unsupported_resource", "resourceType"},
 	}
 	for _, tt := range tests {
 		var raw json.RawMessage
@@ -101,5 +108,22 @@ func TestLimits(t *testing.T) {
 		if strings.Contains(string(raw), "éé") || strings.Contains(string(raw), "xxx") {
 			t.Errorf("%s: the error quotes the value: %.200s", tt.name, raw)
 		}
+	}
+}
+
+// TestDuplicateNotQuoted: adding a code the document has is 409
+// duplicate_code, and the message does not repeat the code sent.
+func TestDuplicateNotQuoted(t *testing.T) {
+	e := newEnv(t, Config{})
+	d := e.submit("pneumonia")
+	var raw json.RawMessage
+	code := e.do("north/coder", "POST", "/v1/documents/"+d.ID+"/codes", map[string]any{"code": "j18.9", "evidence": []map[string]int{{"start": 0, "end": 9}}}, &raw)
+	var out errBody
+	json.Unmarshal(raw, &out)
+	if code != 409 || out.Error.Code != "duplicate_code" || out.Error.Message == "" {
+		t.Fatalf("%d %s, want 409 duplicate_code", code, raw)
+	}
+	if strings.Contains(strings.ToLower(string(raw)), "j18.9") {
+		t.Fatalf("the error quotes the code: %s", raw)
 	}
 }

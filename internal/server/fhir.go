@@ -47,7 +47,7 @@ func parseDocumentReference(body []byte) (*fhirDoc, *apiError) {
 		return nil, jsonError(err)
 	}
 	if dr.ResourceType != "DocumentReference" {
-		return nil, invalid("resourceType", "unsupported_resource", fmt.Sprintf("expected a FHIR DocumentReference, got %q", dr.ResourceType))
+		return nil, invalid("resourceType", "unsupported_resource", "expected a FHIR DocumentReference")
 	}
 	if len(dr.Content) == 0 {
 		return nil, invalid("content", "missing_attachment", "the DocumentReference has no content")

@@ -3,12 +3,15 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -26,10 +29,20 @@ import (
 
 // readBody reads a request body that must be valid UTF-8 JSON.
 func readBody(r *http.Request) ([]byte, *apiError) {
-	b, err := io.ReadAll(r.Body)
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		// The wrapper refused a length past the limit: a body is read
+		// into one buffer of its size, not grown by doubling.
+		buf.Grow(int(r.ContentLength) + 1)
+	}
+	_, err := buf.ReadFrom(r.Body)
+	b := buf.Bytes()
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body is larger than %d bytes", mbe.Limit))
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, errorf(http.StatusRequestTimeout, "body_timeout", "the request body did not arrive in time")
 	}
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "unreadable_body", "the request body could not be read")
@@ -187,10 +200,73 @@ type submission struct {
 	ExternalID string   `json:"externalId,omitempty"`
 }
 
+// idempotencyKey reads the request's Idempotency-Key: "" when none, else
+// 1-255 visible ASCII characters.
+func idempotencyKey(r *http.Request) (string, *apiError) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" {
+		return "", nil
+	}
+	ok := len(k) <= store.MaxIdempotencyKey
+	for i := 0; ok && i < len(k); i++ {
+		ok = k[i] > ' ' && k[i] < 0x7f
+	}
+	if !ok {
+		return "", errorf(http.StatusBadRequest, "invalid_idempotency_key", fmt.Sprintf("Idempotency-Key must be 1-%d visible ASCII characters", store.MaxIdempotencyKey))
+	}
+	return k, nil
+}
+
+// requestHash is what makes two submissions the same: the body and the
+// setting of a FHIR submission.
+func requestHash(r *http.Request, body []byte) string {
+	h := sha256.New()
+	h.Write(body)
+	h.Write([]byte{0})
+	h.Write([]byte(r.URL.Query().Get("setting")))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replay answers a submission with a key the tenant used already: the
+// document the first submission created, when this one is the same.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, key, hash string) *apiError {
+	tenant := token(r).Tenant
+	docID, first, err := s.cfg.Store.Idempotent(r.Context(), tenant, key)
+	if err != nil {
+		return s.internal(r, "read idempotency key", err)
+	}
+	if first != hash {
+		return errorf(http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was used for a different submission")
+	}
+	d, err := s.cfg.Store.GetDocument(r.Context(), tenant, docID)
+	if err != nil {
+		return s.storeError(r, "document", err)
+	}
+	w.Header().Set("Location", "/v1/documents/"+d.ID)
+	w.Header().Set("Idempotent-Replayed", "true")
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
 func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiError {
+	key, aerr := idempotencyKey(r)
+	if aerr != nil {
+		return aerr
+	}
 	body, aerr := readBody(r)
 	if aerr != nil {
 		return aerr
+	}
+	var hash string
+	if key != "" {
+		hash = requestHash(r, body)
+		// A retry is answered before coding; two submissions with one
+		// key at once are told apart when storing.
+		if _, _, err := s.cfg.Store.Idempotent(r.Context(), token(r).Tenant, key); err == nil {
+			return s.replay(w, r, key, hash)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return s.internal(r, "read idempotency key", err)
+		}
 	}
 	var sub submission
 	source := "text"
@@ -212,6 +288,11 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 	if strings.TrimSpace(sub.Text) == "" {
 		return invalid("text", "empty_text", "the note text is empty")
 	}
+	if len(sub.Text) > s.cfg.MaxNote {
+		e := errorf(http.StatusRequestEntityTooLarge, "note_too_large", fmt.Sprintf("the note is longer than %d bytes", s.cfg.MaxNote))
+		e.Field = "text"
+		return e
+	}
 	if strings.IndexByte(sub.Text, 0) >= 0 {
 		return invalid("text", "invalid_text", "the note text contains a NUL character")
 	}
@@ -228,7 +309,15 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 		return aerr
 	}
 	d := &store.Document{Source: source, ExternalID: sub.ExternalID, Subject: subject, Text: sub.Text, Setting: setting}
-	if err := s.cfg.Store.CreateDocument(r.Context(), token(r).Actor(), d, run, codes); err != nil {
+	if key != "" {
+		err = s.cfg.Store.CreateDocumentOnce(r.Context(), token(r).Actor(), store.Idempotency{Key: key, RequestHash: hash}, d, run, codes)
+		if errors.Is(err, store.ErrKeyReused) {
+			return s.replay(w, r, key, hash)
+		}
+	} else {
+		err = s.cfg.Store.CreateDocument(r.Context(), token(r).Actor(), d, run, codes)
+	}
+	if err != nil {
 		return s.internal(r, "store document", err)
 	}
 	w.Header().Set("Location", "/v1/documents/"+d.ID)
@@ -251,6 +340,19 @@ func (s *Server) minScore(r *http.Request) float64 {
 // validated against its release, with a warning when it is not
 // reportable.
 func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store.Code, *apiError) {
+	release, ok, err := s.admit.acquire(r.Context(), token(r).Tenant, len(req.Text) >= s.cfg.LargeNote)
+	if err != nil {
+		return nil, nil, s.internal(r, "wait for a coding slot", err)
+	}
+	if !ok {
+		s.m.refused.Inc()
+		e := errorf(http.StatusTooManyRequests, "busy", "the service is coding as many notes as it may at once; try again shortly")
+		e.retryAfter = 1
+		return nil, nil, e
+	}
+	defer release()
+	s.m.coding.Inc()
+	defer s.m.coding.Dec()
 	start := time.Now()
 	reasoner, err := s.reasoner(r.Context(), req.Systems)
 	if errors.Is(err, errNoRelease) {
@@ -392,13 +494,13 @@ func checkSpans(text string, spans []spanInput) ([]coding.Evidence, *apiError) {
 	for i, sp := range spans {
 		field := fmt.Sprintf("evidence[%d]", i)
 		if sp.Start < 0 || sp.End > len(text) || sp.Start >= sp.End {
-			return nil, invalid(field, "span_out_of_range", fmt.Sprintf("span %d-%d is outside the note (0-%d bytes) or empty", sp.Start, sp.End, len(text)))
+			return nil, invalid(field, "span_out_of_range", fmt.Sprintf("the span is outside the note (0-%d bytes) or empty", len(text)))
 		}
 		if !utf8.RuneStart(text[sp.Start]) || sp.End < len(text) && !utf8.RuneStart(text[sp.End]) {
-			return nil, invalid(field, "span_not_on_character", fmt.Sprintf("span %d-%d cuts a character: offsets are UTF-8 byte offsets", sp.Start, sp.End))
+			return nil, invalid(field, "span_not_on_character", "the span cuts a character: offsets are UTF-8 byte offsets")
 		}
 		if sp.Text != nil && *sp.Text != text[sp.Start:sp.End] {
-			return nil, invalid(field, "span_text_mismatch", fmt.Sprintf("span %d-%d does not quote the given text", sp.Start, sp.End))
+			return nil, invalid(field, "span_text_mismatch", "the span does not quote the given text")
 		}
 		out = append(out, coding.Evidence{Start: sp.Start, End: sp.End, Text: text[sp.Start:sp.End]})
 	}
@@ -503,7 +605,20 @@ func (s *Server) addCode(w http.ResponseWriter, r *http.Request) *apiError {
 		}
 	}
 	if err := s.cfg.Store.AddCode(r.Context(), tok.Actor(), d.ID, c); errors.Is(err, store.ErrDuplicate) {
-		return errorf(http.StatusConflict, "duplicate_code", err.Error())
+		// The store's error names the code, which the client sent: the
+		// message says how the document has it instead.
+		how := "pending or accepted"
+		for _, o := range present {
+			if o.System == c.System && o.Code == c.Code {
+				how = string(o.Status)
+				if o.Origin == store.OriginReplacement {
+					how = "as a replacement"
+				}
+			}
+		}
+		e := errorf(http.StatusConflict, "duplicate_code", "the document has this code already, "+how+": decide on it there")
+		e.Field = "code"
+		return e
 	} else if err != nil {
 		return s.storeError(r, "add code", err)
 	}
@@ -655,9 +770,32 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) *apiError {
 		}
 		limit = n
 	}
-	hits, err := s.cfg.Codes.Search(r.Context(), sys, text, search.Options{Limit: limit, FollowSee: true})
+	assignable := false
+	switch q.Get("assignable") {
+	case "", "false":
+	case "true":
+		assignable = true
+	default:
+		return errorf(http.StatusBadRequest, "invalid_assignable", "assignable must be true or false")
+	}
+	want := limit
+	if assignable {
+		// Headers and incomplete codes are left out: ask for more.
+		want = min(100, 3*limit)
+	}
+	hits, err := s.cfg.Codes.Search(r.Context(), sys, text, search.Options{Limit: want, FollowSee: true})
 	if err != nil {
 		return s.releaseError(r, http.StatusNotFound, sys, err)
+	}
+	if assignable {
+		hits = slices.DeleteFunc(hits, func(h search.Hit) bool {
+			if h.Code == "" {
+				return true
+			}
+			v, err := s.cfg.Codes.Validate(r.Context(), sys, h.Code)
+			return err != nil || v.Status != codesys.Valid
+		})
+		hits = hits[:min(len(hits), limit)]
 	}
 	if hits == nil {
 		hits = []search.Hit{}
@@ -693,10 +831,32 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) *apiError {
 	return nil
 }
 
+// maxTokenTTL is the longest lifetime a token may be given, and
+// maxGrace the longest a rotated token's old secret may stay valid.
+const (
+	maxTokenTTL = 10 * 365 * 24 * time.Hour
+	maxGrace    = 30 * 24 * time.Hour
+)
+
+// durationInput reads a Go duration ("720h", "90m") of at most max; ""
+// is 0.
+func durationInput(field, v string, max time.Duration) (time.Duration, *apiError) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > max {
+		return 0, invalid(field, "invalid_duration", fmt.Sprintf("%s must be a duration such as 720h or 90m, from 0 to %s", field, max))
+	}
+	return d, nil
+}
+
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) *apiError {
 	var body struct {
 		Name string `json:"name"`
 		Role string `json:"role"`
+		// TTL is the token's lifetime ("720h"); none: until revoked.
+		TTL string `json:"ttl,omitempty"`
 	}
 	if aerr := decode(r, &body); aerr != nil {
 		return aerr
@@ -709,8 +869,17 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) *apiError {
 		// The store's error quotes the name; ours must not.
 		return invalid("name", "invalid_name", "a token name is 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
 	}
+	ttl, aerr := durationInput("ttl", body.TTL, maxTokenTTL)
+	if aerr != nil {
+		return aerr
+	}
 	// An admin creates tokens in its own tenant only.
-	secret, t, err := s.cfg.Store.CreateTokenAs(r.Context(), token(r).Actor(), body.Name, role)
+	secret, t, err := s.cfg.Store.IssueToken(r.Context(), token(r).Actor(), store.TokenSpec{Name: body.Name, Role: role, TTL: ttl})
+	if errors.Is(err, store.ErrNameTaken) {
+		e := errorf(http.StatusConflict, "token_name_taken", "a live token of the tenant has this name: revoke or rotate it, or choose another name")
+		e.Field = "name"
+		return e
+	}
 	if err != nil {
 		return s.internal(r, "create token", err)
 	}
@@ -724,6 +893,38 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) *apiError {
 		return s.storeError(r, "token", err)
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// rotateToken replaces a live token of the admin's tenant by a new one
+// of the same name, role and lifetime; the old secret stays valid for
+// the grace period asked for (none by default).
+func (s *Server) rotateToken(w http.ResponseWriter, r *http.Request) *apiError {
+	var body struct {
+		Grace string `json:"grace,omitempty"`
+	}
+	if b, aerr := readBody(r); aerr != nil {
+		return aerr
+	} else if len(bytes.TrimSpace(b)) > 0 {
+		if aerr := decodeBytes(b, &body); aerr != nil {
+			return aerr
+		}
+	}
+	grace, aerr := durationInput("grace", body.Grace, maxGrace)
+	if aerr != nil {
+		return aerr
+	}
+	tok := token(r)
+	id := r.PathValue("id")
+	if !strings.HasPrefix(id, "tok_") {
+		// The CLI rotates by name too; the API names tokens by ID only.
+		return errorf(http.StatusNotFound, "not_found", "token: not found")
+	}
+	secret, t, err := s.cfg.Store.RotateToken(r.Context(), tok.Actor(), tok.Tenant, id, grace)
+	if err != nil {
+		return s.storeError(r, "token", err)
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
 	return nil
 }
 

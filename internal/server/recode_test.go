@@ -105,10 +105,10 @@ func TestAddCodeDuplicates(t *testing.T) {
 	})
 	i := strings.Index(testNote, "Pneumonia")
 	ev := []map[string]any{{"start": i, "end": i + len("Pneumonia")}}
-	for _, code := range []string{"E11.9", "I10", "J15.9"} { // pending, accepted, replacement
+	for code, how := range map[string]string{"E11.9": "pending", "I10": "accepted", "J15.9": "as a replacement"} {
 		var body errBody
 		if st := e.do("north/coder", "POST", doc+"/codes", map[string]any{"code": code, "evidence": ev}, &body); st != http.StatusConflict ||
-			body.Error.Code != "duplicate_code" || !strings.Contains(body.Error.Message, code+" is already on the document") {
+			body.Error.Code != "duplicate_code" || !strings.Contains(body.Error.Message, "has this code already, "+how) {
 			t.Errorf("adding %s again: %d %+v", code, st, body.Error)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -55,12 +56,36 @@ type Config struct {
 	Codes Classifications
 	// Logger receives one structured line per request; never note text.
 	Logger *slog.Logger
-	// MaxBody caps request bodies (default 4 MiB: a 60 KB note is far
-	// below it, even base64-encoded in FHIR).
+	// MaxBody caps request bodies (default twice MaxNote and 64 KiB, room
+	// for a note of MaxNote as JSON or base64-encoded in FHIR). A body
+	// declared longer is refused before it is read.
 	MaxBody int64
+	// MaxNote caps the note of a submission, in bytes of UTF-8 text
+	// (default 1 MiB, some 200 pages of discharge summary): coding takes
+	// memory and time in proportion to it.
+	MaxNote int
+	// MaxCoding bounds the coding jobs in progress at once (default twice
+	// GOMAXPROCS), and MaxCodingPerTenant those of one tenant (default
+	// half of MaxCoding, at least 1). A job waits up to QueueWait
+	// (default 2 s) for a slot, and is then refused: 429 with
+	// Retry-After.
+	MaxCoding          int
+	MaxCodingPerTenant int
+	QueueWait          time.Duration
+	// LargeNote is the size in bytes from which a note is large (default
+	// 64 KiB, longer than nearly any single note), and MaxCodingLarge
+	// bounds the large notes coded at once, within MaxCoding (default
+	// half of GOMAXPROCS, at least 1), so that they leave CPU to the
+	// others.
+	LargeNote      int
+	MaxCodingLarge int
 	// Timeout caps the handling of one request, coding included (default
 	// 60 s).
 	Timeout time.Duration
+	// BodyTimeout caps the reading of a request body, from the end of
+	// its headers (default 15 s): a client that stalls or trickles its
+	// body gets 408 rather than holding a connection and a handler.
+	BodyTimeout time.Duration
 	// Registry receives the server's metrics; a new one when nil.
 	Registry *prometheus.Registry
 	// MinScore drops the codes the reasoner scores below it (0: none);
@@ -87,6 +112,8 @@ type Server struct {
 	classReasoners lazy[codesys.System, coding.Reasoner]
 	// guidelines are Config.Guidelines by year.
 	guidelines map[string]*guidelines.Document
+	// admit bounds the coding jobs in progress.
+	admit *admission
 }
 
 type metrics struct {
@@ -96,6 +123,8 @@ type metrics struct {
 	codingDur prometheus.Histogram
 	codes     prometheus.Histogram
 	decisions *prometheus.CounterVec
+	coding    prometheus.Gauge
+	refused   prometheus.Counter
 }
 
 // access says which roles may use a route.
@@ -155,6 +184,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/tokens", admin, s.listTokens},
 		{"POST", "/v1/tokens", admin, s.createToken},
 		{"DELETE", "/v1/tokens/{id}", admin, s.revokeToken},
+		{"POST", "/v1/tokens/{id}/rotate", admin, s.rotateToken},
 	}
 }
 
@@ -163,17 +193,41 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Reasoner == nil || cfg.Codes == nil {
 		return nil, errors.New("server: Store, Reasoner and Codes are required")
 	}
+	if cfg.MaxNote <= 0 {
+		cfg.MaxNote = 1 << 20
+	}
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = 4 << 20
+		cfg.MaxBody = 2*int64(cfg.MaxNote) + 64<<10
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = 15 * time.Second
+	}
+	if cfg.MaxCoding <= 0 {
+		cfg.MaxCoding = 2 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxCodingPerTenant <= 0 {
+		cfg.MaxCodingPerTenant = max(1, cfg.MaxCoding/2)
+	}
+	cfg.MaxCodingPerTenant = min(cfg.MaxCodingPerTenant, cfg.MaxCoding)
+	if cfg.LargeNote <= 0 {
+		cfg.LargeNote = 64 << 10
+	}
+	if cfg.MaxCodingLarge <= 0 {
+		cfg.MaxCodingLarge = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	cfg.MaxCodingLarge = min(cfg.MaxCodingLarge, cfg.MaxCoding)
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = 2 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), reg: cfg.Registry,
-		guidelines: make(map[string]*guidelines.Document, len(cfg.Guidelines))}
+		guidelines: make(map[string]*guidelines.Document, len(cfg.Guidelines)),
+		admit:      newAdmission(cfg.MaxCoding, cfg.MaxCodingPerTenant, cfg.MaxCodingLarge, cfg.QueueWait)}
 	for _, d := range cfg.Guidelines {
 		if d == nil || d.Year == "" {
 			return nil, errors.New("server: a guidelines edition without a year")
@@ -201,8 +255,10 @@ func New(cfg Config) (*Server, error) {
 		codes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "medcode_codes_per_note", Help: "Codes proposed per coded note.",
 			Buckets: []float64{0, 1, 2, 3, 5, 8, 13, 21, 34, 55}}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "medcode_decisions_total", Help: "Coders' decisions by action."}, []string{"action"}),
+		coding:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "medcode_coding_jobs", Help: "Coding jobs in progress."}),
+		refused:   prometheus.NewCounter(prometheus.CounterOpts{Name: "medcode_coding_refused_total", Help: "Coding jobs refused (429) for want of a slot."}),
 	}
-	s.reg.MustRegister(s.m.requests, s.m.latency, s.m.inFlight, s.m.codingDur, s.m.codes, s.m.decisions)
+	s.reg.MustRegister(s.m.requests, s.m.latency, s.m.inFlight, s.m.codingDur, s.m.codes, s.m.decisions, s.m.coding, s.m.refused)
 
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
@@ -250,6 +306,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -275,11 +334,23 @@ func (s *Server) wrap(rt route) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
+		if r.Body != nil && r.Body != http.NoBody {
+			// The deadline bounds the body only: net/http clears it
+			// when the body has been read and it starts reading on, to
+			// notice a client going away. Not every ResponseWriter has a
+			// connection (a test's recorder); the error is then moot.
+			http.NewResponseController(w).SetReadDeadline(start.Add(s.cfg.BodyTimeout))
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
 
 		var tok *store.Token
 		var aerr *apiError
-		if rt.access != public {
+		if r.ContentLength > s.cfg.MaxBody {
+			// Refused before a byte of it is read.
+			w.Header().Set("Connection", "close")
+			aerr = errorf(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the request body is larger than %d bytes", s.cfg.MaxBody))
+		}
+		if aerr == nil && rt.access != public {
 			tok, aerr = s.authenticate(r)
 			if aerr == nil && !rt.access.allows(tok.Role) {
 				aerr = errorf(http.StatusForbidden, "forbidden", fmt.Sprintf("the %s role may not %s %s", tok.Role, rt.method, rt.path))
@@ -292,6 +363,11 @@ func (s *Server) wrap(rt route) http.Handler {
 			aerr = rt.handler(w, r)
 		}
 		if aerr != nil {
+			if aerr.Status == http.StatusRequestTimeout {
+				// The rest of the body may still come: the connection is
+				// not at a request's start.
+				w.Header().Set("Connection", "close")
+			}
 			if aerr.Status == http.StatusUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="medcode"`)
 			}
@@ -328,6 +404,9 @@ func (s *Server) authenticate(r *http.Request) (*store.Token, *apiError) {
 	tok, err := s.cfg.Store.Authenticate(r.Context(), h[len(prefix):])
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errorf(http.StatusUnauthorized, "unauthenticated", "unknown or revoked token")
+	}
+	if errors.Is(err, store.ErrExpired) {
+		return nil, errorf(http.StatusUnauthorized, "token_expired", "the token has expired: ask an admin for a new one")
 	}
 	if err != nil {
 		return nil, s.internal(r, "authenticate", err)

@@ -81,7 +81,12 @@ func assertionContract(t *testing.T, s *Store) {
 		if _, err := s.db.ExecContext(ctx, `UPDATE schema_version SET version = 1`); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.migrate(ctx); err != nil {
+		// Migration 2 alone: the later ones changed tables this database
+		// has in their newer form already.
+		if err := s.migrateTo(ctx, 2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.db.ExecContext(ctx, s.q(`UPDATE schema_version SET version = ?`), migrations[len(migrations)-1].version); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.GetDocument(ctx, actor.Tenant, d.ID)

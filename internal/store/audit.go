@@ -11,15 +11,18 @@ import (
 // AuditEntry is one entry of the append-only audit log: who did what to
 // which document and code, when, with the state before and after.
 type AuditEntry struct {
-	Seq        int64           `json:"seq"`
-	Tenant     string          `json:"tenant"`
-	DocumentID string          `json:"documentId,omitempty"`
-	At         time.Time       `json:"at"`
-	Actor      string          `json:"actor"`
-	Action     string          `json:"action"`
-	CodeID     string          `json:"codeId,omitempty"`
-	Before     json.RawMessage `json:"before,omitempty"`
-	After      json.RawMessage `json:"after,omitempty"`
+	Seq        int64     `json:"seq"`
+	Tenant     string    `json:"tenant"`
+	DocumentID string    `json:"documentId,omitempty"`
+	At         time.Time `json:"at"`
+	Actor      string    `json:"actor"`
+	// TokenID is the token that made the change; empty for a change made
+	// from the command line, and in entries written before it was kept.
+	TokenID string          `json:"tokenId,omitempty"`
+	Action  string          `json:"action"`
+	CodeID  string          `json:"codeId,omitempty"`
+	Before  json.RawMessage `json:"before,omitempty"`
+	After   json.RawMessage `json:"after,omitempty"`
 }
 
 // audit appends an entry in the transaction of the change it records.
@@ -39,8 +42,8 @@ func (s *Store) audit(ctx context.Context, tx *sql.Tx, actor Actor, docID, actio
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
-	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO audit (tenant, document_id, at, actor, action, code_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		actor.Tenant, docID, micros(s.now()), actor.Name, action, codeID, b, a)
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO audit (tenant, document_id, at, actor, token_id, action, code_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		actor.Tenant, docID, micros(s.now()), actor.Name, actor.TokenID, action, codeID, b, a)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
@@ -63,7 +66,7 @@ func (s *Store) Audit(ctx context.Context, tenant string, f AuditFilter) ([]*Aud
 		f.Limit = 200
 	}
 	f.Limit = min(f.Limit, 1000)
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT seq, tenant, document_id, at, actor, action, code_id, before, after FROM audit
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT seq, tenant, document_id, at, actor, token_id, action, code_id, before, after FROM audit
 		WHERE tenant = ? AND (? = '' OR document_id = ?) AND seq > ? ORDER BY seq LIMIT `+fmt.Sprint(f.Limit)),
 		tenant, f.DocumentID, f.DocumentID, f.After)
 	if err != nil {
@@ -75,7 +78,7 @@ func (s *Store) Audit(ctx context.Context, tenant string, f AuditFilter) ([]*Aud
 		var e AuditEntry
 		var at int64
 		var before, after string
-		if err := rows.Scan(&e.Seq, &e.Tenant, &e.DocumentID, &at, &e.Actor, &e.Action, &e.CodeID, &before, &after); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Tenant, &e.DocumentID, &at, &e.Actor, &e.TokenID, &e.Action, &e.CodeID, &before, &after); err != nil {
 			return nil, fmt.Errorf("read audit log: %w", err)
 		}
 		e.At = fromMicros(at)

@@ -53,8 +53,11 @@ type Document struct {
 	// Subject is the FHIR subject reference, e.g. "Patient/123".
 	Subject string `json:"subject,omitempty"`
 	// Hash is the SHA-256 of Text, hex.
-	Hash    string         `json:"hash"`
-	Text    string         `json:"text,omitempty"`
+	Hash string `json:"hash"`
+	Text string `json:"text,omitempty"`
+	// Preview is the note's first line that is not blank, cut at
+	// PreviewLen characters: a listing's stand-in for the text.
+	Preview string         `json:"preview,omitempty"`
 	Setting coding.Setting `json:"setting"`
 	Status  string         `json:"status"`
 	// Coder is the name of the token that submitted the document.
@@ -149,6 +152,48 @@ func HashText(text string) string {
 // its codes, with their audit entries, in one transaction. It fills in the
 // IDs, hash, status and times.
 func (s *Store) CreateDocument(ctx context.Context, actor Actor, d *Document, run *Run, codes []*Code) error {
+	return s.createDocument(ctx, actor, nil, d, run, codes)
+}
+
+// MaxIdempotencyKey is the longest Idempotency-Key the store keeps.
+const MaxIdempotencyKey = 255
+
+// Idempotency is a client's key for one submission and a hash of what it
+// submitted, so that a retry finds the document the first one created.
+type Idempotency struct {
+	Key         string
+	RequestHash string
+}
+
+// ErrKeyReused is the error of a submission whose idempotency key the
+// tenant used already.
+var ErrKeyReused = errors.New("idempotency key used already")
+
+// CreateDocumentOnce is CreateDocument recording key with the document.
+// When the tenant used key already, it stores nothing and returns an error
+// wrapping ErrKeyReused; Idempotent then names the document.
+func (s *Store) CreateDocumentOnce(ctx context.Context, actor Actor, key Idempotency, d *Document, run *Run, codes []*Code) error {
+	if key.Key == "" || len(key.Key) > MaxIdempotencyKey {
+		return fmt.Errorf("store document: an idempotency key of %d bytes (1-%d)", len(key.Key), MaxIdempotencyKey)
+	}
+	return s.createDocument(ctx, actor, &key, d, run, codes)
+}
+
+// Idempotent returns the ID of the document the tenant's submission with
+// key created and the hash of that submission, or ErrNotFound.
+func (s *Store) Idempotent(ctx context.Context, tenant, key string) (docID, requestHash string, err error) {
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT document_id, request_hash FROM idempotency_keys WHERE tenant = ? AND key = ?`), tenant, key).
+		Scan(&docID, &requestHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read idempotency key: %w", err)
+	}
+	return docID, requestHash, nil
+}
+
+func (s *Store) createDocument(ctx context.Context, actor Actor, key *Idempotency, d *Document, run *Run, codes []*Code) error {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	d.ID, d.Tenant, d.Hash, d.Coder = newID("doc_"), actor.Tenant, HashText(d.Text), actor.Name
 	d.Created, d.Updated, d.Status = now, now, StatusCoded
@@ -161,6 +206,24 @@ func (s *Store) CreateDocument(ctx context.Context, actor Actor, d *Document, ru
 			d.ID, d.Tenant, d.Source, d.ExternalID, d.Subject, d.Hash, d.Text, string(d.Setting), d.Status, d.Coder, micros(now), micros(now))
 		if err != nil {
 			return err
+		}
+		if key != nil {
+			var used int
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM idempotency_keys WHERE tenant = ? AND key = ?`), d.Tenant, key.Key).Scan(&used); err != nil {
+				return err
+			}
+			if used > 0 {
+				return ErrKeyReused
+			}
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO idempotency_keys (tenant, key, request_hash, document_id, created_at) VALUES (?, ?, ?, ?, ?)`),
+				d.Tenant, key.Key, key.RequestHash, d.ID, micros(now))
+			if uniqueViolation(err) {
+				// A concurrent submission with the key committed first.
+				return ErrKeyReused
+			}
+			if err != nil {
+				return err
+			}
 		}
 		summary := *d
 		summary.Text = "" // the audit log records the hash, not the note
@@ -356,22 +419,38 @@ type querier interface {
 
 const docColumns = `id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at`
 
-func scanDocument(sc interface{ Scan(...any) error }, withText bool) (*Document, error) {
+// PreviewLen is the most characters of a document's preview.
+const PreviewLen = 100
+
+// preview returns the first line of text that is not blank, trimmed and
+// cut at PreviewLen characters.
+func preview(text string) string {
+	for line := range strings.Lines(text) {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if r := []rune(line); len(r) > PreviewLen {
+			line = strings.TrimSpace(string(r[:PreviewLen-1])) + "…"
+		}
+		return line
+	}
+	return ""
+}
+
+func scanDocument(sc interface{ Scan(...any) error }) (*Document, error) {
 	var d Document
 	var setting string
 	var created, updated int64
 	if err := sc.Scan(&d.ID, &d.Tenant, &d.Source, &d.ExternalID, &d.Subject, &d.Hash, &d.Text, &setting, &d.Status, &d.Coder, &created, &updated); err != nil {
 		return nil, err
 	}
-	if !withText {
-		d.Text = ""
-	}
 	d.Setting, d.Created, d.Updated = coding.Setting(setting), fromMicros(created), fromMicros(updated)
 	return &d, nil
 }
 
 func (s *Store) getDocument(ctx context.Context, q querier, tenant, id string, full bool) (*Document, error) {
-	d, err := scanDocument(q.QueryRowContext(ctx, s.q(`SELECT `+docColumns+` FROM documents WHERE id = ? AND tenant = ?`), id, tenant), true)
+	d, err := scanDocument(q.QueryRowContext(ctx, s.q(`SELECT `+docColumns+` FROM documents WHERE id = ? AND tenant = ?`), id, tenant))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("document %s: %w", id, ErrNotFound)
 	}
@@ -495,7 +574,10 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f Filter) ([]*
 		f.Limit = 50
 	}
 	f.Limit = min(f.Limit, 500)
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+docColumns+` FROM documents WHERE `+strings.Join(where, " AND ")+
+	// The start of the text only: enough for the preview, never a whole
+	// long note per row.
+	cols := strings.Replace(docColumns, "text", fmt.Sprintf("substr(text, 1, %d)", 4*PreviewLen), 1)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+cols+` FROM documents WHERE `+strings.Join(where, " AND ")+
 		fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT %d`, f.Limit)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
@@ -503,10 +585,11 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f Filter) ([]*
 	defer rows.Close()
 	out := []*Document{}
 	for rows.Next() {
-		d, err := scanDocument(rows, false)
+		d, err := scanDocument(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list documents: %w", err)
 		}
+		d.Preview, d.Text = preview(d.Text), ""
 		out = append(out, d)
 	}
 	return out, rows.Err()

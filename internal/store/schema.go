@@ -198,6 +198,104 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXE
 		version: 2,
 		data:    typedAssertions,
 	},
+	{
+		// Audit entries name the token as well as its name; tokens may
+		// expire and record the token a rotation replaced.
+		version: 3,
+		sqlite: `
+ALTER TABLE audit ADD COLUMN token_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE tokens ADD COLUMN expires_at BIGINT;
+ALTER TABLE tokens ADD COLUMN rotated_from TEXT NOT NULL DEFAULT '';
+`,
+		postgres: `
+ALTER TABLE audit ADD COLUMN token_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE tokens ADD COLUMN expires_at BIGINT;
+ALTER TABLE tokens ADD COLUMN rotated_from TEXT NOT NULL DEFAULT '';
+`,
+		data: uniqueTokenNames,
+	},
+	{
+		// A live token's name is unique in its tenant, so that the name
+		// in an audit entry means one token at a time. On PostgreSQL,
+		// TRUNCATE, which fires no row trigger, cannot empty the audit
+		// log either.
+		version: 4,
+		sqlite: `
+CREATE UNIQUE INDEX tokens_live_name ON tokens (tenant, name) WHERE revoked_at IS NULL;
+`,
+		postgres: `
+CREATE UNIQUE INDEX tokens_live_name ON tokens (tenant, name) WHERE revoked_at IS NULL;
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+`,
+	},
+	{
+		// The Idempotency-Key of a submission, with a hash of what was
+		// submitted, maps a retry to the document the first one created.
+		version: 5,
+		sqlite: `
+CREATE TABLE idempotency_keys (
+	tenant       TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	request_hash TEXT NOT NULL,
+	document_id  TEXT NOT NULL REFERENCES documents (id),
+	created_at   BIGINT NOT NULL,
+	PRIMARY KEY (tenant, key)
+);
+`,
+		postgres: `
+CREATE TABLE idempotency_keys (
+	tenant       TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	request_hash TEXT NOT NULL,
+	document_id  TEXT NOT NULL REFERENCES documents (id),
+	created_at   BIGINT NOT NULL,
+	PRIMARY KEY (tenant, key)
+);
+`,
+	},
+}
+
+// uniqueTokenNames renames the live tokens that share a name in their
+// tenant with an older live token, so that live names can be made unique:
+// the oldest keeps the name, each other one gets its ID's end appended,
+// and the audit log records the renaming.
+func uniqueTokenNames(ctx context.Context, s *Store, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, tenant, name FROM tokens WHERE revoked_at IS NULL ORDER BY created_at, id`)
+	if err != nil {
+		return err
+	}
+	type tok struct{ id, tenant, name string }
+	seen := map[[2]string]bool{}
+	var dups []tok
+	for rows.Next() {
+		var t tok
+		if err := rows.Scan(&t.id, &t.tenant, &t.name); err != nil {
+			rows.Close()
+			return err
+		}
+		k := [2]string{t.tenant, t.name}
+		if seen[k] {
+			dups = append(dups, t)
+		}
+		seen[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range dups {
+		suffix := "-" + t.id[max(0, len(t.id)-8):]
+		name := t.name[:min(len(t.name), 64-len(suffix))] + suffix
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE tokens SET name = ? WHERE id = ?`), name, t.id); err != nil {
+			return fmt.Errorf("rename token %s: %w", t.id, err)
+		}
+		err := s.audit(ctx, tx, Actor{Tenant: t.tenant, Name: "medcode migration"}, "", "token.rename", "",
+			map[string]string{"id": t.id, "name": t.name}, map[string]string{"id": t.id, "name": name})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // typedAssertions rewrites the assertions of stored codes to the values of

@@ -144,6 +144,11 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
+	return s.migrateTo(ctx, migrations[len(migrations)-1].version)
+}
+
+// migrateTo applies the migrations not yet applied up to version last.
+func (s *Store) migrateTo(ctx context.Context, last int) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -172,7 +177,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("database schema version %d is newer than this program knows (%d): upgrade medcode", cur, migrations[len(migrations)-1].version)
 	}
 	for _, m := range migrations {
-		if m.version <= cur {
+		if m.version <= cur || m.version > last {
 			continue
 		}
 		text := m.sqlite

@@ -8,6 +8,9 @@ const $ = (id) => document.getElementById(id);
 // content security policy allows no inline styles).
 const PALETTE = { length: 10 };
 const SHOWN = new Set(["pending", "accepted"]); // statuses whose evidence is highlighted
+// A rejected code's evidence keeps a muted highlight: what the coder
+// turned down stays findable in the note.
+const MUTED = new Set(["rejected"]);
 
 const state = { guides: new Map(), token: sessionStorage.getItem("medcode-token") || "", me: null, doc: null, sel: -1, emphCursor: {}, selection: null, systems: [] };
 
@@ -84,7 +87,7 @@ function renderNote() {
   const text = doc.text;
   const events = [];
   doc.codes.forEach((c, ci) => {
-    if (!SHOWN.has(c.status)) return;
+    if (!SHOWN.has(c.status) && !MUTED.has(c.status)) return;
     for (const e of c.evidence || []) { events.push([e.start, ci, 1], [e.end, ci, -1]); }
   });
   const offsets = [...new Set([0, utf8Len(text), ...events.map((e) => e[0])])].sort((a, b) => a - b);
@@ -103,10 +106,11 @@ function renderNote() {
     const seg = text.slice(idx.get(at), idx.get(offsets[k + 1]));
     if (active.size === 0) { frag.append(seg); continue; }
     const cis = [...active.keys()].sort((a, b) => a - b);
+    const live = cis.filter((ci) => SHOWN.has(doc.codes[ci].status));
     // Plain DOM calls: this loop runs once per highlight, thousands of
     // times on a long note.
     const m = document.createElement("mark");
-    m.className = "hl p" + (cis[0] % PALETTE.length) + (cis.length > 1 ? " multi" : "");
+    m.className = live.length ? "hl p" + (live[0] % PALETTE.length) + (live.length > 1 ? " multi" : "") : "hl rej";
     m.dataset.codes = cis.join(" ");
     m.dataset.start = at;
     m.dataset.end = offsets[k + 1];
@@ -209,38 +213,45 @@ async function showGuideline(btn, panel, s) {
   }
 }
 
+// renderCodes lists the codes one compact row each (code, status, tags,
+// actions; the title on a line of its own); the selected code shows the
+// rest: warnings, reason, index path, guidelines, trail.
 function renderCodes() {
   const list = $("codes"), doc = state.doc;
   list.replaceChildren();
   doc.codes.forEach((c, ci) => {
     const li = el("li", { class: `code ${c.status} p${ci % PALETTE.length}`, id: "code-" + c.id, "data-index": ci, tabindex: "-1",
       "aria-label": `${c.code}, ${c.status}` + (c.assertion ? `, ${c.assertion}` : "") });
+    const warns = c.warnings || [];
     const head = el("div", { class: "head" },
       el("button", { class: "cd", type: "button", title: "Show evidence", onclick: () => { select(ci); showEvidence(ci); } }, c.code),
       el("span", { class: "badge " + c.status, text: c.status + (c.origin !== "engine" ? " · " + c.origin : "") }),
       assertionTag(c),
       el("span", { class: "sys", title: "Classification", text: systemTitle(c.system) }),
-      el("span", { class: "title", text: c.title || "" }));
-    li.append(head);
-    for (const w of c.warnings || []) li.append(el("p", { class: "warn", text: "⚠ " + w }));
-    if (c.reason) li.append(el("p", { class: "reason", text: "Reason: " + c.reason }));
+      warns.length ? el("span", { class: "warn-mark", title: warns.join("\n"), "aria-label": `${warns.length} warning${warns.length === 1 ? "" : "s"}`, text: "⚠" + (warns.length > 1 ? warns.length : "") }) : null);
+    if (c.status !== "replaced" && canWrite()) {
+      head.append(el("span", { class: "actions" },
+        el("button", { type: "button", class: "accept", title: "Accept (a)", "aria-label": `Accept ${c.code}`, onclick: () => decide(ci, "accept"), disabled: c.status === "accepted", "aria-keyshortcuts": "a" }, "✓"),
+        el("button", { type: "button", class: "reject", title: "Reject… (r)", "aria-label": `Reject ${c.code}…`, onclick: () => openInline(ci, "reject"), disabled: c.status === "rejected", "aria-keyshortcuts": "r" }, "✗"),
+        el("button", { type: "button", class: "replace", title: "Replace… (e)", "aria-label": `Replace ${c.code}…`, onclick: () => openInline(ci, "replace"), "aria-keyshortcuts": "e" }, "⇄")));
+    }
+    li.append(head, el("p", { class: "title", title: c.title || "", text: c.title || "" }));
+    const more = el("div", { class: "more" });
+    for (const w of warns) more.append(el("p", { class: "warn", text: "⚠ " + w }));
+    if (c.reason) more.append(el("p", { class: "reason", text: "Reason: " + c.reason }));
     const idxSteps = (c.trail || []).filter((s) => s.kind === "index");
     const gl = (c.trail || []).filter((s) => s.kind === "guideline");
-    if (idxSteps.length) li.append(el("p", { class: "meta", text: "Index: " + idxSteps.map((s) => s.ref || s.detail).join(" · ") }));
-    if (gl.length) li.append(guidelineRefs(gl));
+    if (idxSteps.length) more.append(el("p", { class: "meta", text: "Index: " + idxSteps.map((s) => s.ref || s.detail).join(" · ") }));
+    if (gl.length) more.append(guidelineRefs(gl));
     if ((c.trail || []).length) {
       const ol = el("ol");
       for (const s of c.trail) ol.append(el("li", { text: `${s.kind}: ${s.detail}${s.ref ? " [" + s.ref + (s.year ? ", FY" + s.year : "") + "]" : ""}` }));
-      li.append(el("details", {}, el("summary", { text: "Trail" }), ol));
+      more.append(el("details", {}, el("summary", { text: "Trail" }), ol));
     }
     const ev = (c.evidence || []).length;
-    li.append(el("p", { class: "meta", text: `${ev} evidence span${ev === 1 ? "" : "s"}` + (c.decidedBy ? ` · decided by ${c.decidedBy}` : "") }));
-    if (c.status !== "replaced" && canWrite()) {
-      li.append(el("div", { class: "actions" },
-        el("button", { type: "button", class: "accept", onclick: () => decide(ci, "accept"), disabled: c.status === "accepted", "aria-keyshortcuts": "a" }, "Accept"),
-        el("button", { type: "button", class: "reject", onclick: () => openInline(ci, "reject"), disabled: c.status === "rejected", "aria-keyshortcuts": "r" }, "Reject…"),
-        el("button", { type: "button", class: "replace", onclick: () => openInline(ci, "replace"), "aria-keyshortcuts": "e" }, "Replace…")));
-    }
+    more.append(el("p", { class: "meta", text: `${ev} evidence span${ev === 1 ? "" : "s"}` + (c.decidedBy ? ` · decided by ${c.decidedBy}` : "") }));
+    li.append(more);
+    li.addEventListener("click", (ev) => { if (!ev.target.closest("button, form, details, a")) select(ci); });
     li.addEventListener("mouseenter", () => linkMarks(ci, true));
     li.addEventListener("mouseleave", () => linkMarks(ci, false));
     list.append(li);
@@ -358,12 +369,17 @@ async function loadAudit() {
   }));
 }
 
+// loadDocs lists the tenant's documents by their first line and
+// externalId; the form for a new note opens by itself while there are
+// none.
 async function loadDocs() {
   const st = $("filter-status").value;
   const { documents } = await api("GET", "/v1/documents?limit=100" + (st ? "&status=" + st : ""));
   $("docs").replaceChildren(...documents.map((d) => el("li", {},
-    el("button", { type: "button", "aria-current": state.doc && state.doc.id === d.id ? "true" : "false", onclick: () => openDoc(d.id) },
-      d.externalId || d.id, el("small", { text: `${d.status} · ${new Date(d.created).toLocaleString()} · ${d.coder}` })))));
+    el("button", { type: "button", "aria-current": state.doc && state.doc.id === d.id ? "true" : "false", title: d.id, onclick: () => openDoc(d.id) },
+      el("span", { class: "doc-title", text: d.preview || "(blank note)" }),
+      el("small", { text: [d.externalId, d.status, new Date(d.created).toLocaleString(), d.coder].filter(Boolean).join(" · ") })))));
+  if (!documents.length && !st && canWrite()) $("new-box").open = true;
 }
 
 async function submitNote(ev) {
@@ -377,6 +393,8 @@ async function submitNote(ev) {
     const doc = await api("POST", "/v1/documents", { text, setting: $("new-setting").value, ...(systems.length ? { systems } : {}) });
     status(`Coded ${doc.id}: ${doc.codes.length} codes`);
     $("new-text").value = "";
+    // The note is open in the middle now: the form gives the column back.
+    $("new-box").open = false;
     await openDoc(doc.id);
   } catch (e) { status(`Coding failed: ${e.message} (${e.code})`, true); }
   $("code-btn").disabled = false;
@@ -407,6 +425,7 @@ function openAdd() {
   state.selection = sp;
   $("add-assertion").value = "affirmed";
   $("add-panel").hidden = false;
+  $("add-warning").hidden = true;
   $("add-quote").textContent = sp.text;
   $("search-q").value = sp.text.slice(0, 200);
   $("hits").replaceChildren();
@@ -419,28 +438,42 @@ async function search(ev) {
   const q = $("search-q").value.trim();
   if (!q) return;
   try {
-    const { hits } = await api("GET", `/v1/search?limit=15&system=${$("search-system").value}&q=${encodeURIComponent(q)}`);
+    // Only codes a coder may add: the server refuses headers anyway.
+    const { hits } = await api("GET", `/v1/search?limit=15&assignable=true&system=${$("search-system").value}&q=${encodeURIComponent(q)}`);
     $("hits").replaceChildren(...hits.filter((h) => h.code).map((h) => el("li", {},
       el("span", { class: "path" }, `${h.code} — ${(h.path || []).join(" › ")}${h.column ? " [" + h.column + "]" : ""}`,
         el("small", { text: `${h.source}${h.title ? " · " + h.title : ""}` })),
       el("button", { type: "button", onclick: () => addCode(h.code) }, "Add " + h.code))));
-    if (!hits.length) status("No match in the index");
+    if (!hits.length) status("No reportable code matches in the index");
   } catch (e) { status(e.message, true); }
 }
 
 async function addCode(code) {
   const sp = state.selection;
   if (!sp || !code) return;
+  $("add-warning").hidden = true;
   try {
     await api("POST", `/v1/documents/${state.doc.id}/codes`, { code, system: $("search-system").value, assertion: $("add-assertion").value, evidence: [{ start: sp.start, end: sp.end, text: sp.text }] });
     status(`Added ${code.toUpperCase()}`);
     closeAdd();
     await openDoc(state.doc.id, true);
     select(state.doc.codes.length - 1);
-  } catch (e) { status(`${code}: ${e.message} (${e.code})`, true); }
+  } catch (e) {
+    if (e.code === "duplicate_code") {
+      // Point at the code already there rather than only failing.
+      const up = code.toUpperCase();
+      const i = state.doc.codes.findIndex((c) => c.code.toUpperCase() === up && SHOWN.has(c.status));
+      $("add-warning").textContent = i >= 0 ? `${up} is already on this document (${state.doc.codes[i].status}): decide on it in the code list`
+        : `${up} is already on this document: ${e.message}`;
+      $("add-warning").hidden = false;
+      if (i >= 0) select(i);
+      return;
+    }
+    status(`${code}: ${e.message} (${e.code})`, true);
+  }
 }
 
-function closeAdd() { $("add-panel").hidden = true; state.selection = null; }
+function closeAdd() { $("add-panel").hidden = true; $("add-warning").hidden = true; state.selection = null; }
 
 function showTip(ev) {
   const m = ev.target.closest("mark");
@@ -610,7 +643,7 @@ async function signIn(ev) {
   $("app").hidden = false;
   $("who").hidden = false;
   $("who-name").textContent = `${state.me.name} (${state.me.role}, ${state.me.tenant})`;
-  $("new-form").hidden = !canWrite();
+  $("new-box").hidden = !canWrite();
   $("add-btn").hidden = !canWrite();
   $("dash-btn").hidden = !canAudit();
   $("dash-tenant-box").hidden = state.me.role !== "admin";
