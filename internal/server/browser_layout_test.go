@@ -126,21 +126,7 @@ func TestBrowserLayout(t *testing.T) {
 	var hits []string
 	var warning string
 	run("search the index",
-		chromedp.Evaluate(`(() => {
-			const note = document.getElementById('note');
-			const walker = document.createTreeWalker(note, NodeFilter.SHOW_TEXT);
-			for (let n; (n = walker.nextNode());) {
-				const i = n.data.indexOf('Assessment');
-				if (i >= 0) {
-					const r = document.createRange();
-					r.setStart(n, i); r.setEnd(n, i + 'Assessment'.length);
-					getSelection().removeAllRanges(); getSelection().addRange(r);
-					note.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
-					return true;
-				}
-			}
-			return false;
-		})()`, nil),
+		selectInNote("Assessment"),
 		chromedp.Click("#add-btn", chromedp.ByID),
 		chromedp.SetValue("#search-q", "diabetes", chromedp.ByID),
 		chromedp.Click("#search-form button[type=submit]", chromedp.ByQuery),

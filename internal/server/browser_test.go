@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,21 +145,7 @@ func TestBrowserReview(t *testing.T) {
 	// Add a missed code: select its evidence in the note, search the
 	// index, choose its assertion, add the hit.
 	run("add a missed code",
-		chromedp.Evaluate(`(() => {
-			const note = document.getElementById('note');
-			const walker = document.createTreeWalker(note, NodeFilter.SHOW_TEXT);
-			for (let n; (n = walker.nextNode());) {
-				const i = n.data.indexOf('Café au lait spots');
-				if (i >= 0) {
-					const r = document.createRange();
-					r.setStart(n, i); r.setEnd(n, i + 'Café au lait spots'.length);
-					getSelection().removeAllRanges(); getSelection().addRange(r);
-					note.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
-					return true;
-				}
-			}
-			return false;
-		})()`, nil),
+		selectInNote("Café au lait spots"),
 		chromedp.Click("#add-btn", chromedp.ByID),
 		chromedp.WaitVisible("#hits li button", chromedp.ByQuery),
 		chromedp.SetValue("#add-assertion", "historical", chromedp.ByID),
@@ -308,21 +295,7 @@ func TestBrowserOtherClassifications(t *testing.T) {
 		t.Fatalf("codes shown %v, want J18.9 of ICD-10 (UK) and an OPCS-4 code", tags)
 	}
 	run("add an OPCS-4 code found by search",
-		chromedp.Evaluate(`(() => {
-			const note = document.getElementById('note');
-			const walker = document.createTreeWalker(note, NodeFilter.SHOW_TEXT);
-			for (let n; (n = walker.nextNode());) {
-				const i = n.data.indexOf('Procedures');
-				if (i >= 0) {
-					const r = document.createRange();
-					r.setStart(n, i); r.setEnd(n, i + 'Procedures'.length);
-					getSelection().removeAllRanges(); getSelection().addRange(r);
-					note.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
-					return true;
-				}
-			}
-			return false;
-		})()`, nil),
+		selectInNote("Procedures"),
 		chromedp.Click("#add-btn", chromedp.ByID))
 	run("search",
 		chromedp.SetValue("#search-system", "opcs4", chromedp.ByID),
@@ -340,4 +313,25 @@ func TestBrowserOtherClassifications(t *testing.T) {
 		t.Fatalf("added code: %+v", added)
 	}
 	shot(t, ctx, "classes")
+}
+
+// selectInNote selects the first occurrence of phrase in the note's text,
+// as a coder's mouse would, and tells the page the selection changed.
+func selectInNote(phrase string) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`(() => {
+		const phrase = %s;
+		const note = document.getElementById('note');
+		const walker = document.createTreeWalker(note, NodeFilter.SHOW_TEXT);
+		for (let n; (n = walker.nextNode());) {
+			const i = n.data.indexOf(phrase);
+			if (i >= 0) {
+				const r = document.createRange();
+				r.setStart(n, i); r.setEnd(n, i + phrase.length);
+				getSelection().removeAllRanges(); getSelection().addRange(r);
+				note.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+				return true;
+			}
+		}
+		return false;
+	})()`, strconv.Quote(phrase)), nil)
 }

@@ -231,27 +231,9 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXE
 	{
 		// The Idempotency-Key of a submission, with a hash of what was
 		// submitted, maps a retry to the document the first one created.
-		version: 5,
-		sqlite: `
-CREATE TABLE idempotency_keys (
-	tenant       TEXT NOT NULL,
-	key          TEXT NOT NULL,
-	request_hash TEXT NOT NULL,
-	document_id  TEXT NOT NULL REFERENCES documents (id),
-	created_at   BIGINT NOT NULL,
-	PRIMARY KEY (tenant, key)
-);
-`,
-		postgres: `
-CREATE TABLE idempotency_keys (
-	tenant       TEXT NOT NULL,
-	key          TEXT NOT NULL,
-	request_hash TEXT NOT NULL,
-	document_id  TEXT NOT NULL REFERENCES documents (id),
-	created_at   BIGINT NOT NULL,
-	PRIMARY KEY (tenant, key)
-);
-`,
+		version:  5,
+		sqlite:   idempotencyKeys,
+		postgres: idempotencyKeys,
 	},
 }
 
@@ -375,3 +357,15 @@ func clearAssertion(ctx context.Context, s *Store, tx *sql.Tx, v string) error {
 	}
 	return nil
 }
+
+// idempotencyKeys is the table of migration 5, the same in both dialects.
+const idempotencyKeys = `
+CREATE TABLE idempotency_keys (
+	tenant       TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	request_hash TEXT NOT NULL,
+	document_id  TEXT NOT NULL REFERENCES documents (id),
+	created_at   BIGINT NOT NULL,
+	PRIMARY KEY (tenant, key)
+);
+`
