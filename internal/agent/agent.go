@@ -317,6 +317,10 @@ type session struct {
 	repairs  int
 	accepted any
 
+	// unfinished names the first stage that ended without a
+	// submission, "" when every stage submitted.
+	unfinished string
+
 	findings   []finding
 	candidates []candidate
 	rejected   map[string]string // code -> last rejection reason
@@ -385,7 +389,7 @@ func (a *Agent) Code(ctx context.Context, req coding.Request) (*coding.Result, e
 	}
 	final, err := s.run(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("llm agent: note %s: %w", req.ID, err)
 	}
 	s.finish(res, final)
 	res.Usage.Duration = time.Since(start)

@@ -25,6 +25,9 @@ const (
 	EnvPrices      = "MEDCODE_LLM_PRICES"       // price table JSON file
 )
 
+// DefaultRetries is the default of --llm-retries.
+const DefaultRetries = 4
+
 // Providers.
 const (
 	OpenAI    = "openai"
@@ -52,7 +55,8 @@ type Config struct {
 	// MaxOutputTokens bounds one model turn.
 	MaxOutputTokens int
 	// RequestTimeout bounds one HTTP request; Retries is how many times a
-	// failed request is retried (429, 5xx, timeouts, cut responses).
+	// failed request is retried (429, 5xx, timeouts, cut responses): 0
+	// is none (the command-line default is DefaultRetries).
 	RequestTimeout time.Duration
 	Retries        int
 	// MaxRepairs is how many times a stage's submission may be rejected
@@ -88,11 +92,9 @@ func (c Config) Defaults() Config {
 	def(&c.MaxRepairs, 2)
 	def(&c.MaxTurns, 24)
 	def(&c.Concurrency, 4)
-	if c.Retries < 0 {
-		c.Retries = 0
-	} else if c.Retries == 0 {
-		c.Retries = 4
-	}
+	// Retries is not a budget with a default: 0 means no retry, as the
+	// flag says (its default is DefaultRetries).
+	c.Retries = max(c.Retries, 0)
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 2 * time.Minute
 	}
@@ -196,7 +198,7 @@ func RegisterFlags(fs *pflag.FlagSet) *Flags {
 	fs.StringVar(&f.Prices, "llm-prices", "", "price table JSON for LLM cost accounting (default $"+EnvPrices+")")
 	fs.IntVar(&f.MaxToolCalls, "llm-max-tool-calls", 0, "tool calls allowed per note (default 80)")
 	fs.IntVar(&f.MaxTokens, "llm-max-tokens", 0, "tokens (input+output) allowed per note (default 600000)")
-	fs.IntVar(&f.Retries, "llm-retries", 0, "retries of a failed LLM request (default 4; -1 for none)")
+	fs.IntVar(&f.Retries, "llm-retries", DefaultRetries, "retries of a failed LLM request (0 for none)")
 	fs.IntVar(&f.Concurrency, "llm-concurrency", 0, "notes coded at once by the LLM agent (default 4)")
 	fs.DurationVar(&f.Timeout, "llm-timeout", 0, "timeout of one LLM request (default 2m)")
 	return f

@@ -337,6 +337,7 @@ func (s *session) run(ctx context.Context) (*codesResult, error) {
 			return nil, err
 		}
 		if out == nil {
+			s.unfinished = st.name
 			break
 		}
 		switch st.name {
@@ -356,6 +357,29 @@ func (s *session) run(ctx context.Context) (*codesResult, error) {
 		return assigned, nil
 	}
 	return &codesResult{}, nil
+}
+
+// status judges the run: complete when every stage submitted, partial
+// when the codes are Assign's because Verify did not finish, failed when
+// no stage up to Assign finished. The reasons are the outcomes of the
+// stages that did not submit.
+func (s *session) status() (coding.Status, []string) {
+	var reasons []string
+	for _, r := range s.stages {
+		if r.Outcome != "submitted" {
+			reasons = append(reasons, r.Stage+": "+r.Outcome)
+		}
+	}
+	switch s.unfinished {
+	case "":
+		return coding.StatusComplete, reasons
+	case "verify":
+		return coding.StatusPartial, reasons
+	}
+	if len(reasons) == 0 {
+		reasons = append(reasons, s.unfinished+": did not finish")
+	}
+	return coding.StatusFailed, reasons
 }
 
 func (s *session) stageInput(st *stageDef, hybrid string, assigned *codesResult) string {
@@ -518,6 +542,11 @@ func (s *session) runStage(ctx context.Context, st *stageDef, input string) (any
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if fatal(err) {
+				rec.Outcome = "model call failed: " + errorText(err)
+				rec.Messages = msgs
+				return nil, &stopError{fmt.Errorf("%s stage: %w", st.name, err)}
+			}
 			rec.Outcome = "model call failed: " + errorText(err)
 			s.problem("%s: %s", st.name, rec.Outcome)
 			rec.Messages = msgs
@@ -679,6 +708,7 @@ func (s *session) finish(res *coding.Result, final *codesResult) {
 		res.Queries = append(res.Queries, coding.Query{About: q.About, Question: q.Question, Partial: q.Partial})
 	}
 	res.Warnings = append(res.Warnings, s.problems...)
+	res.Status, res.Reasons = s.status()
 	res.Usage = coding.Usage{Calls: s.turns, InputTokens: s.usage.Input, CachedTokens: s.usage.Cached, OutputTokens: s.usage.Output}
 	if c, ok := s.a.cfg.Prices.cost(s.a.cfg.Model, s.usage); ok {
 		res.Usage.Cost = c

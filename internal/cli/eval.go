@@ -400,6 +400,11 @@ func writeRun(rep *eval.Report, out, report string, a *app) error {
 	default:
 		return fmt.Errorf("eval: unknown report format %q (want md or html)", report)
 	}
+	if failed := rep.FailedDocuments(); len(failed) > 0 {
+		// The run file and reports are written; the exit status says
+		// the scores leave documents out.
+		return &exitError{code: 1, msg: fmt.Sprintf("medcode: eval: %d of %d documents failed and are not scored", len(failed), len(rep.Documents))}
+	}
 	return nil
 }
 
