@@ -317,6 +317,11 @@ type session struct {
 	repairs  int
 	accepted any
 
+	// parent is the caller's context, whose end (unlike the note's
+	// deadline) ends the run with an error.
+	parent context.Context
+	// estimated is set once token usage had to be estimated.
+	estimated bool
 	// unfinished names the first stage that ended without a
 	// submission, "" when every stage submitted.
 	unfinished string
@@ -387,7 +392,10 @@ func (a *Agent) Code(ctx context.Context, req coding.Request) (*coding.Result, e
 	for _, sys := range s.systems {
 		res.Releases = append(res.Releases, a.validator(sys).ID())
 	}
-	final, err := s.run(ctx)
+	s.parent = ctx
+	nctx, cancel := context.WithTimeout(ctx, a.cfg.NoteTimeout)
+	defer cancel()
+	final, err := s.run(nctx)
 	if err != nil {
 		return nil, fmt.Errorf("llm agent: note %s: %w", req.ID, err)
 	}

@@ -568,17 +568,17 @@ func TestInvalidSeventhCharacter(t *testing.T) {
 }
 
 func TestTokenBudget(t *testing.T) {
-	// Each scripted turn costs 130 tokens (100 input, 10 cached, 20
-	// output): a budget of 300 allows three turns, then the run stops
-	// with what it has and says why.
+	// Each scripted turn reports 130 tokens, but a request is projected
+	// from its bytes before it is sent: the run stops before a request
+	// that would not fit, with what it has, and says why.
 	f := newFake(t, Anthropic, cleanScript()...)
-	a, _ := newAgent(t, f, func(c *Config) { c.MaxTokens = 300 })
+	a, _ := newAgent(t, f, func(c *Config) { c.MaxTokens = 2500 })
 	res, tr := code1(t, a)
-	if f.requests() != 3 || res.Usage.Calls != 3 {
-		t.Errorf("requests %d, calls %d, want 3", f.requests(), res.Usage.Calls)
+	if n := f.requests(); n == 0 || n >= 8 || res.Usage.Calls != n {
+		t.Errorf("requests %d, calls %d: want some, not all", n, res.Usage.Calls)
 	}
-	if !hasProblem(tr, "token budget exhausted (390 of 300)") {
-		t.Errorf("problems = %v", tr.Problems)
+	if !hasProblem(tr, "token budget exhausted") || res.Status != coding.StatusFailed {
+		t.Errorf("status %q, problems = %v", res.Status, tr.Problems)
 	}
 	checkEvidence(t, res)
 }

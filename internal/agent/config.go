@@ -64,6 +64,13 @@ type Config struct {
 	MaxRepairs int
 	// MaxTurns bounds the model turns of one stage.
 	MaxTurns int
+	// MaxCalls bounds the model turns of one note over all stages, so
+	// that the cost of a note is bounded whatever the model does; a
+	// stage's share is what the stages after it leave.
+	MaxCalls int
+	// NoteTimeout bounds the coding of one note: the result is then
+	// partial or failed, with the reason.
+	NoteTimeout time.Duration
 	// Concurrency is how many notes are coded at once; further calls to
 	// Code wait.
 	Concurrency int
@@ -91,6 +98,10 @@ func (c Config) Defaults() Config {
 	def(&c.MaxOutputTokens, 4096)
 	def(&c.MaxRepairs, 2)
 	def(&c.MaxTurns, 24)
+	def(&c.MaxCalls, 20)
+	if c.NoteTimeout <= 0 {
+		c.NoteTimeout = 10 * time.Minute
+	}
 	def(&c.Concurrency, 4)
 	// Retries is not a budget with a default: 0 means no retry, as the
 	// flag says (its default is DefaultRetries).
@@ -181,8 +192,9 @@ type Flags struct {
 	Model, BaseURL, CacheDir, CacheMode, Prices string
 	AllowRemote, Hybrid                         bool
 	MaxToolCalls, MaxTokens, Retries            int
+	MaxCalls, MaxOutputTokens                   int
 	Concurrency                                 int
-	Timeout                                     time.Duration
+	Timeout, NoteTimeout                        time.Duration
 }
 
 // RegisterFlags adds the LLM agent's flags to fs. There is deliberately no
@@ -198,6 +210,9 @@ func RegisterFlags(fs *pflag.FlagSet) *Flags {
 	fs.StringVar(&f.Prices, "llm-prices", "", "price table JSON for LLM cost accounting (default $"+EnvPrices+")")
 	fs.IntVar(&f.MaxToolCalls, "llm-max-tool-calls", 0, "tool calls allowed per note (default 80)")
 	fs.IntVar(&f.MaxTokens, "llm-max-tokens", 0, "tokens (input+output) allowed per note (default 600000)")
+	fs.IntVar(&f.MaxCalls, "llm-max-calls", 0, "model calls allowed per note, all stages (default 20)")
+	fs.IntVar(&f.MaxOutputTokens, "llm-max-output-tokens", 0, "output tokens allowed per model call (default 4096)")
+	fs.DurationVar(&f.NoteTimeout, "llm-note-timeout", 0, "time allowed per note, all stages (default 10m)")
 	fs.IntVar(&f.Retries, "llm-retries", DefaultRetries, "retries of a failed LLM request (0 for none)")
 	fs.IntVar(&f.Concurrency, "llm-concurrency", 0, "notes coded at once by the LLM agent (default 4)")
 	fs.DurationVar(&f.Timeout, "llm-timeout", 0, "timeout of one LLM request (default 2m)")
@@ -239,6 +254,7 @@ func (f *Flags) Config() (Config, error) {
 		}
 	}
 	c.MaxToolCalls, c.MaxTokens, c.Retries, c.Concurrency, c.RequestTimeout = f.MaxToolCalls, f.MaxTokens, f.Retries, f.Concurrency, f.Timeout
+	c.MaxCalls, c.MaxOutputTokens, c.NoteTimeout = f.MaxCalls, f.MaxOutputTokens, f.NoteTimeout
 	return c, nil
 }
 

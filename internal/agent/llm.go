@@ -50,6 +50,9 @@ type chatRequest struct {
 	Tools       []ToolSpec `json:"tools"`
 	MaxTokens   int        `json:"maxTokens"`
 	Temperature *float64   `json:"temperature,omitempty"`
+	// ToolChoice, when set, names the tool the model must call: the
+	// stage's submission, when its turns or the note's budget run low.
+	ToolChoice string `json:"toolChoice,omitempty"`
 }
 
 // Stop reasons of a turn, normalized across providers.

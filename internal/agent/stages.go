@@ -177,7 +177,7 @@ func submitFindings(_ context.Context, s *session, raw json.RawMessage) (string,
 		Findings []finding `json:"findings"`
 	}
 	if err := json.Unmarshal(raw, &a); err != nil {
-		return "", fmt.Errorf("arguments do not match the schema: %v", err)
+		return "", s.schemaError(err)
 	}
 	var bad []string
 	var ok []finding
@@ -226,7 +226,7 @@ func submitCandidates(_ context.Context, s *session, raw json.RawMessage) (strin
 		Candidates []candidate `json:"candidates"`
 	}
 	if err := json.Unmarshal(raw, &a); err != nil {
-		return "", fmt.Errorf("arguments do not match the schema: %v", err)
+		return "", s.schemaError(err)
 	}
 	s.candidates = a.Candidates
 	s.accepted = a.Candidates
@@ -236,7 +236,7 @@ func submitCandidates(_ context.Context, s *session, raw json.RawMessage) (strin
 func submitCodes(_ context.Context, s *session, raw json.RawMessage) (string, error) {
 	var a codeSubmission
 	if err := json.Unmarshal(raw, &a); err != nil {
-		return "", fmt.Errorf("arguments do not match the schema: %v", err)
+		return "", s.schemaError(err)
 	}
 	var out codesResult
 	var bad []string
@@ -307,6 +307,14 @@ func submitCodes(_ context.Context, s *session, raw json.RawMessage) (string, er
 	return fmt.Sprintf(`{"accepted":%d,"rejected":%d}`, len(out.codes), len(a.Codes)-len(out.codes)), nil
 }
 
+// schemaError is the answer to a submission that does not match its
+// schema even when read leniently: it costs a repair and is reported.
+func (s *session) schemaError(err error) error {
+	s.repairs++
+	s.problem("%s: submission does not match the schema: %v", s.stage.name, err)
+	return fmt.Errorf("arguments do not match the schema: %v; call %s again with the complete submission", err, s.stage.submit)
+}
+
 // run runs the stages in order. A stage that ends without a submission
 // (budget, refusal, failed calls) ends the run with what the earlier
 // stages produced.
@@ -332,7 +340,10 @@ func (s *session) run(ctx context.Context) (*codesResult, error) {
 	for i := range stages {
 		st := &stages[i]
 		input := s.stageInput(st, hybrid, assigned)
-		out, err := s.runStage(ctx, st, input)
+		// Each later stage is left two calls (a look-up and its
+		// submission), and the auditor's repair round one.
+		reserve := 2*(len(stages)-1-i) + 1
+		out, err := s.runStage(ctx, st, input, reserve)
 		if err != nil {
 			return nil, err
 		}
@@ -350,13 +361,37 @@ func (s *session) run(ctx context.Context) (*codesResult, error) {
 		}
 	}
 	if verified != nil {
-		return verified, nil
+		return s.keepBest(assigned, verified), nil
 	}
 	if assigned != nil {
 		s.problem("verify stage did not complete: the codes are the assign stage's, unverified")
 		return assigned, nil
 	}
 	return &codesResult{}, nil
+}
+
+// keepBest is Verify's list, except that Verify may only remove a code
+// of Assign with a reason: a code it left out without one in "dropped"
+// is kept, so that a Verify that runs out of repairs and submits an empty
+// list does not erase Assign's work.
+func (s *session) keepBest(assigned, verified *codesResult) *codesResult {
+	if assigned == nil {
+		return verified
+	}
+	out := *verified
+	out.codes = slices.Clone(verified.codes)
+	for _, c := range assigned.codes {
+		kept := slices.ContainsFunc(out.codes, func(v acceptedCode) bool { return v.sys == c.sys && v.v.Code == c.v.Code })
+		reasoned := slices.ContainsFunc(out.dropped, func(d droppedItem) bool {
+			return strings.EqualFold(strings.TrimSpace(d.Code), c.v.Code) && strings.TrimSpace(d.Reason) != ""
+		})
+		if kept || reasoned {
+			continue
+		}
+		s.problem("verify: %s left out without a reason in dropped: kept from assign", c.v.Code)
+		out.codes = append(out.codes, c)
+	}
+	return &out
 }
 
 // status judges the run: complete when every stage submitted, partial
@@ -505,8 +540,10 @@ func evidenceTexts(es []coding.Evidence) []string {
 
 // runStage runs one stage's conversation until its submit tool accepts a
 // submission. It returns nil when the stage ends without one; the error
-// is only for a cancelled context.
-func (s *session) runStage(ctx context.Context, st *stageDef, input string) (any, error) {
+// is for a cancelled context and for failures that stop the run
+// (ErrStop). reserve is the number of model calls the stages after this
+// one need: the stage may use what the note's call budget has beyond it.
+func (s *session) runStage(ctx context.Context, st *stageDef, input string, reserve int) (any, error) {
 	s.stage, s.repairs, s.accepted = st, 0, nil
 	rec := StageRecord{Stage: st.name, Input: input}
 	defer func() { s.stages = append(s.stages, rec) }()
@@ -515,42 +552,76 @@ func (s *session) runStage(ctx context.Context, st *stageDef, input string) (any
 		specs = append(specs, s.a.tools[n].spec)
 	}
 	msgs := []Message{{Role: "user", Text: input}}
-	nudges, refusals := 0, 0
+	nudges, refusals, forcedMisses := 0, 0, 0
 	cfg := s.a.cfg
+	maxOut := cfg.MaxOutputTokens
+	widened := false
+	end := func(outcome string) (any, error) {
+		rec.Outcome = outcome
+		rec.Messages = msgs
+		s.problem("%s: %s", st.name, outcome)
+		return nil, nil
+	}
 	for turn := 0; ; turn++ {
 		if turn >= cfg.MaxTurns {
-			rec.Outcome = fmt.Sprintf("no submission within %d turns", cfg.MaxTurns)
-			s.problem("%s: %s", st.name, rec.Outcome)
-			rec.Messages = msgs
-			return nil, nil
+			return end(fmt.Sprintf("no submission within %d turns", cfg.MaxTurns))
 		}
-		if used := s.usage.Input + s.usage.Cached + s.usage.Output; used >= cfg.MaxTokens {
-			rec.Outcome = fmt.Sprintf("token budget exhausted (%d of %d)", used, cfg.MaxTokens)
-			s.problem("%s: %s", st.name, rec.Outcome)
-			rec.Messages = msgs
-			return nil, nil
+		left := cfg.MaxCalls - s.turns - reserve
+		if left <= 0 {
+			return end(fmt.Sprintf("call budget exhausted (%d of %d model calls per note)", s.turns, cfg.MaxCalls))
 		}
-		req := &chatRequest{Model: cfg.Model, System: st.prompt + "\n[prompt " + PromptVersion + "]", Messages: msgs, Tools: specs, MaxTokens: cfg.MaxOutputTokens, Temperature: cfg.Temperature}
+		req := &chatRequest{Model: cfg.Model, System: st.prompt + "\n[prompt " + PromptVersion + "]", Messages: msgs, Tools: specs, MaxTokens: maxOut, Temperature: cfg.Temperature}
+		used := s.usage.total()
+		next := estimateTokens(req)
+		if used+next > cfg.MaxTokens {
+			return end(fmt.Sprintf("token budget exhausted (%d used, the next request needs about %d, of %d)", used, next, cfg.MaxTokens))
+		}
+		// The submission is forced (tool_choice) on the stage's last
+		// call, and when the budgets would not allow another turn after
+		// this one.
+		if left == 1 || turn == cfg.MaxTurns-1 || used+2*next > cfg.MaxTokens || s.toolCalls >= cfg.MaxToolCalls {
+			req.ToolChoice = st.submit
+		}
 		cr := CallRecord{Stage: st.name, Turn: turn}
 		resp, err := s.a.caller.call(ctx, req, &cr)
-		s.calls = append(s.calls, cr)
 		s.turns++
 		if !cr.Cached {
+			if cr.Usage == (tokenUsage{}) && err == nil {
+				// No usage reported (some local servers): estimated
+				// from bytes, so that the budget still holds.
+				cr.Usage = tokenUsage{Input: next, Output: estimateOutput(resp)}
+				if !s.estimated {
+					s.estimated = true
+					s.problem("%s: the endpoint reports no token usage: tokens are estimated from bytes (4 per token)", st.name)
+				}
+			}
 			s.usage.add(cr.Usage)
 		}
+		s.calls = append(s.calls, cr)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if fatal(err) {
-				rec.Outcome = "model call failed: " + errorText(err)
-				rec.Messages = msgs
+			rec.Outcome = "model call failed: " + errorText(err)
+			rec.Messages = msgs
+			switch {
+			case s.parent.Err() != nil:
+				return nil, s.parent.Err()
+			case ctx.Err() != nil:
+				return end(fmt.Sprintf("the note's time (%s) ran out", cfg.NoteTimeout))
+			case fatal(err):
 				return nil, &stopError{fmt.Errorf("%s stage: %w", st.name, err)}
 			}
-			rec.Outcome = "model call failed: " + errorText(err)
 			s.problem("%s: %s", st.name, rec.Outcome)
-			rec.Messages = msgs
 			return nil, nil
+		}
+		if resp.Stop == stopLength && resp.Text == "" && len(resp.Calls) == 0 {
+			// A reasoning model spent the limit thinking: once more
+			// with twice the room, then give up.
+			if widened {
+				return end(fmt.Sprintf("the model used all %d output tokens without answering, twice", maxOut))
+			}
+			widened = true
+			s.problem("%s: the model used all %d output tokens without answering; retried with %d", st.name, maxOut, 2*maxOut)
+			maxOut *= 2
+			continue
 		}
 		msgs = append(msgs, Message{Role: "assistant", Text: resp.Text, Calls: resp.Calls})
 		if resp.Stop == stopRefusal || (len(resp.Calls) == 0 && isRefusalText(resp.Text)) {
@@ -565,12 +636,30 @@ func (s *session) runStage(ctx context.Context, st *stageDef, input string) (any
 			continue
 		}
 		if len(resp.Calls) == 0 {
+			if calls := textCalls(resp.Text); len(calls) > 0 {
+				// Tool calls written as text (a local server without
+				// a tool-call parser): run, and answered as text.
+				s.problem("%s: %d tool call(s) read from the model's text", st.name, len(calls))
+				var b strings.Builder
+				for _, call := range calls {
+					out, isErr := s.runTool(ctx, st, call, false)
+					status := "result"
+					if isErr {
+						status = "error"
+					}
+					fmt.Fprintf(&b, "<tool_response name=%q %s>\n%s\n</tool_response>\n", call.Name, status, out)
+				}
+				msgs = append(msgs, Message{Role: "user", Text: b.String()})
+				if s.accepted != nil {
+					rec.Outcome = "submitted"
+					rec.Messages = msgs
+					return s.accepted, nil
+				}
+				continue
+			}
 			nudges++
 			if nudges > 2 {
-				rec.Outcome = "the model answered without calling " + st.submit
-				s.problem("%s: %s", st.name, rec.Outcome)
-				rec.Messages = msgs
-				return nil, nil
+				return end("the model answered without calling " + st.submit)
 			}
 			text := "Plain text is not read. Call " + st.submit + " with your answer."
 			if resp.Stop == stopLength {
@@ -589,8 +678,35 @@ func (s *session) runStage(ctx context.Context, st *stageDef, input string) (any
 			rec.Messages = msgs
 			return s.accepted, nil
 		}
+		if req.ToolChoice != "" {
+			if forcedMisses++; forcedMisses > 1 {
+				return end("the budget forced the submission and the model did not make one")
+			}
+		}
 	}
 }
+
+// estimateTokens is a request's size in tokens as estimated from its
+// bytes (about 4 bytes a token for English and JSON), for the budget
+// check before a request is sent and for endpoints that report no usage.
+func estimateTokens(req *chatRequest) int {
+	b, _ := json.Marshal(struct {
+		S string
+		M []Message
+		T []ToolSpec
+	}{req.System, req.Messages, req.Tools})
+	return len(b)/4 + 1
+}
+
+func estimateOutput(resp *chatResponse) int {
+	n := len(resp.Text)
+	for _, c := range resp.Calls {
+		n += len(c.Name) + len(c.Args)
+	}
+	return n/4 + 1
+}
+
+func (u tokenUsage) total() int { return u.Input + u.Cached + u.Output }
 
 // runTool runs one tool call and returns the text for the model and
 // whether it reports an error.
@@ -620,7 +736,15 @@ func (s *session) runTool(ctx context.Context, st *stageDef, call ToolCall, trun
 		s.problem("%s: malformed arguments for %s: %s", st.name, call.Name, clip(call.Args, 120))
 		return fmt.Sprintf("The arguments of %s %s. Call it again with a JSON object matching its schema.", call.Name, why), true
 	}
-	out, err := t.run(ctx, s, json.RawMessage(args))
+	raw := json.RawMessage(args)
+	if isSubmit {
+		var fixes []string
+		raw, fixes = lenient(raw)
+		for _, f := range fixes {
+			s.problem("%s: %s read leniently: %s", st.name, call.Name, f)
+		}
+	}
+	out, err := t.run(ctx, s, raw)
 	if err != nil {
 		if !isSubmit {
 			s.problem("%s: %s failed: %v", st.name, call.Name, err)
