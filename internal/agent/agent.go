@@ -353,16 +353,6 @@ func (s *session) assertion(sp note.Span) coding.Assertion {
 	return s.analysis.Classify(sp).Coding()
 }
 
-// align finds a quote in the note; the span returned is the note's text.
-func (s *session) align(q string) (coding.Evidence, error) {
-	ms, err := s.aligner.Find(q, quote.Options{})
-	if err != nil {
-		return coding.Evidence{}, err
-	}
-	m := ms[0]
-	return coding.Evidence{Start: m.Start, End: m.End, Text: m.Text, Section: s.sectionName(m.Start)}, nil
-}
-
 // Code codes one note.
 func (a *Agent) Code(ctx context.Context, req coding.Request) (*coding.Result, error) {
 	select {

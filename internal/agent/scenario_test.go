@@ -160,7 +160,7 @@ type golden struct {
 }
 
 func scenarios() []scenario {
-	return slices.Concat(statusScenarios(), budgetScenarios())
+	return slices.Concat(statusScenarios(), budgetScenarios(), alignScenarios())
 }
 
 // statusScenarios: failure never looks like success.
@@ -236,6 +236,34 @@ func budgetScenarios() []scenario {
 		{name: "no retries", steps: []step{{status: 503}}, cfg: func(c *Config) { c.Retries = 0 }, status: coding.StatusFailed, warn: []string{"after 1 attempt(s)"}},
 		{name: "token budget", steps: parallelModel(dCodes, dCodes), cfg: func(c *Config) { c.MaxTokens = 12000 }, status: coding.StatusFailed,
 			warn: []string{"token budget exhausted"}},
+	}
+}
+
+// alignScenarios: evidence points at the text that supports the code.
+func alignScenarios() []scenario {
+	htn := []map[string]any{{"id": "F8", "description": "hypertension", "kind": "condition", "quotes": []string{"Hypertension"}, "assertion": "affirmed", "relevant": true}}
+	i10 := code{Code: "I10", Finding: "F8", Evidence: []string{"hypertension"}}
+	pna := append(slices.Clone(dFindings), map[string]any{"id": "F9", "description": "pneumonia", "kind": "condition", "quotes": []string{"Chest x-ray"}, "assertion": "affirmed", "relevant": true})
+	j189 := code{Code: "J18.9", Finding: "F9", Evidence: []string{"Chest x-ray showed an infiltrate"}}
+	withJ := append(slices.Clone(dCodes), j189)
+	return []scenario{
+		{name: "short quote in the family history", steps: []step{
+			submitFindingsStep(htn),
+			submitCandidatesStep([]map[string]any{{"finding": "F8", "code": "I10", "index_path": "Hypertension"}}),
+			submitCodesStep([]code{i10}, nil), submitCodesStep([]code{i10}, nil),
+		}, status: coding.StatusComplete, must: []string{"I10"}, exact: true,
+			check: func(t *testing.T, _ *fakeServer, res *coding.Result) {
+				c := res.Codes[0]
+				if c.Evidence[0].Section != "PAST MEDICAL HISTORY" || c.Assertion != coding.Affirmed {
+					t.Errorf("I10 evidence %+v, assertion %s: want the past medical history, affirmed", c.Evidence[0], c.Assertion)
+				}
+			}},
+		{name: "paraphrase drops the negation", steps: []step{
+			submitFindingsStep(pna),
+			submitCandidatesStep(append(slices.Clone(dCandidates), map[string]any{"finding": "F9", "code": "J18.9", "index_path": "Pneumonia"})),
+			submitCodesStep(withJ, nil), submitCodesStep(withJ, nil), submitCodesStep(withJ, nil),
+			submitCodesStep(dCodes, nil),
+		}, status: coding.StatusComplete, must: dWant, mustNot: []string{"J18.9"}, warn: []string{"drops the negation"}},
 	}
 }
 

@@ -184,8 +184,14 @@ func submitFindings(_ context.Context, s *session, raw json.RawMessage) (string,
 	for _, f := range a.Findings {
 		var unfound []string
 		for _, q := range f.Quotes {
-			ev, err := s.align(q)
+			ev, err := s.align(q, nil)
 			if err != nil {
+				var ch *errChanged
+				if errors.As(err, &ch) {
+					bad = append(bad, fmt.Sprintf("%s: %q is not what the note says: %v", f.ID, q, err))
+					s.problem("analyze: %s: quote %q refused: %v", f.ID, q, err)
+					continue
+				}
 				unfound = append(unfound, q)
 				continue
 			}
@@ -267,9 +273,18 @@ func submitCodes(_ context.Context, s *session, raw json.RawMessage) (string, er
 		}
 		var evs []coding.Evidence
 		var unfound []string
+		var hint *coding.Evidence
+		if f, ok := s.finding(it.Finding); ok && len(f.Evidence) > 0 {
+			hint = &f.Evidence[0]
+		}
 		for _, q := range it.Evidence {
-			ev, err := s.align(q)
+			ev, err := s.align(q, hint)
 			if err != nil {
+				var ch *errChanged
+				if errors.As(err, &ch) {
+					bad = append(bad, fmt.Sprintf("%s: %q is not what the note says: %v", v.Code, q, err))
+					s.problem("%s: %s: quote %q refused: %v", s.stage.name, v.Code, q, err)
+				}
 				unfound = append(unfound, q)
 				continue
 			}
@@ -305,6 +320,16 @@ func submitCodes(_ context.Context, s *session, raw json.RawMessage) (string, er
 	}
 	s.accepted = out
 	return fmt.Sprintf(`{"accepted":%d,"rejected":%d}`, len(out.codes), len(a.Codes)-len(out.codes)), nil
+}
+
+// finding returns the finding of Analyze with id.
+func (s *session) finding(id string) (finding, bool) {
+	for _, f := range s.findings {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return finding{}, false
 }
 
 // schemaError is the answer to a submission that does not match its
