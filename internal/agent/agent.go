@@ -63,6 +63,11 @@ type Resources struct {
 	// Rules are the rule packs the searchers read (the language's stop
 	// words and abbreviations); nil stands for the embedded packs.
 	Rules *rules.Set
+	// Auditor, when set, applies the offline coder's list-wide rules
+	// (Excludes1, unspecified beside specific, manifestations,
+	// sequencing) to the final list; when it also implements
+	// FamilyHistory it tells the family history codes.
+	Auditor Auditor
 }
 
 // Agent is the LLM reasoner. It is safe for concurrent use.
@@ -72,6 +77,7 @@ type Agent struct {
 	searchers  []*search.Searcher
 	guidelines *guidelines.Document
 	offline    coding.Reasoner
+	auditor    Auditor
 	caller     *caller
 	parser     *note.Parser
 	context    *assert.Classifier
@@ -102,7 +108,7 @@ func New(cfg Config, res Resources) (*Agent, error) {
 		return nil, errors.New("llm agent: hybrid mode needs the offline coder")
 	}
 	a := &Agent{
-		cfg: cfg, rels: res.Releases, guidelines: res.Guidelines, offline: res.Offline,
+		cfg: cfg, rels: res.Releases, guidelines: res.Guidelines, offline: res.Offline, auditor: res.Auditor,
 		parser: note.NewParser(), context: assert.New(), tools: allTools(),
 		sem: make(chan struct{}, cfg.Concurrency),
 	}
@@ -328,6 +334,9 @@ type session struct {
 
 	findings   []finding
 	candidates []candidate
+	// offlineCodes are the offline coder's codes in hybrid mode, which
+	// count as candidates.
+	offlineCodes []string
 	rejected   map[string]string // code -> last rejection reason
 }
 

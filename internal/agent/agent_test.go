@@ -98,12 +98,22 @@ type sleeps struct {
 
 func newAgent(t *testing.T, f *fakeServer, mod func(*Config)) (*Agent, *sleeps) {
 	t.Helper()
+	return newAgentWith(t, f, mod, nil)
+}
+
+// newAgentWith is newAgent with resources changed by res.
+func newAgentWith(t *testing.T, f *fakeServer, mod func(*Config), res func(testing.TB, *Resources)) (*Agent, *sleeps) {
+	t.Helper()
 	cfg := Config{Provider: f.provider, Model: "fake-model", BaseURL: f.baseURL(), Retries: 2, RequestTimeout: 5 * time.Second,
 		Prices: Prices{"fake-model": {Input: 1, Cached: 0.5, Output: 2}}}
 	if mod != nil {
 		mod(&cfg)
 	}
-	a, err := New(cfg, testResources(t))
+	rs := testResources(t)
+	if res != nil {
+		res(t, &rs)
+	}
+	a, err := New(cfg, rs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -283,7 +283,7 @@ func (f *fakeServer) lastMessages(i int) string {
 // Real releases for the tools: the FY2021 Tabular List (the newest
 // complete one available) in one release, the FY2026 tables and External
 // Cause Index in another, as a user with split downloads would have them,
-// and the FY2025 ICD-10-PCS tables and index.
+// the FY2025 ICD-10-PCS tables and index, and the FY2025 Alphabetic Index.
 var (
 	relOnce   sync.Once
 	rels      []*codesys.Release
@@ -304,6 +304,7 @@ func testReleases(tb testing.TB) []*codesys.Release {
 		"icd10cm/fy2026-apr2026/icd10cm_drug_2026.xml.gz",
 		"icd10pcs/fy2025/icd10pcs_tables_2025.xml.gz",
 		"icd10pcs/fy2025/icd10pcs_index_2025.xml.gz",
+		"icd10cm/fy2025-apr2025/icd10cm_index_2025.xml.gz",
 	}
 	for _, p := range files {
 		shareddata.Path(tb, p)
@@ -314,6 +315,9 @@ func testReleases(tb testing.TB) []*codesys.Release {
 			{System: codesys.ICD10CM, Version: "2021", Tabular: shareddata.Load(tb, files[0], codesys.ReadTabular)},
 			{System: codesys.ICD10CM, Version: "2026", External: shareddata.Load(tb, files[1], ix), Neoplasm: shareddata.Load(tb, files[2], ix), Drug: shareddata.Load(tb, files[3], ix)},
 			{System: codesys.ICD10PCS, Version: "2025", PCS: shareddata.Load(tb, files[4], codesys.ReadPCSTables), PCSIndex: shareddata.Load(tb, files[5], ix)},
+			// The Alphabetic Index, which the auditor checks index paths
+			// against.
+			{System: codesys.ICD10CM, Version: "2025", Index: shareddata.Load(tb, files[6], ix)},
 		}
 		for _, r := range rels {
 			searchers = append(searchers, search.New(r))

@@ -193,11 +193,9 @@ Tune only on train and dev splits; the split scored is printed.`,
 				}
 				coder = baseline.New(baseline.TabularTerms(rel.Tabular))
 			case "llm":
-				var offline coding.Reasoner
-				if llmFlags.Hybrid {
-					if offline, err = a.offlineCoder(ctx, rel.Version); err != nil {
-						return err
-					}
+				offline, err := a.llmOffline(ctx, llmFlags, rel.Version)
+				if err != nil {
+					return err
 				}
 				ag, err := a.newLLMReasoner(ctx, llmFlags, rel, offline)
 				if err != nil {
