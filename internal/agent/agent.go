@@ -337,7 +337,7 @@ type session struct {
 	// offlineCodes are the offline coder's codes in hybrid mode, which
 	// count as candidates.
 	offlineCodes []string
-	rejected   map[string]string // code -> last rejection reason
+	rejected     map[string]string // code -> last rejection reason
 }
 
 func (s *session) problem(format string, args ...any) {

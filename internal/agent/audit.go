@@ -156,7 +156,9 @@ func (s *session) notThePatients(c acceptedCode) string {
 func namesCode(c acceptedCode) string {
 	bare := strings.ReplaceAll(c.v.Code, ".", "")
 	for _, e := range c.evidence {
-		for _, w := range strings.FieldsFunc(e.Text, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == ':' || r == '(' || r == ')' || r == '\n' }) {
+		for _, w := range strings.FieldsFunc(e.Text, func(r rune) bool {
+			return r == ' ' || r == ',' || r == ';' || r == ':' || r == '(' || r == ')' || r == '\n'
+		}) {
 			w = strings.TrimRight(strings.ToUpper(w), ".")
 			if w == "" {
 				continue

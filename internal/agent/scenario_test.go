@@ -559,4 +559,3 @@ func checkProperties(t *testing.T, a *Agent, text string, res *coding.Result) {
 		}
 	}
 }
-
