@@ -334,6 +334,8 @@ type session struct {
 
 	findings   []finding
 	candidates []candidate
+	// options are the Index entries retrieved for Locate, numbered.
+	options []indexOption
 	// offlineCodes are the offline coder's codes in hybrid mode, which
 	// count as candidates.
 	offlineCodes []string

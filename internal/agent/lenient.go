@@ -24,7 +24,7 @@ var (
 	codeFields = map[string]bool{"code": true}
 	// numberFields are numbers; a string holding a number is read as the
 	// number, anything else is dropped.
-	numberFields = map[string]bool{"confidence": true}
+	numberFields = map[string]bool{"confidence": true, "choice": true}
 	// boolFields are booleans; "true" and "false" as strings are read.
 	boolFields = map[string]bool{"relevant": true, "integral": true}
 	// arrayFields are the top-level lists of the submissions: one object

@@ -30,7 +30,8 @@ Call submit_findings once with all findings.`
 const locatePrompt = commonRules + `
 
 Stage: LOCATE. For each relevant finding, find candidate codes the way a coder uses the Alphabetic Index: look up the main term (the condition, not the body site; for injuries the injury type; for procedures the root operation), then follow subterms for the details the note gives. Follow "see" references; consider "see also". Neoplasms: use neoplasm_table with the site and pick the behaviour column. Poisonings, adverse effects and underdosing: use drug_table and the intent column. External causes: search the external cause index. When the index gives an incomplete code (ending in "-") give it as it is; the next stage completes it.
-Call submit_candidates with every candidate and the index path used.`
+The input lists Index entries already retrieved for each finding, numbered: when one fits, submit it by its number ("choice") without searching; search only for findings none fits.
+Call submit_candidates with every candidate: a choice, or a code with the index path used.`
 
 const assignPrompt = commonRules + `
 

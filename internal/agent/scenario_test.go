@@ -164,7 +164,7 @@ type golden struct {
 }
 
 func scenarios() []scenario {
-	return slices.Concat(statusScenarios(), budgetScenarios(), alignScenarios(), auditScenarios(), injectionScenarios())
+	return slices.Concat(statusScenarios(), budgetScenarios(), alignScenarios(), auditScenarios(), injectionScenarios(), choiceScenarios())
 }
 
 // statusScenarios: failure never looks like success.
@@ -342,6 +342,49 @@ func auditScenarios() []scenario {
 					}
 				}
 			}},
+	}
+}
+
+// choosingModel is a model that takes the options the program retrieved:
+// it submits each stage at once, one call per stage.
+func choosingModel(choices []map[string]any) []step {
+	return []step{
+		submitFindingsStep(dFindings),
+		submitCandidatesStep(choices),
+		submitCodesStep(dCodes, nil),
+		submitCodesStep(dCodes, nil),
+	}
+}
+
+// dChoices are the numbers of the retrieved Index entries that lead to
+// the discharge summary's codes (see the Locate input of the transcript).
+var dChoices = []map[string]any{{"finding": "F1", "choice": 1}, {"finding": "F2", "choice": 5}, {"finding": "F3", "choice": 8}, {"finding": "F4", "choice": 14}, {"finding": "F5", "choice": 19}}
+
+// choiceScenarios: the program retrieves, the model chooses.
+func choiceScenarios() []scenario {
+	noWarnings := func(t *testing.T, _ *fakeServer, res *coding.Result) {
+		if len(res.Warnings) > 0 {
+			t.Errorf("warnings: %q", res.Warnings)
+		}
+		for _, c := range res.Codes {
+			if !slices.ContainsFunc(c.Trail, func(st coding.Step) bool { return st.Kind == coding.StepIndex }) {
+				t.Errorf("%s has no index path in its trail", c.Code)
+			}
+		}
+	}
+	bad := slices.Clone(dChoices)
+	bad[0] = map[string]any{"finding": "F1", "choice": 99}
+	return []scenario{
+		{name: "index-led model", steps: choosingModel(dChoices), status: coding.StatusComplete, must: dWant, exact: true, check: noWarnings},
+		{name: "index-led model anthropic", provider: Anthropic, steps: choosingModel(dChoices), status: coding.StatusComplete, must: dWant, exact: true, check: noWarnings},
+		{name: "index-led model with guidelines", res: withGuidelines, steps: choosingModel(dChoices), status: coding.StatusComplete, must: dWant, exact: true,
+			check: func(t *testing.T, f *fakeServer, _ *coding.Result) {
+				if m := f.lastMessages(3); !strings.Contains(m, "Instructional notes and guideline sections") || !strings.Contains(m, "guideline I.C.9.a") {
+					t.Errorf("verify input lacks the notes and guidelines: %.500s", m)
+				}
+			}},
+		{name: "choice out of range", steps: slices.Concat(choosingModel(bad)[:2], choosingModel(dChoices)[1:]), status: coding.StatusComplete, must: dWant, exact: true,
+			warn: []string{"there is no option [99]"}},
 	}
 }
 

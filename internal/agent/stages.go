@@ -77,6 +77,9 @@ type candidate struct {
 	Code      string `json:"code"`
 	IndexPath string `json:"index_path"`
 	Note      string `json:"note,omitempty"`
+	// Choice is the number of a retrieved option, which gives the code
+	// and the index path.
+	Choice int `json:"choice,omitempty"`
 }
 
 // codeItem is one code of a submit_codes call.
@@ -142,9 +145,10 @@ func submitTools() []tool {
 				"relevant":    map[string]any{"type": "boolean", "description": "codable for this encounter"},
 				"integral":    map[string]any{"type": "boolean", "description": "a sign or symptom explained by a diagnosis in the note"},
 			}))})}, submitFindings},
-		{ToolSpec{"submit_candidates", "Submit candidate codes per finding with the index path used (ends the stage).",
-			obj([]string{"candidates"}, map[string]any{"candidates": arr("candidates", obj([]string{"finding", "code", "index_path"}, map[string]any{
+		{ToolSpec{"submit_candidates", "Submit candidate codes per finding: a retrieved option by its number, or a code with the index path used (ends the stage).",
+			obj([]string{"candidates"}, map[string]any{"candidates": arr("candidates", obj([]string{"finding"}, map[string]any{
 				"finding":    str("finding id"),
+				"choice":     integer("number of a retrieved index entry; gives the code and path"),
 				"code":       str("code as the index gives it, possibly incomplete (ending in -)"),
 				"index_path": str("e.g. 'Diabetes > type 2 > with > hyperglycemia' or 'Neoplasm table > lung > malignant primary'"),
 				"note":       str("what remains to decide"),
@@ -234,6 +238,30 @@ func submitCandidates(_ context.Context, s *session, raw json.RawMessage) (strin
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return "", s.schemaError(err)
 	}
+	var bad []string
+	for i, c := range a.Candidates {
+		if c.Choice == 0 {
+			if strings.TrimSpace(c.Code) == "" {
+				bad = append(bad, fmt.Sprintf("candidate %d has neither a choice nor a code", i+1))
+			}
+			continue
+		}
+		o, ok := s.option(c.Choice)
+		if !ok {
+			bad = append(bad, fmt.Sprintf("there is no option [%d]", c.Choice))
+			continue
+		}
+		a.Candidates[i].Code, a.Candidates[i].IndexPath = o.Code, o.Path
+		if c.Finding == "" {
+			a.Candidates[i].Finding = o.Finding
+		}
+	}
+	if len(bad) > 0 && s.repairs < s.a.cfg.MaxRepairs {
+		s.repairs++
+		s.problem("locate: %s", strings.Join(bad, "; "))
+		return "", fmt.Errorf("rejected, fix and call submit_candidates again with every candidate: %s", strings.Join(bad, "; "))
+	}
+	a.Candidates = slices.DeleteFunc(a.Candidates, func(c candidate) bool { return strings.TrimSpace(c.Code) == "" })
 	s.candidates = a.Candidates
 	s.accepted = a.Candidates
 	return fmt.Sprintf(`{"accepted":%d}`, len(a.Candidates)), nil
@@ -346,8 +374,10 @@ func (s *session) schemaError(err error) error {
 func (s *session) run(ctx context.Context) (*codesResult, error) {
 	var assigned, verified *codesResult
 	var hybrid string
+	var offline *coding.Result
 	if s.a.cfg.Hybrid {
 		r, err := s.a.offline.Code(ctx, s.req)
+		offline = r
 		if err != nil {
 			s.problem("hybrid: offline coder failed: %v", err)
 		} else {
@@ -365,6 +395,9 @@ func (s *session) run(ctx context.Context) (*codesResult, error) {
 	}
 	for i := range stages {
 		st := &stages[i]
+		if st.name == "locate" {
+			s.retrieve(offline)
+		}
 		input := s.stageInput(st, hybrid, assigned)
 		// Each later stage is left two calls (a look-up and its
 		// submission), and the auditor's repair round one.
@@ -475,6 +508,7 @@ func (s *session) stageInput(st *stageDef, hybrid string, assigned *codesResult)
 			b.WriteString("Codes proposed by the offline coder (a starting point: check each in the index and tabular, they can be wrong or incomplete):\n")
 			b.WriteString(hybrid)
 		}
+		b.WriteString(s.optionsText())
 	case "assign":
 		b.WriteString("Candidates:\n")
 		for _, c := range s.candidates {
@@ -498,6 +532,7 @@ func (s *session) stageInput(st *stageDef, hybrid string, assigned *codesResult)
 				}
 				fmt.Fprintf(&b, "- %s %s (finding %s%s; evidence %q)\n", code, c.v.Title, c.item.Finding, as, evidenceTexts(c.evidence))
 			}
+			b.WriteString(s.codeNotes(assigned.codes))
 		}
 		b.WriteString(s.noteData())
 	}
