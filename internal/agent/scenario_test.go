@@ -161,6 +161,8 @@ type golden struct {
 	Input  int      `json:"inputTokens"`
 	Cached int      `json:"cachedTokens"`
 	Output int      `json:"outputTokens"`
+	// Warnings counts the result's warnings.
+	Warnings int `json:"warnings"`
 }
 
 func scenarios() []scenario {
@@ -183,6 +185,8 @@ func statusScenarios() []scenario {
 		{name: "persistent 500", steps: fail500, status: coding.StatusFailed, warn: []string{"after 3 attempt(s)"}},
 		{name: "persistent timeouts", steps: []step{{delay: time.Minute}, {delay: time.Minute}, {delay: time.Minute}},
 			cfg: func(c *Config) { c.RequestTimeout = 100 * time.Millisecond }, status: coding.StatusFailed, warn: []string{"no answer within"}},
+		{name: "note deadline", steps: []step{{delay: time.Minute}},
+			cfg: func(c *Config) { c.NoteTimeout = 200 * time.Millisecond }, status: coding.StatusFailed, warn: []string{"the note's time (200ms) ran out"}},
 		{name: "verify fails", steps: slices.Concat(parallelModel(dCodes, nil)[:6], fail500), status: coding.StatusPartial, must: dWant, exact: true,
 			warn: []string{"unverified"}},
 	}
@@ -541,7 +545,7 @@ func TestScenarios(t *testing.T) {
 				sc.check(t, f, res)
 			}
 			got[sc.name] = golden{Status: string(res.Status), Codes: codes, Calls: res.Usage.Calls,
-				Input: res.Usage.InputTokens, Cached: res.Usage.CachedTokens, Output: res.Usage.OutputTokens}
+				Input: res.Usage.InputTokens, Cached: res.Usage.CachedTokens, Output: res.Usage.OutputTokens, Warnings: len(res.Warnings)}
 		})
 	}
 	if *update {
@@ -560,7 +564,7 @@ func TestScenarios(t *testing.T) {
 			t.Errorf("%s: not in %s (run with -update)", name, goldenPath)
 			continue
 		}
-		if g.Status != w.Status || !slices.Equal(g.Codes, w.Codes) || g.Calls != w.Calls || g.Input != w.Input || g.Cached != w.Cached || g.Output != w.Output {
+		if g.Status != w.Status || !slices.Equal(g.Codes, w.Codes) || g.Calls != w.Calls || g.Input != w.Input || g.Cached != w.Cached || g.Output != w.Output || g.Warnings != w.Warnings {
 			t.Errorf("%s: got %+v, golden %+v (run with -update if the change is meant)", name, g, w)
 		}
 	}
@@ -587,7 +591,22 @@ func checkProperties(t *testing.T, a *Agent, text string, res *coding.Result) {
 	if res.Status != coding.StatusComplete && len(res.Reasons) == 0 {
 		t.Errorf("status %s without a reason", res.Status)
 	}
+	n, err := a.parser.Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := a.context.Analyze(n)
 	for _, c := range res.Codes {
+		// No code of a negated, a family member's or a hypothetical
+		// mention unless a warning names it.
+		if !slices.ContainsFunc(c.Evidence, func(e coding.Evidence) bool {
+			return patients(ctx.Classify(noteSpan(e)).Coding())
+		}) && !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, c.Code) }) {
+			t.Errorf("%s: no evidence is the patient's own mention, and no warning says so", c.Code)
+		}
+		if !patients(c.Assertion) {
+			t.Errorf("%s is reported with the assertion %s", c.Code, c.Assertion)
+		}
 		v, err := a.validator(c.System).Validate(c.Code)
 		if err != nil || v.Status != codesys.Valid {
 			t.Errorf("%s is not a valid code of %s: %v %v", c.Code, c.System, v.Status, err)
