@@ -380,7 +380,16 @@ func choiceScenarios() []scenario {
 	bad[0] = map[string]any{"finding": "F1", "choice": 99}
 	return []scenario{
 		{name: "index-led model", steps: choosingModel(dChoices), status: coding.StatusComplete, must: dWant, exact: true, check: noWarnings},
-		{name: "index-led model anthropic", provider: Anthropic, steps: choosingModel(dChoices), status: coding.StatusComplete, must: dWant, exact: true, check: noWarnings},
+		{name: "index-led model anthropic", provider: Anthropic, steps: choosingModel(dChoices), status: coding.StatusComplete, must: dWant, exact: true,
+			check: func(t *testing.T, f *fakeServer, res *coding.Result) {
+				noWarnings(t, f, res)
+				// The fixed prefix is marked for the prompt cache.
+				sys, _ := f.bodies[0]["system"].([]any)
+				tools, _ := f.bodies[0]["tools"].([]any)
+				if len(sys) == 0 || len(tools) == 0 || sys[0].(map[string]any)["cache_control"] == nil || tools[len(tools)-1].(map[string]any)["cache_control"] == nil {
+					t.Errorf("system %v and last tool not marked for the prompt cache", sys)
+				}
+			}},
 		{name: "index-led model with guidelines", res: withGuidelines, steps: choosingModel(dChoices), status: coding.StatusComplete, must: dWant, exact: true,
 			check: func(t *testing.T, f *fakeServer, _ *coding.Result) {
 				if m := f.lastMessages(3); !strings.Contains(m, "Instructional notes and guideline sections") || !strings.Contains(m, "guideline I.C.9.a") {

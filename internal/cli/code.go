@@ -504,6 +504,9 @@ func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, 
 		case o = <-results[i]:
 		case <-ctx.Done():
 			wg.Wait()
+			if err := context.Cause(ctx); errors.Is(err, agent.ErrStop) {
+				return &exitError{code: 1, msg: fmt.Sprintf("medcode: code: stopped after %d of %d notes: %v", i, len(files), err)}
+			}
 			return context.Cause(ctx)
 		}
 		if o.line != nil {
