@@ -63,6 +63,11 @@ type Resources struct {
 	// Rules are the rule packs the searchers read (the language's stop
 	// words and abbreviations); nil stands for the embedded packs.
 	Rules *rules.Set
+	// Auditor, when set, applies the offline coder's list-wide rules
+	// (Excludes1, unspecified beside specific, manifestations,
+	// sequencing) to the final list; when it also implements
+	// FamilyHistory it tells the family history codes.
+	Auditor Auditor
 }
 
 // Agent is the LLM reasoner. It is safe for concurrent use.
@@ -72,6 +77,7 @@ type Agent struct {
 	searchers  []*search.Searcher
 	guidelines *guidelines.Document
 	offline    coding.Reasoner
+	auditor    Auditor
 	caller     *caller
 	parser     *note.Parser
 	context    *assert.Classifier
@@ -102,7 +108,7 @@ func New(cfg Config, res Resources) (*Agent, error) {
 		return nil, errors.New("llm agent: hybrid mode needs the offline coder")
 	}
 	a := &Agent{
-		cfg: cfg, rels: res.Releases, guidelines: res.Guidelines, offline: res.Offline,
+		cfg: cfg, rels: res.Releases, guidelines: res.Guidelines, offline: res.Offline, auditor: res.Auditor,
 		parser: note.NewParser(), context: assert.New(), tools: allTools(),
 		sem: make(chan struct{}, cfg.Concurrency),
 	}
@@ -317,9 +323,23 @@ type session struct {
 	repairs  int
 	accepted any
 
+	// parent is the caller's context, whose end (unlike the note's
+	// deadline) ends the run with an error.
+	parent context.Context
+	// estimated is set once token usage had to be estimated.
+	estimated bool
+	// unfinished names the first stage that ended without a
+	// submission, "" when every stage submitted.
+	unfinished string
+
 	findings   []finding
 	candidates []candidate
-	rejected   map[string]string // code -> last rejection reason
+	// options are the Index entries retrieved for Locate, numbered.
+	options []indexOption
+	// offlineCodes are the offline coder's codes in hybrid mode, which
+	// count as candidates.
+	offlineCodes []string
+	rejected     map[string]string // code -> last rejection reason
 }
 
 func (s *session) problem(format string, args ...any) {
@@ -342,16 +362,6 @@ func (s *session) sectionName(off int) string {
 // offline coder reports it.
 func (s *session) assertion(sp note.Span) coding.Assertion {
 	return s.analysis.Classify(sp).Coding()
-}
-
-// align finds a quote in the note; the span returned is the note's text.
-func (s *session) align(q string) (coding.Evidence, error) {
-	ms, err := s.aligner.Find(q, quote.Options{})
-	if err != nil {
-		return coding.Evidence{}, err
-	}
-	m := ms[0]
-	return coding.Evidence{Start: m.Start, End: m.End, Text: m.Text, Section: s.sectionName(m.Start)}, nil
 }
 
 // Code codes one note.
@@ -383,9 +393,12 @@ func (a *Agent) Code(ctx context.Context, req coding.Request) (*coding.Result, e
 	for _, sys := range s.systems {
 		res.Releases = append(res.Releases, a.validator(sys).ID())
 	}
-	final, err := s.run(ctx)
+	s.parent = ctx
+	nctx, cancel := context.WithTimeout(ctx, a.cfg.NoteTimeout)
+	defer cancel()
+	final, err := s.run(nctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("llm agent: note %s: %w", req.ID, err)
 	}
 	s.finish(res, final)
 	res.Usage.Duration = time.Since(start)

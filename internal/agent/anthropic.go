@@ -28,7 +28,10 @@ func (c *anthropicClient) chat(ctx context.Context, req *chatRequest) (*chatResp
 	p := anthropic.MessageNewParams{
 		Model:     anthropic.Model(req.Model),
 		MaxTokens: int64(req.MaxTokens),
-		System:    []anthropic.TextBlockParam{{Text: req.System}},
+		// The system prompt and the tools are the same for every turn of
+		// a stage and every note: cached, they are read at a tenth of the
+		// price after the first turn.
+		System: []anthropic.TextBlockParam{{Text: req.System, CacheControl: anthropic.NewCacheControlEphemeralParam()}},
 	}
 	if req.Temperature != nil {
 		p.Temperature = anthropic.Float(*req.Temperature)
@@ -82,6 +85,12 @@ func (c *anthropicClient) chat(ctx context.Context, req *chatRequest) (*chatResp
 			Description: anthropic.String(t.Description),
 			InputSchema: schema,
 		}})
+	}
+	if n := len(p.Tools); n > 0 {
+		p.Tools[n-1].OfTool.CacheControl = anthropic.NewCacheControlEphemeralParam()
+	}
+	if req.ToolChoice != "" {
+		p.ToolChoice = anthropic.ToolChoiceUnionParam{OfTool: &anthropic.ToolChoiceToolParam{Name: req.ToolChoice}}
 	}
 	resp, err := c.c.Messages.New(ctx, p)
 	if err != nil {

@@ -105,14 +105,20 @@ func TestAssertionRepaired(t *testing.T) {
 			bad := map[string]any{"code": "E11.22", "finding": "F1", "evidence": aDiabetes()["evidence"], "assertion": "chronic"}
 			script := slices.Concat(analyzeSteps()[:1], []step{findingsStep("maybe not"), findingsStep("negated")}, locateSteps(),
 				assignSteps()[:1], []step{submitWithAssertions(bad, aHTN(), aChestPain()), submitWithAssertions(aDiabetes(), aHTN(), aChestPain())},
-				verifySteps()[:1], []step{submitWithAssertions(aDiabetes(), aHTN(), aChestPain())})
+				verifySteps()[:1], []step{submitWithAssertions(aDiabetes(), aHTN(), aChestPain()),
+					// The auditor refuses the negated chest pain; the
+					// model's repair round still submits it.
+					submitWithAssertions(aDiabetes(), aHTN(), aChestPain())})
 			f := newFake(t, p, script...)
 			a, _ := newAgent(t, f, nil)
 			res, tr := code1(t, a)
-			if got := codesOf(res); !slices.Equal(got, []string{"E11.22", "I12.9", "R07.9"}) {
+			if got := codesOf(res); !slices.Equal(got, []string{"E11.22", "I12.9"}) {
 				t.Fatalf("codes = %v", got)
 			}
-			want := []coding.Assertion{coding.Affirmed, coding.Historical, coding.Negated}
+			if !slices.ContainsFunc(res.Dropped, func(c coding.Code) bool { return c.Code == "R07.9" && strings.HasPrefix(c.Reason, "auditor: ") }) {
+				t.Errorf("R07.9 not dropped by the auditor: %+v", res.Dropped)
+			}
+			want := []coding.Assertion{coding.Affirmed, coding.Historical}
 			if got := assertionsOf(res); !slices.Equal(got, want) {
 				t.Errorf("assertions = %q, want %q", got, want)
 			}
@@ -136,12 +142,17 @@ func TestAssertionUnrepaired(t *testing.T) {
 	badCode := map[string]any{"code": "I12.9", "finding": "F2", "evidence": []string{"Hypertension"}, "assertion": "chronic"}
 	script := slices.Concat(analyzeSteps()[:1], []step{findingsStep("maybe not")}, locateSteps(),
 		assignSteps()[:1], []step{submitWithAssertions(aDiabetes(), badCode, aChestPain())},
-		verifySteps()[:1], []step{submitWithAssertions(aDiabetes(), badCode, aChestPain())})
+		verifySteps()[:1], []step{submitWithAssertions(aDiabetes(), badCode, aChestPain()), submitWithAssertions(aDiabetes(), badCode, aChestPain())})
 	f := newFake(t, OpenAI, script...)
 	a, _ := newAgent(t, f, func(c *Config) { c.MaxRepairs = -1 })
 	a.cfg.MaxRepairs = 0
 	res, tr := code1(t, a)
-	want := []coding.Assertion{coding.Affirmed, coding.Affirmed, coding.Negated}
+	// The chest pain, negated by the rule-based assertion that stood in
+	// for the model's, is dropped by the auditor.
+	if !slices.ContainsFunc(res.Dropped, func(c coding.Code) bool { return c.Code == "R07.9" && strings.HasPrefix(c.Reason, "auditor: ") }) {
+		t.Errorf("R07.9 not dropped by the auditor: %+v", res.Dropped)
+	}
+	want := []coding.Assertion{coding.Affirmed, coding.Affirmed}
 	if got := assertionsOf(res); !slices.Equal(got, want) {
 		t.Errorf("assertions = %q, want %q", got, want)
 	}

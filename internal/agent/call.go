@@ -179,7 +179,10 @@ func (c *caller) call(ctx context.Context, req *chatRequest, rec *CallRecord) (*
 		resp, err := c.client.chat(actx, req)
 		timedOut := actx.Err() == context.DeadlineExceeded
 		cancel()
-		if err == nil && resp.Stop != stopRefusal && resp.Text == "" && len(resp.Calls) == 0 {
+		// An answer cut at the output limit before any content is not
+		// retried as it is: the same request would spend the same
+		// tokens again. The stage retries it once with more room.
+		if err == nil && resp.Stop != stopRefusal && resp.Stop != stopLength && resp.Text == "" && len(resp.Calls) == 0 {
 			rec.Usage.add(resp.Usage)
 			err = errEmpty
 		}

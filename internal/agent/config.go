@@ -25,6 +25,9 @@ const (
 	EnvPrices      = "MEDCODE_LLM_PRICES"       // price table JSON file
 )
 
+// DefaultRetries is the default of --llm-retries.
+const DefaultRetries = 4
+
 // Providers.
 const (
 	OpenAI    = "openai"
@@ -52,7 +55,8 @@ type Config struct {
 	// MaxOutputTokens bounds one model turn.
 	MaxOutputTokens int
 	// RequestTimeout bounds one HTTP request; Retries is how many times a
-	// failed request is retried (429, 5xx, timeouts, cut responses).
+	// failed request is retried (429, 5xx, timeouts, cut responses): 0
+	// is none (the command-line default is DefaultRetries).
 	RequestTimeout time.Duration
 	Retries        int
 	// MaxRepairs is how many times a stage's submission may be rejected
@@ -60,6 +64,13 @@ type Config struct {
 	MaxRepairs int
 	// MaxTurns bounds the model turns of one stage.
 	MaxTurns int
+	// MaxCalls bounds the model turns of one note over all stages, so
+	// that the cost of a note is bounded whatever the model does; a
+	// stage's share is what the stages after it leave.
+	MaxCalls int
+	// NoteTimeout bounds the coding of one note: the result is then
+	// partial or failed, with the reason.
+	NoteTimeout time.Duration
 	// Concurrency is how many notes are coded at once; further calls to
 	// Code wait.
 	Concurrency int
@@ -87,12 +98,14 @@ func (c Config) Defaults() Config {
 	def(&c.MaxOutputTokens, 4096)
 	def(&c.MaxRepairs, 2)
 	def(&c.MaxTurns, 24)
-	def(&c.Concurrency, 4)
-	if c.Retries < 0 {
-		c.Retries = 0
-	} else if c.Retries == 0 {
-		c.Retries = 4
+	def(&c.MaxCalls, 20)
+	if c.NoteTimeout <= 0 {
+		c.NoteTimeout = 10 * time.Minute
 	}
+	def(&c.Concurrency, 4)
+	// Retries is not a budget with a default: 0 means no retry, as the
+	// flag says (its default is DefaultRetries).
+	c.Retries = max(c.Retries, 0)
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 2 * time.Minute
 	}
@@ -179,8 +192,9 @@ type Flags struct {
 	Model, BaseURL, CacheDir, CacheMode, Prices string
 	AllowRemote, Hybrid                         bool
 	MaxToolCalls, MaxTokens, Retries            int
+	MaxCalls, MaxOutputTokens                   int
 	Concurrency                                 int
-	Timeout                                     time.Duration
+	Timeout, NoteTimeout                        time.Duration
 }
 
 // RegisterFlags adds the LLM agent's flags to fs. There is deliberately no
@@ -196,7 +210,10 @@ func RegisterFlags(fs *pflag.FlagSet) *Flags {
 	fs.StringVar(&f.Prices, "llm-prices", "", "price table JSON for LLM cost accounting (default $"+EnvPrices+")")
 	fs.IntVar(&f.MaxToolCalls, "llm-max-tool-calls", 0, "tool calls allowed per note (default 80)")
 	fs.IntVar(&f.MaxTokens, "llm-max-tokens", 0, "tokens (input+output) allowed per note (default 600000)")
-	fs.IntVar(&f.Retries, "llm-retries", 0, "retries of a failed LLM request (default 4; -1 for none)")
+	fs.IntVar(&f.MaxCalls, "llm-max-calls", 0, "model calls allowed per note, all stages (default 20)")
+	fs.IntVar(&f.MaxOutputTokens, "llm-max-output-tokens", 0, "output tokens allowed per model call (default 4096)")
+	fs.DurationVar(&f.NoteTimeout, "llm-note-timeout", 0, "time allowed per note, all stages (default 10m)")
+	fs.IntVar(&f.Retries, "llm-retries", DefaultRetries, "retries of a failed LLM request (0 for none)")
 	fs.IntVar(&f.Concurrency, "llm-concurrency", 0, "notes coded at once by the LLM agent (default 4)")
 	fs.DurationVar(&f.Timeout, "llm-timeout", 0, "timeout of one LLM request (default 2m)")
 	return f
@@ -237,6 +254,7 @@ func (f *Flags) Config() (Config, error) {
 		}
 	}
 	c.MaxToolCalls, c.MaxTokens, c.Retries, c.Concurrency, c.RequestTimeout = f.MaxToolCalls, f.MaxTokens, f.Retries, f.Concurrency, f.Timeout
+	c.MaxCalls, c.MaxOutputTokens, c.NoteTimeout = f.MaxCalls, f.MaxOutputTokens, f.NoteTimeout
 	return c, nil
 }
 

@@ -32,6 +32,12 @@ type step struct {
 	after  string        // Retry-After of the error
 	delay  time.Duration // wait this long (or until the client gives up) first
 	cut    bool          // send half of the body, then drop the connection
+	// noUsage leaves usage out of the answer, as some local servers do.
+	noUsage bool
+	// loop answers every further request with this step.
+	loop bool
+	// body is an error body to send with status, instead of the default.
+	body string
 }
 
 type fakeServer struct {
@@ -42,6 +48,13 @@ type fakeServer struct {
 	bodies   []map[string]any // every request body received
 	keys     []string         // the credentials of every request
 	srv      *httptest.Server
+	// byteUsage reports usage measured from the bytes of each request
+	// and answer (4 bytes a token), with the system prompt and tools
+	// counted as cached from the second request that repeats them, as
+	// providers' prompt caches do: token counts that follow the
+	// requests the agent really sends, for the cost table of docs/llm.md.
+	byteUsage bool
+	prefixes  map[string]bool
 }
 
 func newFake(t *testing.T, provider string, steps ...step) *fakeServer {
@@ -99,8 +112,23 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := f.steps[0]
-	f.steps = f.steps[1:]
+	if !st.loop {
+		f.steps = f.steps[1:]
+	}
 	n := len(f.bodies)
+	var use *usage
+	if f.byteUsage {
+		prefix, _ := json.Marshal([]any{body["system"], body["tools"], f.systemMessage(body)})
+		use = &usage{in: len(b) / 4}
+		if f.prefixes == nil {
+			f.prefixes = map[string]bool{}
+		}
+		if f.prefixes[string(prefix)] {
+			use.cached = len(prefix) / 4
+			use.in -= use.cached
+		}
+		f.prefixes[string(prefix)] = true
+	}
 	f.mu.Unlock()
 
 	if st.delay > 0 {
@@ -116,7 +144,9 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(st.status)
-		if f.provider == Anthropic {
+		if st.body != "" {
+			fmt.Fprint(w, st.body)
+		} else if f.provider == Anthropic {
 			fmt.Fprint(w, `{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}`)
 		} else {
 			fmt.Fprint(w, `{"error":{"message":"slow down","type":"rate_limit","code":"rate_limit"}}`)
@@ -124,10 +154,13 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out []byte
+	if use != nil {
+		use.out = estimateOutput(&chatResponse{Text: st.text, Calls: toCalls(st.calls)})
+	}
 	if f.provider == Anthropic {
-		out = anthropicTurn(n, st)
+		out = anthropicTurn(n, st, use)
 	} else {
-		out = openaiTurn(n, st)
+		out = openaiTurn(n, st, use)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if st.cut {
@@ -140,7 +173,29 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(out)
 }
 
-func openaiTurn(n int, st step) []byte {
+// usage is the token counts a fake answer reports.
+type usage struct{ in, cached, out int }
+
+func toCalls(fs []fcall) []ToolCall {
+	var out []ToolCall
+	for _, c := range fs {
+		out = append(out, ToolCall{Name: c.name, Args: c.args})
+	}
+	return out
+}
+
+// systemMessage is the system message of an OpenAI request (Anthropic's
+// is the "system" field).
+func (f *fakeServer) systemMessage(body map[string]any) any {
+	if ms, ok := body["messages"].([]any); ok && len(ms) > 0 {
+		if m, ok := ms[0].(map[string]any); ok && m["role"] == "system" {
+			return m["content"]
+		}
+	}
+	return nil
+}
+
+func openaiTurn(n int, st step, use *usage) []byte {
 	msg := map[string]any{"role": "assistant", "content": st.text}
 	if st.stop == "refusal" {
 		msg["refusal"] = st.text
@@ -159,15 +214,23 @@ func openaiTurn(n int, st step) []byte {
 	if st.stop == "length" {
 		finish = "length"
 	}
-	b, _ := json.Marshal(map[string]any{
+	u := map[string]any{"prompt_tokens": 110, "completion_tokens": 20, "total_tokens": 130, "prompt_tokens_details": map[string]any{"cached_tokens": 10}}
+	if use != nil {
+		u = map[string]any{"prompt_tokens": use.in + use.cached, "completion_tokens": use.out, "total_tokens": use.in + use.cached + use.out, "prompt_tokens_details": map[string]any{"cached_tokens": use.cached}}
+	}
+	resp := map[string]any{
 		"id": fmt.Sprintf("chatcmpl-%d", n), "object": "chat.completion", "created": 1, "model": "fake-model",
 		"choices": []any{map[string]any{"index": 0, "finish_reason": finish, "message": msg}},
-		"usage":   map[string]any{"prompt_tokens": 110, "completion_tokens": 20, "total_tokens": 130, "prompt_tokens_details": map[string]any{"cached_tokens": 10}},
-	})
+		"usage":   u,
+	}
+	if st.noUsage {
+		delete(resp, "usage")
+	}
+	b, _ := json.Marshal(resp)
 	return b
 }
 
-func anthropicTurn(n int, st step) []byte {
+func anthropicTurn(n int, st step, use *usage) []byte {
 	var content []any
 	if st.text != "" {
 		content = append(content, map[string]any{"type": "text", "text": st.text})
@@ -192,11 +255,19 @@ func anthropicTurn(n int, st step) []byte {
 	if content == nil {
 		content = []any{}
 	}
-	b, _ := json.Marshal(map[string]any{
+	u := map[string]any{"input_tokens": 100, "output_tokens": 20, "cache_read_input_tokens": 10, "cache_creation_input_tokens": 0}
+	if use != nil {
+		u = map[string]any{"input_tokens": use.in, "output_tokens": use.out, "cache_read_input_tokens": use.cached, "cache_creation_input_tokens": 0}
+	}
+	resp := map[string]any{
 		"id": fmt.Sprintf("msg_%d", n), "type": "message", "role": "assistant", "model": "fake-model",
 		"content": content, "stop_reason": stop, "stop_sequence": nil,
-		"usage": map[string]any{"input_tokens": 100, "output_tokens": 20, "cache_read_input_tokens": 10, "cache_creation_input_tokens": 0},
-	})
+		"usage": u,
+	}
+	if st.noUsage {
+		delete(resp, "usage")
+	}
+	b, _ := json.Marshal(resp)
 	return b
 }
 
@@ -212,7 +283,7 @@ func (f *fakeServer) lastMessages(i int) string {
 // Real releases for the tools: the FY2021 Tabular List (the newest
 // complete one available) in one release, the FY2026 tables and External
 // Cause Index in another, as a user with split downloads would have them,
-// and the FY2025 ICD-10-PCS tables and index.
+// the FY2025 ICD-10-PCS tables and index, and the FY2025 Alphabetic Index.
 var (
 	relOnce   sync.Once
 	rels      []*codesys.Release
@@ -233,6 +304,7 @@ func testReleases(tb testing.TB) []*codesys.Release {
 		"icd10cm/fy2026-apr2026/icd10cm_drug_2026.xml.gz",
 		"icd10pcs/fy2025/icd10pcs_tables_2025.xml.gz",
 		"icd10pcs/fy2025/icd10pcs_index_2025.xml.gz",
+		"icd10cm/fy2025-apr2025/icd10cm_index_2025.xml.gz",
 	}
 	for _, p := range files {
 		shareddata.Path(tb, p)
@@ -243,6 +315,9 @@ func testReleases(tb testing.TB) []*codesys.Release {
 			{System: codesys.ICD10CM, Version: "2021", Tabular: shareddata.Load(tb, files[0], codesys.ReadTabular)},
 			{System: codesys.ICD10CM, Version: "2026", External: shareddata.Load(tb, files[1], ix), Neoplasm: shareddata.Load(tb, files[2], ix), Drug: shareddata.Load(tb, files[3], ix)},
 			{System: codesys.ICD10PCS, Version: "2025", PCS: shareddata.Load(tb, files[4], codesys.ReadPCSTables), PCSIndex: shareddata.Load(tb, files[5], ix)},
+			// The Alphabetic Index, which the auditor checks index paths
+			// against.
+			{System: codesys.ICD10CM, Version: "2025", Index: shareddata.Load(tb, files[6], ix)},
 		}
 		for _, r := range rels {
 			searchers = append(searchers, search.New(r))

@@ -50,6 +50,9 @@ type chatRequest struct {
 	Tools       []ToolSpec `json:"tools"`
 	MaxTokens   int        `json:"maxTokens"`
 	Temperature *float64   `json:"temperature,omitempty"`
+	// ToolChoice, when set, names the tool the model must call: the
+	// stage's submission, when its turns or the note's budget run low.
+	ToolChoice string `json:"toolChoice,omitempty"`
 }
 
 // Stop reasons of a turn, normalized across providers.
@@ -140,3 +143,32 @@ func isRefusalText(s string) bool {
 }
 
 var errEmpty = errors.New("empty response: no text and no tool call")
+
+// ErrStop marks a failure that would fail every other note the same way:
+// the endpoint refused the credentials (HTTP 401, 403), does not know
+// the model or path (404), or a replayed session lacks a response. A
+// batch or an evaluation stops at once on such an error instead of
+// scoring a run of empty results.
+var ErrStop = errors.New("the run cannot go on")
+
+// stopError is a failure that ends the run; it matches ErrStop.
+type stopError struct{ err error }
+
+func (e *stopError) Error() string        { return e.err.Error() }
+func (e *stopError) Unwrap() []error      { return []error{e.err, ErrStop} }
+func (e *stopError) Is(target error) bool { return target == ErrStop }
+
+// fatal reports whether err from a model call would fail every note.
+func fatal(err error) bool {
+	if errors.Is(err, ErrNotRecorded) {
+		return true
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		switch se.Status {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+			return true
+		}
+	}
+	return false
+}

@@ -64,6 +64,9 @@ func (c *openaiClient) chat(ctx context.Context, req *chatRequest) (*chatRespons
 			Parameters:  shared.FunctionParameters(t.Schema),
 		}))
 	}
+	if req.ToolChoice != "" {
+		p.ToolChoice = openai.ToolChoiceOptionFunctionToolChoice(openai.ChatCompletionNamedToolChoiceFunctionParam{Name: req.ToolChoice})
+	}
 	resp, err := c.c.Chat.Completions.New(ctx, p)
 	if err != nil {
 		var ae *openai.Error

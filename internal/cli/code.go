@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -351,14 +352,28 @@ func (a *app) codeOne(ctx context.Context, c coding.Reasoner, arg, path string, 
 		}
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		err = enc.Encode(res)
 	case "fhir":
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(coding.FHIRBundle(res))
+		err = enc.Encode(coding.FHIRBundle(res))
+	default:
+		writeText(a.stdout, arg, res, explain)
 	}
-	writeText(a.stdout, arg, res, explain)
-	return nil
+	if err != nil {
+		return err
+	}
+	return failedNote(arg, res)
+}
+
+// failedNote is the error of a result its reasoner could not finish: a
+// failed note exits non-zero even though its (empty) result was printed,
+// so that a script never reads a failure as a note with nothing codable.
+func failedNote(name string, res *coding.Result) error {
+	if !res.Failed() {
+		return nil
+	}
+	return &exitError{code: 1, msg: fmt.Sprintf("medcode: code: %s failed: %s", name, strings.Join(res.Reasons, "; "))}
 }
 
 // writeText prints a result for a reader: each code with its title,
@@ -376,7 +391,17 @@ func writeText(w io.Writer, name string, res *coding.Result, explain bool) {
 	if incomplete > 0 {
 		count += fmt.Sprintf(", %d incomplete", incomplete)
 	}
+	if res.Failed() {
+		// Not "0 codes": the note was not coded.
+		count = "FAILED, not coded"
+	}
 	fmt.Fprintf(w, "%s: %s (%s; %s)\n", name, count, strings.Join(res.Releases, ", "), res.Setting)
+	if res.Status != "" && res.Status != coding.StatusComplete {
+		fmt.Fprintf(w, "status: %s: %s\n", res.Status, strings.Join(res.Reasons, "; "))
+	}
+	for _, wn := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", wn)
+	}
 	for _, c := range res.Codes {
 		if c.Reportable() {
 			fmt.Fprintf(w, "%-9s %s  [%s, %.2f]\n", c.Code, c.Title, c.Assertion, c.Confidence)
@@ -428,6 +453,10 @@ func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, 
 		results[i] = make(chan out, 1)
 	}
 	jobs := make(chan int)
+	// A failure that would fail every note (a refused key, an unknown
+	// model, a replay miss) stops the batch.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
 	if ag, ok := unwrap(c).(*agent.Agent); ok {
@@ -445,7 +474,16 @@ func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, 
 				}
 				res, err := c.Code(ctx, coding.Request{ID: id, Text: text, Setting: tmpl.Setting, Scope: tmpl.Scope})
 				if err != nil {
+					if errors.Is(err, agent.ErrStop) {
+						stop(err)
+					}
 					results[i] <- out{err: fmt.Errorf("%s: %w", files[i], err)}
+					continue
+				}
+				if res.Failed() {
+					// The line is written, and the note counted as failed.
+					b, merr := json.Marshal(res)
+					results[i] <- out{line: b, err: cmp.Or(merr, fmt.Errorf("%s: failed: %s", files[i], strings.Join(res.Reasons, "; ")))}
 					continue
 				}
 				if !explain {
@@ -475,7 +513,13 @@ func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, 
 		case o = <-results[i]:
 		case <-ctx.Done():
 			wg.Wait()
-			return ctx.Err()
+			if err := context.Cause(ctx); errors.Is(err, agent.ErrStop) {
+				return &exitError{code: 1, msg: fmt.Sprintf("medcode: code: stopped after %d of %d notes: %v", i, len(files), err)}
+			}
+			return context.Cause(ctx)
+		}
+		if o.line != nil {
+			a.stdout.Write(append(o.line, '\n'))
 		}
 		if o.err != nil {
 			failed++
@@ -483,8 +527,10 @@ func (a *app) codeBatch(ctx context.Context, c coding.Reasoner, files []string, 
 				fmt.Fprint(a.stderr, "\r\033[K")
 			}
 			fmt.Fprintln(a.stderr, "medcode: code:", o.err)
-		} else {
-			a.stdout.Write(append(o.line, '\n'))
+			if errors.Is(o.err, agent.ErrStop) {
+				wg.Wait()
+				return &exitError{code: 1, msg: fmt.Sprintf("medcode: code: stopped after %d of %d notes: %v", i+1, len(files), o.err)}
+			}
 		}
 		if progress {
 			fmt.Fprintf(a.stderr, "\r%s", progressBar(i+1, len(files), time.Since(start)))

@@ -204,11 +204,9 @@ Tune only on train and dev splits; the split scored is printed.`,
 				}
 				coder = baseline.New(baseline.TabularTerms(rel.Tabular))
 			case "llm":
-				var offline coding.Reasoner
-				if llmFlags.Hybrid {
-					if offline, err = a.offlineCoder(ctx, rel.Version); err != nil {
-						return err
-					}
+				offline, err := a.llmOffline(ctx, llmFlags, rel.Version)
+				if err != nil {
+					return err
 				}
 				ag, err := a.newLLMReasoner(ctx, llmFlags, rel, offline)
 				if err != nil {
@@ -417,6 +415,11 @@ func writeRun(rep *eval.Report, out, report string, a *app) error {
 		fmt.Fprintf(a.stdout, "report: %s\n", path)
 	default:
 		return fmt.Errorf("eval: unknown report format %q (want md or html)", report)
+	}
+	if failed := rep.FailedDocuments(); len(failed) > 0 {
+		// The run file and reports are written; the exit status says
+		// the scores leave documents out.
+		return &exitError{code: 1, msg: fmt.Sprintf("medcode: eval: %d of %d documents failed and are not scored", len(failed), len(rep.Documents))}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -17,9 +18,19 @@ import (
 // submission tool (the last tool offered), so that `medcode code
 // --reasoner llm` and `medcode eval --reasoner llm` run end to end with no
 // model.
+//
+// fakellm STATUS answers every request with that HTTP status instead, as
+// an endpoint that refuses the key (401) or fails (500) does.
 func fakeLLM(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: fakellm")
+	if neg || len(args) > 1 {
+		ts.Fatalf("usage: fakellm [status]")
+	}
+	status := 0
+	if len(args) == 1 {
+		var err error
+		if status, err = strconv.Atoi(args[0]); err != nil {
+			ts.Fatalf("fakellm: status %q: %v", args[0], err)
+		}
 	}
 	submissions := map[string]any{
 		"submit_findings": map[string]any{"findings": []any{map[string]any{
@@ -34,6 +45,12 @@ func fakeLLM(ts *testscript.TestScript, neg bool, args []string) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/chat/completions" {
 			http.NotFound(w, r)
+			return
+		}
+		if status != 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"error":{"message":"fake status %d","type":"fake"}}`, status)
 			return
 		}
 		var req struct {

@@ -68,6 +68,9 @@ func (a *app) newLLMReasoner(ctx context.Context, f *agent.Flags, cm *codesys.Re
 		return nil, err
 	}
 	res := agent.Resources{Releases: rels, Guidelines: g, Rules: set}
+	if au, ok := offline.(agent.Auditor); ok {
+		res.Auditor = au
+	}
 	if cfg.Hybrid {
 		if offline == nil {
 			return nil, errors.New("--hybrid needs the offline coder, which this command does not have")
@@ -80,4 +83,21 @@ func (a *app) newLLMReasoner(ctx context.Context, f *agent.Flags, cm *codesys.Re
 	}
 	fmt.Fprintf(a.stderr, "note: the LLM reasoner sends each note to %s\n", ag.Config().Destination())
 	return ag, nil
+}
+
+// llmOffline builds the offline coder the LLM agent uses: its codes as
+// candidates with --hybrid, and its list-wide rules for the agent's
+// auditor. Without --hybrid a coder that cannot be built (no Alphabetic
+// Index installed) is not an error: the auditor then runs without those
+// rules, as stderr says.
+func (a *app) llmOffline(ctx context.Context, f *agent.Flags, version string) (coding.Reasoner, error) {
+	c, err := a.offlineCoder(ctx, version)
+	if err != nil {
+		if f.Hybrid {
+			return nil, err
+		}
+		fmt.Fprintf(a.stderr, "note: the LLM agent's auditor runs without the offline coder's rules: %v\n", err)
+		return nil, nil
+	}
+	return c, nil
 }

@@ -40,11 +40,9 @@ func (a *app) reasoner(ctx context.Context, rf *reasonerFlags, version string) (
 		if err != nil {
 			return nil, "", err
 		}
-		var offline coding.Reasoner
-		if rf.llm.Hybrid {
-			if offline, err = a.offlineCoder(ctx, cm.Version); err != nil {
-				return nil, "", err
-			}
+		offline, err := a.llmOffline(ctx, rf.llm, cm.Version)
+		if err != nil {
+			return nil, "", err
 		}
 		ag, err := a.newLLMReasoner(ctx, rf.llm, cm, offline)
 		if err != nil {

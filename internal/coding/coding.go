@@ -100,6 +100,28 @@ const (
 	Procedure Kind = "procedure"
 )
 
+// Status says how far a reasoner got with a note.
+type Status string
+
+// The statuses of a result. A reasoner that cannot fail part way (the
+// offline coder) leaves Status empty, which means StatusComplete.
+const (
+	// StatusComplete: every step of the reasoner finished.
+	StatusComplete Status = "complete"
+	// StatusPartial: a later step did not finish and the codes are those
+	// of an earlier one (e.g. assigned but not verified); Reasons say
+	// which and why.
+	StatusPartial Status = "partial"
+	// StatusFailed: the reasoner produced no usable result (the model
+	// could not be reached, refused, or ran out of budget before
+	// assigning codes). The codes, if any, are not an answer and
+	// Reasons say why.
+	StatusFailed Status = "failed"
+)
+
+// Failed reports whether r is a failed result.
+func (r *Result) Failed() bool { return r != nil && r.Status == StatusFailed }
+
 // Result is a reasoner's answer for one note.
 type Result struct {
 	ID string `json:"id,omitempty"`
@@ -125,7 +147,11 @@ type Result struct {
 	// that was too vague for a complete code.
 	Queries  []Query  `json:"queries,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
-	Usage    Usage    `json:"usage"`
+	// Status says whether the reasoner finished (empty: complete), and
+	// Reasons why it did not.
+	Status  Status   `json:"status,omitempty"`
+	Reasons []string `json:"statusReasons,omitempty"`
+	Usage   Usage    `json:"usage"`
 	// Transcript is the reasoner's full record of how it reached the
 	// result, in its own format: for the LLM agent every message, tool
 	// call and tool result of every stage, with per-call accounting. It

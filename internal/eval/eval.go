@@ -118,6 +118,12 @@ type Result struct {
 	// Reason; the run keeps those that explain a missed gold code.
 	Rejected []Prediction
 	Usage    Usage
+	// Failed marks a document the coder could not code (an LLM that
+	// could not be reached, refused or ran out of budget): it is
+	// reported apart and not scored, rather than scored as a document
+	// with no codes. Reasons say why.
+	Failed  bool
+	Reasons []string
 }
 
 // Coder assigns codes to a document. The offline coder and the LLM agent

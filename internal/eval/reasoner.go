@@ -22,6 +22,7 @@ func FromReasoner(r coding.Reasoner, setting coding.Setting, scope coding.Scope,
 			Predictions: make([]Prediction, 0, len(res.Codes)),
 			Usage: Usage{Calls: res.Usage.Calls, InputTokens: res.Usage.InputTokens, CachedTokens: res.Usage.CachedTokens,
 				OutputTokens: res.Usage.OutputTokens, Cost: res.Usage.Cost},
+			Failed: res.Failed(), Reasons: res.Reasons,
 		}
 		for _, c := range res.Codes {
 			out.Predictions = append(out.Predictions, fromCode(c))

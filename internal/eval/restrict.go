@@ -289,6 +289,17 @@ func restrictionLine(r *Restriction) string {
 // setting, the text coded, the restriction and what the loader excluded.
 func (r *Report) runLines() []string {
 	var out []string
+	if failed := r.FailedDocuments(); len(failed) > 0 {
+		var ids []string
+		for i, d := range failed {
+			if i == 5 {
+				ids = append(ids, fmt.Sprintf("and %d more", len(failed)-5))
+				break
+			}
+			ids = append(ids, d.ID+" ("+strings.Join(d.Reasons, "; ")+")")
+		}
+		out = append(out, fmt.Sprintf("FAILED: %d of %d documents could not be coded and are not scored: %s", len(failed), len(r.Documents), strings.Join(ids, ", ")))
+	}
 	if m := r.Meta; m.Setting != "" || m.Text != "" {
 		var parts []string
 		if m.Setting != "" {
@@ -335,4 +346,15 @@ func restrictionSource(m Meta) string {
 		return ""
 	}
 	return m.Restriction.Source
+}
+
+// FailedDocuments returns the documents the coder could not code.
+func (r *Report) FailedDocuments() []DocResult {
+	var out []DocResult
+	for _, d := range r.Documents {
+		if d.Failed {
+			out = append(out, d)
+		}
+	}
+	return out
 }

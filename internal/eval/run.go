@@ -44,6 +44,10 @@ type DocResult struct {
 	// gold codes it missed, each with the coder's reason: why a false
 	// negative is one.
 	Rejected []Prediction `json:"rejectedGold,omitempty"`
+	// Failed marks a document the coder could not code, with the
+	// reasons; it is not scored (Result.Failed).
+	Failed  bool     `json:"failed,omitempty"`
+	Reasons []string `json:"failure,omitempty"`
 }
 
 // Meta describes a run.
@@ -230,6 +234,7 @@ func Run(ctx context.Context, c Coder, docs []Document, opt Options) (*Report, e
 			ID: d.ID, Gold: d.Gold, Predictions: res.Predictions,
 			Seconds: elapsed.Seconds(), Usage: res.Usage,
 			Evidence: Evidence(d.Text, d.Gold, res.Predictions),
+			Failed:   res.Failed, Reasons: res.Reasons,
 		}
 		if dr.Predictions == nil {
 			dr.Predictions = []Prediction{}

@@ -126,7 +126,10 @@ type ScoreOptions struct {
 }
 
 // Score computes the metrics of a run from its documents.
+// Documents the coder failed on are left out: they are reported apart
+// (Report.FailedDocuments), not scored as documents with no codes.
 func Score(docs []DocResult, opt ScoreOptions) []Scores {
+	docs = slices.DeleteFunc(slices.Clone(docs), func(d DocResult) bool { return d.Failed })
 	systems := opt.Systems
 	if len(systems) == 0 {
 		systems = goldSystems(docs)

@@ -365,6 +365,12 @@ func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store
 	if err != nil {
 		return nil, nil, s.internal(r, "coding", err)
 	}
+	if res.Failed() {
+		// An LLM reasoner that could not code the note: storing its
+		// empty result would read as a note with nothing codable. The
+		// reasons name stages and endpoint errors, never the note.
+		return nil, nil, errorf(http.StatusBadGateway, "reasoner_failed", "the reasoner could not code the note: "+strings.Join(res.Reasons, "; "))
+	}
 	dur := time.Since(start)
 	s.m.codingDur.Observe(dur.Seconds())
 	calibrate.DropBelow(res, s.minScore(r))
