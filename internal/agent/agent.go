@@ -63,6 +63,11 @@ type Resources struct {
 	// Rules are the rule packs the searchers read (the language's stop
 	// words and abbreviations); nil stands for the embedded packs.
 	Rules *rules.Set
+	// Locator, when set, is the offline coder, which reads each finding's
+	// quotes the way it reads a note: its Index-following (lead term,
+	// subterms, "see" references, the tables) gives Locate's first
+	// numbered options.
+	Locator coding.Reasoner
 	// Auditor, when set, applies the offline coder's list-wide rules
 	// (Excludes1, unspecified beside specific, manifestations,
 	// sequencing) to the final list; when it also implements
@@ -77,6 +82,7 @@ type Agent struct {
 	searchers  []*search.Searcher
 	guidelines *guidelines.Document
 	offline    coding.Reasoner
+	locator    coding.Reasoner
 	auditor    Auditor
 	caller     *caller
 	parser     *note.Parser
@@ -108,7 +114,7 @@ func New(cfg Config, res Resources) (*Agent, error) {
 		return nil, errors.New("llm agent: hybrid mode needs the offline coder")
 	}
 	a := &Agent{
-		cfg: cfg, rels: res.Releases, guidelines: res.Guidelines, offline: res.Offline, auditor: res.Auditor,
+		cfg: cfg, rels: res.Releases, guidelines: res.Guidelines, offline: res.Offline, locator: res.Locator, auditor: res.Auditor,
 		parser: note.NewParser(), context: assert.New(), tools: allTools(),
 		sem: make(chan struct{}, cfg.Concurrency),
 	}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -12,10 +13,12 @@ import (
 )
 
 // The program, not the model, does the retrieval a coder does by rote:
-// for each finding it searches the indexes the way search_index does
-// (following "see" references) and numbers the entries that lead to a
-// code, and in hybrid mode adds the offline coder's codes for the
-// finding's mentions. Locate's model then chooses among numbered
+// for each finding it reads the finding's quotes with the offline coder's
+// Index-following (Resources.Locator: lead term, subterms, cross
+// references, the tables, as the offline coder codes a note), searches
+// the indexes the way search_index does (following "see" references), and
+// numbers the entries that lead to a code; in hybrid mode it adds the
+// offline coder's codes for the finding's mentions first. Locate's model then chooses among numbered
 // options (or searches for others), so that a capable model needs no
 // look-ups to locate and the index path of a chosen entry is the Index's
 // own. Verify is given the instructional notes of every code and the
@@ -36,7 +39,7 @@ const maxOptions = 6
 
 // retrieve numbers the Index entries (and, in hybrid mode, the offline
 // coder's codes) for each relevant finding.
-func (s *session) retrieve(offline *coding.Result) {
+func (s *session) retrieve(ctx context.Context, offline *coding.Result) {
 	s.options = nil
 	n := 0
 	for _, f := range s.findings {
@@ -66,10 +69,46 @@ func (s *session) retrieve(offline *coding.Result) {
 				}
 			}
 		}
+		for _, c := range s.locate(ctx, f) {
+			add(c.Code, indexPath(c), "Index, followed as the offline coder does")
+		}
 		for _, h := range s.search(f.Description, search.IndexSources, maxOptions) {
 			add(h.Code, strings.Join(h.Path, " > "), h.Source.String())
 		}
 	}
+}
+
+// locate reads a finding's quotes with the locator: the ICD-10-CM codes
+// its Index-following leads to for them, every mention's (the mentions
+// scope), whatever the note says of it, which the auditor checks later.
+// A locator that fails leaves the finding to the search.
+func (s *session) locate(ctx context.Context, f finding) []coding.Code {
+	if s.a.locator == nil {
+		return nil
+	}
+	var out []coding.Code
+	for _, e := range f.Evidence {
+		if strings.TrimSpace(e.Text) == "" {
+			continue
+		}
+		res, err := s.a.locator.Code(ctx, coding.Request{Text: e.Text, Scope: coding.Mentions,
+			Systems: []codesys.System{codesys.ICD10CM}})
+		if err != nil || res == nil {
+			continue
+		}
+		out = append(out, res.Codes...)
+	}
+	return out
+}
+
+// indexPath is the first Index or table step of a code's trail.
+func indexPath(c coding.Code) string {
+	for _, st := range c.Trail {
+		if st.Kind == coding.StepIndex {
+			return st.Detail
+		}
+	}
+	return ""
 }
 
 func overlaps(a, b []coding.Evidence) bool {

@@ -396,7 +396,7 @@ func (s *session) run(ctx context.Context) (*codesResult, error) {
 	for i := range stages {
 		st := &stages[i]
 		if st.name == "locate" {
-			s.retrieve(offline)
+			s.retrieve(ctx, offline)
 		}
 		input := s.stageInput(st, hybrid, assigned)
 		// Each later stage is left two calls (a look-up and its

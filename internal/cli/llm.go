@@ -71,6 +71,9 @@ func (a *app) newLLMReasoner(ctx context.Context, f *agent.Flags, cm *codesys.Re
 	if au, ok := offline.(agent.Auditor); ok {
 		res.Auditor = au
 	}
+	if offline != nil {
+		res.Locator = offline
+	}
 	if cfg.Hybrid {
 		if offline == nil {
 			return nil, errors.New("--hybrid needs the offline coder, which this command does not have")
