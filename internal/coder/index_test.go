@@ -241,6 +241,28 @@ func TestScopes(t *testing.T) {
 	if men.Scope != coding.Mentions {
 		t.Errorf("mentions: result scope %q", men.Scope)
 	}
+	// Failure, heart, systolic, chronic and acute on chronic: the
+	// reportable set keeps the code that says more, the mentions both.
+	hf := "Chronic systolic heart failure. She was admitted for acute on chronic systolic heart failure."
+	for _, tt := range []struct {
+		scope coding.Scope
+		want  []string
+	}{{coding.Reportable, []string{"I50.23"}}, {coding.Mentions, []string{"I50.22", "I50.23"}}} {
+		res, err := realCoder(t).Code(context.Background(), coding.Request{Text: hf, Scope: tt.scope})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range codesOf(res) {
+			if strings.HasPrefix(c, "I50") {
+				got = append(got, c)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: heart failure codes %v, want %v", tt.scope, got, tt.want)
+		}
+	}
 	if _, err := realCoder(t).Code(context.Background(), coding.Request{Text: text, Scope: "everything"}); err == nil {
 		t.Error("an unknown scope was accepted")
 	}

@@ -21,8 +21,8 @@ import (
 // report, in reporting order, and the codes dropped. In the Mentions scope
 // the rules that choose what to report together among documented
 // conditions give way (assertions, combination codes, integral symptoms,
-// unspecified beside specific, Excludes1): every mention of the patient's
-// condition keeps its own code.
+// unspecified beside specific, less documented beside more, Excludes1):
+// every mention of the patient's condition keeps its own code.
 func (c *Coder) verify(cands []candidate, setting coding.Setting, scope coding.Scope) ([]coding.Code, []coding.Code) {
 	mentions := scope == coding.Mentions
 	var dropped []coding.Code
@@ -75,9 +75,11 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting, scope coding.S
 	// 5b. A neoplasm of unspecified site when a site is coded; an
 	// unspecified infection when a specific one is.
 	codes = c.unspecifiedNamed(codes, drop)
-	// 5c. A code documenting less of a condition than another of its
-	// category ("chronic" beside "acute on chronic").
-	codes = c.lessDocumented(codes, drop)
+	if !mentions {
+		// 5c. A code documenting less of a condition than another of
+		// its category ("chronic" beside "acute on chronic").
+		codes = c.lessDocumented(codes, drop)
+	}
 	// 5d. External causes only beside the injury they caused.
 	codes = c.externalWithInjury(codes, drop)
 	if !mentions {

@@ -51,8 +51,10 @@ const (
 	// each on its own, as registries, research abstraction and corpora
 	// annotated mention by mention (CodiEsp) want. The rules that choose
 	// what to report together give way: no combination code is formed
-	// across mentions, integral symptoms, unspecified codes and both
-	// codes of an Excludes1 pair stay, and conditions documented as
+	// across mentions, integral symptoms, unspecified codes, a code
+	// documenting less of a condition than another ("chronic" beside
+	// "acute on chronic") and both codes of an Excludes1 pair stay, and
+	// conditions documented as
 	// absent, uncertain or hypothetical are reported with that assertion
 	// (and a lower confidence) rather than left out. A relative's
 	// condition is still only its family history code, and a
