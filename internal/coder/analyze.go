@@ -2,6 +2,7 @@ package coder
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -249,8 +250,10 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 	found = dropAcrossClauses(an.ClauseBreaks(si), found)
 	found = c.dropUnknownBetween(n, ids, lo, found)
 	found = dropPartReadings(read, found)
+	before := slices.Clone(found)
 	found = keepMaximal(found)
 	found = oneCodePerCategory(found)
+	found = append(found, c.askedFor(before, found)...)
 	drugs = c.placeDrugs(n, keepMaximal(drugs), found, lo, hi)
 	found = append(found, drugs...)
 	out = out[:start+len(found)]
@@ -264,6 +267,38 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 			}
 		}
 		m.via = slices.Compact(m.via)
+	}
+	return out
+}
+
+// askedFor returns the mentions of before that a longer mention of kept
+// took in and whose code the longer one's Tabular notes ask to be coded
+// too ("code first" or "use additional code"): "anemia in chronic kidney
+// disease" is D63.1, whose note asks to code first the chronic kidney
+// disease (N18.-) the phrase names. Each is returned with a line for its
+// trail.
+func (c *Coder) askedFor(before, kept []mention) []mention {
+	if len(before) == len(kept) {
+		return nil
+	}
+	var out []mention
+	for _, m := range before {
+		if slices.ContainsFunc(kept, func(k mention) bool { return k.entry == m.entry && slices.Equal(k.tokens, m.tokens) }) ||
+			slices.ContainsFunc(out, func(o mention) bool { return sameCategory(o.entry.code, m.entry.code) }) {
+			continue
+		}
+		for _, k := range kept {
+			if sameCategory(k.entry.code, m.entry.code) || !subsumes(k, m) {
+				continue
+			}
+			texts, _ := c.notesOf(k.entry.code, codeFirst)
+			adds, _ := c.notesOf(k.entry.code, useAdd)
+			if slices.ContainsFunc(c.parseRefs(append(texts, adds...)), func(r ref) bool { return r.covers(m.entry.code) }) {
+				m.via = append(m.via, fmt.Sprintf("inside the words of %s, whose Tabular notes ask for this condition's code too (code first / use additional code)", k.entry.code))
+				out = append(out, m)
+				break
+			}
+		}
 	}
 	return out
 }

@@ -42,9 +42,12 @@ func TestIndexLed(t *testing.T) {
 		// together (I.A.15): Anemia > in (due to) (with) > chronic kidney
 		// disease; Pneumonia > staphylococcal > aureus; Hypertension >
 		// heart > with > heart failure; Cardiomyopathy > alcoholic.
-		{"in", "Anemia in chronic kidney disease.", coding.Inpatient, []string{"D63.1"}, []string{"D64"}},
+		// The Tabular notes of the combination ask for the condition the
+		// phrase names inside it: D63.1 code first N18.-, I11.0 use
+		// additional code for the type of heart failure (I50.-).
+		{"in", "Anemia in chronic kidney disease.", coding.Inpatient, []string{"D63.1", "N18.9"}, []string{"D64"}},
 		{"due to an organism", "Pneumonia due to Staphylococcus aureus.", coding.Inpatient, []string{"J15.211"}, []string{"J18", "B95"}},
-		{"with", "Hypertensive heart disease with heart failure.", coding.Inpatient, []string{"I11.0"}, []string{"I10"}},
+		{"with", "Hypertensive heart disease with heart failure.", coding.Inpatient, []string{"I11.0", "I50.9"}, []string{"I10"}},
 		{"due to a substance", "Cardiomyopathy due to alcohol.", coding.Inpatient, []string{"I42.6"}, []string{"I42.9"}},
 		// History, family, diabetes mellitus.
 		{"family history", "Mother has type 2 diabetes.", coding.Outpatient, []string{"Z83.3"}, []string{"E11"}},
