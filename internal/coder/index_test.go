@@ -49,6 +49,10 @@ func TestIndexLed(t *testing.T) {
 		{"due to an organism", "Pneumonia due to Staphylococcus aureus.", coding.Inpatient, []string{"J15.211"}, []string{"J18", "B95"}},
 		{"with", "Hypertensive heart disease with heart failure.", coding.Inpatient, []string{"I11.0", "I50.9"}, []string{"I10"}},
 		{"due to a substance", "Cardiomyopathy due to alcohol.", coding.Inpatient, []string{"I42.6"}, []string{"I42.9"}},
+		// Pneumonia > in > Streptococcus > pneumoniae: the organism's
+		// name says "pneumoniae", and the pneumonia named before it is
+		// the same condition, not J18.9 beside J13.
+		{"main term beside its linked subterm", "Pneumonia due to Streptococcus pneumoniae.", coding.Inpatient, []string{"J13"}, []string{"J18"}},
 		// History, family, diabetes mellitus.
 		{"family history", "Mother has type 2 diabetes.", coding.Outpatient, []string{"Z83.3"}, []string{"E11"}},
 		// Tabular: Z80.0 includes "Conditions classifiable to C15-C26".

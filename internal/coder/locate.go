@@ -38,6 +38,12 @@ type candidate struct {
 	// after, for the manifestation code an Index path pairs with its
 	// etiology ("E85.4 [I43]"), is the etiology's code, reported first.
 	after string
+	// lead, for a code reached through the Alphabetic Index, is the
+	// path's main term; alone says the path is the main term alone, and
+	// linked that it links the main term to a cause or another
+	// condition ("Pneumonia > in > Streptococcus > pneumoniae").
+	lead          string
+	alone, linked bool
 }
 
 // baseConfidence is the confidence of a code reached through an entry of
@@ -115,6 +121,11 @@ func (c *Coder) locate(n *note.Note, ms []mention) ([]candidate, []coding.Query)
 					Evidence: []coding.Evidence{ev}, Assertion: assertionName(m.assertion), Trail: trail, Confidence: conf},
 				assertion: m.assertion, pos: m.span.Start, words: len(m.tokens),
 				sentence: n.Sentences[m.sentence].Text, sent: m.sentence, drug: m.column,
+			}
+			if e.origin == fromIndex {
+				lead, _, sub := strings.Cut(e.text, " > ")
+				cd.lead, cd.linked = strings.TrimSpace(lead), sub && c.linksConditions(e.text)
+				cd.alone = !sub
 			}
 			out = append(out, cd)
 			if e.manif != "" {

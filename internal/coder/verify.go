@@ -77,8 +77,10 @@ func (c *Coder) verify(cands []candidate, setting coding.Setting, scope coding.S
 	codes = c.unspecifiedNamed(codes, drop)
 	if !mentions {
 		// 5c. A code documenting less of a condition than another of
-		// its category ("chronic" beside "acute on chronic").
+		// its category ("chronic" beside "acute on chronic"), or than
+		// one a subterm of its Index main term gives.
 		codes = c.lessDocumented(codes, drop)
+		codes = mainTermBeside(codes, drop)
 	}
 	// 5d. External causes only beside the injury they caused.
 	codes = c.externalWithInjury(codes, drop)
@@ -217,6 +219,27 @@ func (c *Coder) familyHistory(cands []candidate) []candidate {
 		cd.code.Code, cd.code.Title = v.Code, v.Title
 	}
 	return cands
+}
+
+// mainTermBeside drops a code reached through an Index main term alone
+// when another code was reached through the same main term linked to its
+// cause or to another condition: the condition documented once with its
+// cause ("pneumonia" J18.9 beside "pneumonia due to Streptococcus
+// pneumoniae" J13, "anemia" D64.9 beside "anemia in chronic kidney
+// disease" D63.1). A subterm of a site is not enough: "arthritis" and
+// "arthritis of the right knee" may be two.
+func mainTermBeside(codes []merged, drop func(coding.Code, string)) []merged {
+	return slices.DeleteFunc(codes, func(m merged) bool {
+		if m.lead == "" || !m.alone {
+			return false
+		}
+		i := slices.IndexFunc(codes, func(o merged) bool { return o.linked && o.lead == m.lead && o.code.Code != m.code.Code })
+		if i < 0 {
+			return false
+		}
+		drop(m.code, fmt.Sprintf("the Index's %q alone beside %s, which links it to its cause: the condition coded as fully as documented", m.lead, codes[i].code.Code))
+		return true
+	})
 }
 
 // familyCode is a family history code of the Tabular List and the
@@ -386,6 +409,10 @@ type merged struct {
 	drug  codesys.Column
 	// after is the etiology an Index's paired manifestation code follows.
 	after string
+	// lead, alone and linked tell the candidate's Index path
+	// (candidate.lead, candidate.alone, candidate.linked).
+	lead          string
+	alone, linked bool
 }
 
 // merge gathers candidates with the same code: evidence in text order,
@@ -397,7 +424,8 @@ func merge(cands []candidate) []merged {
 		i, ok := by[cd.code.Code]
 		if !ok {
 			by[cd.code.Code] = len(out)
-			out = append(out, merged{code: cd.code, pos: cd.pos, words: cd.words, sents: []int{cd.sent}, drug: cd.drug, after: cd.after})
+			out = append(out, merged{code: cd.code, pos: cd.pos, words: cd.words, sents: []int{cd.sent}, drug: cd.drug, after: cd.after,
+				lead: cd.lead, alone: cd.alone, linked: cd.linked})
 			continue
 		}
 		m := &out[i]
