@@ -17,11 +17,16 @@ import (
 
 // Document statuses: a document is "coded" while no code has been decided,
 // "in_review" while some codes are pending, and "reviewed" when every
-// code is decided.
+// code is decided. A document submitted to a job queue is "queued" until
+// a worker takes it, "coding" while one codes it, and "failed" when its
+// attempts are spent, with the error.
 const (
 	StatusCoded    = "coded"
 	StatusInReview = "in_review"
 	StatusReviewed = "reviewed"
+	StatusQueued   = "queued"
+	StatusCoding   = "coding"
+	StatusFailed   = "failed"
 )
 
 // Code statuses.
@@ -61,6 +66,10 @@ type Document struct {
 	Coder   string    `json:"coder"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// Error is why the last coding of a queued document failed.
+	Error string `json:"error,omitempty"`
+	// Batch is the batch the document was submitted in, if any.
+	Batch string `json:"batch,omitempty"`
 
 	Codes []*Code `json:"codes,omitempty"`
 	Runs  []*Run  `json:"runs,omitempty"`
@@ -190,60 +199,65 @@ func (s *Store) AddRun(ctx context.Context, actor Actor, docID string, run *Run,
 		if err != nil {
 			return err
 		}
-		live, err := s.codes(ctx, tx, docID, "")
-		if err != nil {
-			return err
-		}
-		decided := map[liveKey]bool{}
-		for _, c := range live {
-			if c.Status != CodePending {
-				decided[keyOf(c)] = true
-			}
-		}
-		proposed := len(codes)
-		var fresh, kept []*Code
-		for _, c := range codes {
-			k := keyOf(c)
-			if decided[k] {
-				kept = append(kept, c)
-				continue
-			}
-			// A reasoner may propose a code twice (two mentions): it is
-			// one code to review.
-			decided[k] = true
-			fresh = append(fresh, c)
-		}
-		var seq int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM codes WHERE document_id = ?`), docID).Scan(&seq); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE codes SET status = ? WHERE document_id = ? AND status = ?`), CodeSuperseded, docID, CodePending)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			if err := s.audit(ctx, tx, actor, docID, "codes.supersede", "", nil, map[string]int64{"count": n}); err != nil {
-				return err
-			}
-		}
-		if err := s.insertRun(ctx, tx, actor, d, run, fresh, seq); err != nil {
-			return err
-		}
-		run.CodeCount = proposed
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET code_count = ? WHERE id = ?`), proposed, run.ID); err != nil {
-			return err
-		}
-		if len(kept) > 0 {
-			if err := s.audit(ctx, tx, actor, docID, "codes.keep", "", nil, map[string]any{"run": run.ID, "codes": codeList(kept)}); err != nil {
-				return err
-			}
-		}
-		return s.updateStatus(ctx, tx, docID)
+		return s.addRun(ctx, tx, actor, d, run, codes)
 	})
 	if err != nil {
 		return fmt.Errorf("store run of %s: %w", docID, err)
 	}
 	return nil
+}
+
+// addRun is AddRun in the transaction tx, of the document d, locked.
+func (s *Store) addRun(ctx context.Context, tx *sql.Tx, actor Actor, d *Document, run *Run, codes []*Code) error {
+	live, err := s.codes(ctx, tx, d.ID, "")
+	if err != nil {
+		return err
+	}
+	decided := map[liveKey]bool{}
+	for _, c := range live {
+		if c.Status != CodePending {
+			decided[keyOf(c)] = true
+		}
+	}
+	proposed := len(codes)
+	var fresh, kept []*Code
+	for _, c := range codes {
+		k := keyOf(c)
+		if decided[k] {
+			kept = append(kept, c)
+			continue
+		}
+		// A reasoner may propose a code twice (two mentions): it is
+		// one code to review.
+		decided[k] = true
+		fresh = append(fresh, c)
+	}
+	var seq int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM codes WHERE document_id = ?`), d.ID).Scan(&seq); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE codes SET status = ? WHERE document_id = ? AND status = ?`), CodeSuperseded, d.ID, CodePending)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		if err := s.audit(ctx, tx, actor, d.ID, "codes.supersede", "", nil, map[string]int64{"count": n}); err != nil {
+			return err
+		}
+	}
+	if err := s.insertRun(ctx, tx, actor, d, run, fresh, seq); err != nil {
+		return err
+	}
+	run.CodeCount = proposed
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET code_count = ? WHERE id = ?`), proposed, run.ID); err != nil {
+		return err
+	}
+	if len(kept) > 0 {
+		if err := s.audit(ctx, tx, actor, d.ID, "codes.keep", "", nil, map[string]any{"run": run.ID, "codes": codeList(kept)}); err != nil {
+			return err
+		}
+	}
+	return s.updateStatus(ctx, tx, d.ID)
 }
 
 // liveKey identifies a code within a document: the same code of the same
@@ -354,13 +368,13 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-const docColumns = `id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at`
+const docColumns = `id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at, coding_error, batch_id`
 
 func scanDocument(sc interface{ Scan(...any) error }, withText bool) (*Document, error) {
 	var d Document
 	var setting string
 	var created, updated int64
-	if err := sc.Scan(&d.ID, &d.Tenant, &d.Source, &d.ExternalID, &d.Subject, &d.Hash, &d.Text, &setting, &d.Status, &d.Coder, &created, &updated); err != nil {
+	if err := sc.Scan(&d.ID, &d.Tenant, &d.Source, &d.ExternalID, &d.Subject, &d.Hash, &d.Text, &setting, &d.Status, &d.Coder, &created, &updated, &d.Error, &d.Batch); err != nil {
 		return nil, err
 	}
 	if !withText {
@@ -462,6 +476,8 @@ func (s *Store) codes(ctx context.Context, q querier, docID, codeID string) ([]*
 type Filter struct {
 	Status string
 	Coder  string
+	// Batch selects the documents of one batch.
+	Batch string
 	// From and To bound the creation time: From <= created < To.
 	From, To time.Time
 	// Limit caps the number returned (default 50, at most 500); Before
@@ -480,6 +496,9 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f Filter) ([]*
 	}
 	if f.Coder != "" {
 		where, args = append(where, "coder = ?"), append(args, f.Coder)
+	}
+	if f.Batch != "" {
+		where, args = append(where, "batch_id = ?"), append(args, f.Batch)
 	}
 	if !f.From.IsZero() {
 		where, args = append(where, "created_at >= ?"), append(args, micros(f.From))

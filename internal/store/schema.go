@@ -198,7 +198,20 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXE
 		version: 2,
 		data:    typedAssertions,
 	},
+	{
+		// Documents coded by a job queue: the error of a failed coding
+		// and the batch a document was submitted in.
+		version:  3,
+		sqlite:   migration3,
+		postgres: migration3,
+	},
 }
+
+const migration3 = `
+ALTER TABLE documents ADD COLUMN coding_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX documents_batch ON documents (tenant, batch_id, status) WHERE batch_id <> '';
+`
 
 // typedAssertions rewrites the assertions of stored codes to the values of
 // coding.Assertion. Spellings written before it had one type ("other",
