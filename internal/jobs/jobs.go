@@ -59,6 +59,14 @@ type Coder interface {
 	CodeDocument(ctx context.Context, tenant string, req coding.Request) (*store.Run, []*store.Code, error)
 }
 
+// CoderFunc is a function that codes as a Coder does.
+type CoderFunc func(ctx context.Context, tenant string, req coding.Request) (*store.Run, []*store.Code, error)
+
+// CodeDocument calls f.
+func (f CoderFunc) CodeDocument(ctx context.Context, tenant string, req coding.Request) (*store.Run, []*store.Code, error) {
+	return f(ctx, tenant, req)
+}
+
 // Config configures a job queue.
 type Config struct {
 	// DSN is the store's PostgreSQL URL; workers listen on a connection
