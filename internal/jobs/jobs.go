@@ -171,6 +171,10 @@ func Open(ctx context.Context, st *store.Store, cfg Config) (*Queue, error) {
 	}
 	if cfg.Concurrency > 0 {
 		rc.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: cfg.Concurrency}}
+		// River fetches at most this often: at its default (100 ms) a
+		// worker that codes a note in a few milliseconds would wait
+		// on it most of the time.
+		rc.FetchCooldown = 5 * time.Millisecond
 		if pollOnly {
 			// No notification of new jobs: look often, the query is
 			// cheap.
