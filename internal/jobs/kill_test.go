@@ -45,7 +45,7 @@ type proc struct {
 // start runs medcode with args in a process of its own, its output in a
 // log file, and returns once the output has a line matching ready, with
 // the line's first submatch (the address it listens on).
-func start(t *testing.T, dir, name string, ready *regexp.Regexp, args ...string) (*proc, string) {
+func start(t testing.TB, dir, name string, ready *regexp.Regexp, args ...string) (*proc, string) {
 	t.Helper()
 	logPath := filepath.Join(dir, name+".log")
 	f, err := os.Create(logPath)
@@ -92,7 +92,7 @@ func tail(b []byte, n int) []byte {
 }
 
 // run runs medcode in this process and returns its standard output.
-func run(t *testing.T, args ...string) string {
+func run(t testing.TB, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if code := cli.Main(context.Background(), args, &out, &errb); code != 0 {
