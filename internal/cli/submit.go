@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -29,11 +30,11 @@ const submitChunk = 500
 
 func newSubmitCmd(a *app) *cobra.Command {
 	var (
-		db           dbFlags
-		tenant, name string
-		setting      string
-		systems      []string
-		attempts     int
+		db             dbFlags
+		tenant, name   string
+		setting, batch string
+		systems        []string
+		attempts       int
 	)
 	cmd := &cobra.Command{
 		Use:   "submit PATH...",
@@ -46,7 +47,8 @@ progress and "medcode batch export ID" writes the results.
 A PATH is a folder (its .txt files, recursively), a .txt file, or a JSON
 Lines file (.jsonl): one note an object, {"text": "...", "externalId":
 "...", "setting": "outpatient"}, only "text" required. The notes are stored
-as the tenant's, submitted by --name.`,
+as the tenant's, submitted by --name. --batch names the batch (letters,
+digits, ".", "_" and "-", up to 64); by default it is a new ID.`,
 		Example: "  medcode submit --tenant north notes/\n  medcode submit notes.jsonl",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,6 +64,11 @@ as the tenant's, submitted by --name.`,
 					return fmt.Errorf("--system: %w", err)
 				}
 				syss = append(syss, sys)
+			}
+			if batch == "" {
+				batch = store.NewBatchID()
+			} else if !batchName.MatchString(batch) {
+				return fmt.Errorf("--batch %q: a batch name is letters, digits, \".\", \"_\" and \"-\", up to 64", batch)
 			}
 			docs, err := readSubmission(args, defSetting)
 			if err != nil {
@@ -81,7 +88,6 @@ as the tenant's, submitted by --name.`,
 				return err
 			}
 			defer q.Stop(ctx)
-			batch := store.NewBatchID()
 			actor := store.Actor{Tenant: tenant, Name: name}
 			for chunk := range slices.Chunk(docs, submitChunk) {
 				if err := q.Enqueue(ctx, actor, chunk, syss, batch); err != nil {
@@ -97,10 +103,14 @@ as the tenant's, submitted by --name.`,
 	cmd.Flags().StringVar(&tenant, "tenant", "default", "tenant the notes belong to")
 	cmd.Flags().StringVar(&name, "name", "submit", "who submits, shown in the audit log")
 	cmd.Flags().StringVar(&setting, "setting", "inpatient", "encounter setting of the notes that name none: inpatient or outpatient")
+	cmd.Flags().StringVar(&batch, "batch", "", "name of the batch (default a new ID)")
 	cmd.Flags().StringSliceVar(&systems, "system", nil, "classifications to code into (default: the workers' reasoner's)")
 	cmd.Flags().IntVar(&attempts, "attempts", 5, "attempts at each note's coding before it is failed")
 	return cmd
 }
+
+// batchName is what a batch may be named.
+var batchName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // jsonlNote is one line of a JSON Lines submission.
 type jsonlNote struct {

@@ -221,3 +221,68 @@ func TestQueueFailsAfterAttempts(t *testing.T) {
 		})
 	}
 }
+
+// blockingCoder codes nothing until its context ends.
+type blockingCoder struct{ started chan string }
+
+func (c *blockingCoder) CodeDocument(ctx context.Context, tenant string, req coding.Request) (*store.Run, []*store.Code, error) {
+	c.started <- req.ID
+	<-ctx.Done()
+	return nil, nil, ctx.Err()
+}
+
+// TestStopReleasesJobs: a worker stopping with a job in hand waits for it
+// until its grace ends, then cancels it; the document is queued again,
+// and the next worker codes it, once.
+func TestStopReleasesJobs(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			st, dsn := b.open(t)
+			ctx := context.Background()
+			blocked := &blockingCoder{started: make(chan string, 1)}
+			q, err := jobs.Open(ctx, st, jobs.Config{DSN: dsn, Coder: blocked, Concurrency: 1, RetryBackoff: 10 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			actor := store.Actor{Tenant: "north", Name: "alice"}
+			d := &store.Document{Source: "text", Text: "Essential hypertension."}
+			if err := q.Enqueue(ctx, actor, []*store.Document{d}, nil, ""); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-blocked.started:
+			case <-time.After(time.Minute):
+				t.Fatal("the job did not start")
+			}
+			if s, _ := st.DocumentStatus(ctx, "north", d.ID); s != store.StatusCoding {
+				t.Errorf("document %s while its job runs, want coding", s)
+			}
+			sctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			err = q.Stop(sctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("stop: %v", err)
+			}
+			got, err := st.GetDocument(ctx, "north", d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != store.StatusQueued || !strings.Contains(got.Error, "the worker stopped") || len(got.Runs) != 0 {
+				t.Errorf("after the stop: %s, error %q, %d runs; want queued again", got.Status, got.Error, len(got.Runs))
+			}
+			coder := &wordCoder{word: "hypertension", code: "I10"}
+			startQueue(t, st, jobs.Config{DSN: dsn, Coder: coder, Concurrency: 1, RetryBackoff: 10 * time.Millisecond})
+			waitSettled(t, st, "north", []string{d.ID}, time.Minute)
+			got, err = st.GetDocument(ctx, "north", d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != store.StatusCoded || len(got.Runs) != 1 || len(got.Codes) != 1 || got.Error != "" {
+				t.Errorf("after the next worker: %s, %d runs, %d codes, error %q", got.Status, len(got.Runs), len(got.Codes), got.Error)
+			}
+		})
+	}
+}
