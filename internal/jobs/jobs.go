@@ -131,13 +131,15 @@ func Open(ctx context.Context, st *store.Store, cfg Config) (*Queue, error) {
 			return nil, err
 		}
 		if cfg.Concurrency > 0 && cfg.DSN != "" {
+			// The driver's errors may quote the URL: its password is
+			// taken out, as the store does.
 			pc, err := pgxpool.ParseConfig(cfg.DSN)
 			if err != nil {
-				return nil, fmt.Errorf("job queue: listener: %w", err)
+				return nil, fmt.Errorf("job queue: listener on %s: %w", store.Redact(cfg.DSN), store.RedactError(err, cfg.DSN))
 			}
 			pc.MaxConns, pc.MinConns = 2, 0
 			if q.listener, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
-				return nil, fmt.Errorf("job queue: listener: %w", err)
+				return nil, fmt.Errorf("job queue: listener on %s: %w", store.Redact(cfg.DSN), store.RedactError(err, cfg.DSN))
 			}
 			driver = riverdatabasesql.NewWithPgxListener(st.DB(), q.listener)
 		} else {

@@ -170,3 +170,7 @@ func (s *Store) DocumentStatus(ctx context.Context, tenant, id string) (string, 
 	}
 	return status, nil
 }
+
+// RedactError returns err with the password of dsn taken out of its
+// message, for errors of a driver that may quote the connection string.
+func RedactError(err error, dsn string) error { return redactErr(err, dsn) }
