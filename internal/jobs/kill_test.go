@@ -179,13 +179,49 @@ func TestKillWorker(t *testing.T) {
 			}
 		})
 	}
+	// Worker 0's River client, to find the jobs it had in hand.
+	b, _ := os.ReadFile(workers[0].log)
+	m := regexp.MustCompile(`River client started.* client_id=(\S+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("worker 0 logged no River client ID:\n%s", tail(b, 3000))
+	}
+	clientID := string(m[1])
+	running := func() int {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM river_job WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] = $1`, clientID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var interrupted []int64
+	// Kill worker 0 once a fifth of the notes are coded and it has jobs
+	// in hand, while the rest are still being submitted and coded.
+	kill := func() bool {
+		if coded() < notes/5 || running() == 0 {
+			return false
+		}
+		workers[0].cmd.Process.Signal(syscall.SIGKILL)
+		workers[0].cmd.Wait()
+		// The jobs the dead worker held, before River's rescuer can
+		// take them up: each must be completed by another worker.
+		rows, err := db.Query(`SELECT id FROM river_job WHERE state = 'running' AND attempted_by[array_length(attempted_by, 1)] = $1`, clientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			interrupted = append(interrupted, id)
+		}
+		return true
+	}
 	killed := false
 	for i := range notes {
 		next <- i
-		// Kill a worker once a fifth of the notes are coded, while the
-		// rest are still being submitted and coded.
-		if !killed && i%50 == 0 && coded() >= notes/5 {
-			workers[0].cmd.Process.Signal(syscall.SIGKILL)
+		if !killed && i%20 == 0 && kill() {
 			killed = true
 			t.Logf("killed worker 0 with %d notes submitted, %d coded", i, coded())
 		}
@@ -196,13 +232,12 @@ func TestKillWorker(t *testing.T) {
 	for err := range errs {
 		t.Fatalf("submission failed: %v", err)
 	}
-	if !killed {
-		for coded() < notes/5 {
-			time.Sleep(10 * time.Millisecond)
+	for !killed {
+		if killed = kill(); !killed {
+			time.Sleep(time.Millisecond)
 		}
-		workers[0].cmd.Process.Signal(syscall.SIGKILL)
-		t.Logf("killed worker 0 after the submissions, %d coded", coded())
 	}
+	t.Logf("worker 0 killed with %d jobs in hand, %d notes coded", len(interrupted), coded())
 
 	deadline := time.Now().Add(3 * time.Minute)
 	for coded() < notes {
@@ -226,6 +261,17 @@ func TestKillWorker(t *testing.T) {
 			t.Fatalf("note %d has no ID", i)
 		}
 		want[id] = true
+	}
+	for _, id := range interrupted {
+		var state string
+		var attempt int
+		var last string
+		if err := db.QueryRow(`SELECT state, attempt, attempted_by[array_length(attempted_by, 1)] FROM river_job WHERE id = $1`, id).Scan(&state, &attempt, &last); err != nil {
+			t.Fatal(err)
+		}
+		if state != "completed" || attempt < 2 || last == clientID {
+			t.Errorf("job %d, interrupted by the kill: %s after %d attempts, the last by %s; want completed by another worker", id, state, attempt, last)
+		}
 	}
 	rows, err := db.Query(`SELECT id, status FROM documents`)
 	if err != nil {
