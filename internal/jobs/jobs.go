@@ -9,6 +9,12 @@
 // any point leaves either both or neither: a job is never lost nor a
 // document coded twice. River retries a failed job with backoff up to a
 // bound of attempts, and rescues the jobs of a worker that died.
+//
+// River works here through drivers for database/sql, over the store's own
+// connection pool (pgx's database/sql driver on PostgreSQL, modernc.org's
+// SQLite), so that a job is inserted and completed in the store's
+// *sql.Tx; on PostgreSQL a worker also holds a pgx v5 connection of its
+// own on which River listens for new jobs, so that it need not poll.
 package jobs
 
 import (
