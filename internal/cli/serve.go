@@ -93,11 +93,7 @@ finish; jobs still running then are cancelled and retried later.`,
 			if !cmd.Flags().Changed("job-timeout") {
 				jobTimeout = timeout
 			}
-			dsn, err := a.storeDSN(db)
-			if err != nil {
-				return err
-			}
-			st, err := a.openStoreDSN(ctx, dsn)
+			st, dsn, err := a.openStoreNamed(ctx, db)
 			if err != nil {
 				return err
 			}

@@ -74,11 +74,7 @@ digits, ".", "_" and "-", up to 64); by default it is a new ID.`,
 			if err != nil {
 				return err
 			}
-			dsn, err := a.storeDSN(db)
-			if err != nil {
-				return err
-			}
-			st, err := a.openStoreDSN(ctx, dsn)
+			st, dsn, err := a.openStoreNamed(ctx, db)
 			if err != nil {
 				return err
 			}

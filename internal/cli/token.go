@@ -37,11 +37,19 @@ func (f *dbFlags) add(fs *pflag.FlagSet) {
 // $MEDCODE_DB, else medcode.db (SQLite) in the data directory. What the
 // store warns about at opening goes to stderr.
 func (a *app) openStore(ctx context.Context, f dbFlags) (*store.Store, error) {
+	st, _, err := a.openStoreNamed(ctx, f)
+	return st, err
+}
+
+// openStoreNamed is openStore, also returning the store's name (a
+// PostgreSQL URL or a SQLite path), for a job queue that connects to it.
+func (a *app) openStoreNamed(ctx context.Context, f dbFlags) (*store.Store, string, error) {
 	dsn, err := a.storeDSN(f)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return a.openStoreDSN(ctx, dsn)
+	st, err := a.openStoreDSN(ctx, dsn)
+	return st, dsn, err
 }
 
 // storeDSN returns the name of the store openStore opens.

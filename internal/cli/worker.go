@@ -66,11 +66,7 @@ later, by any worker.`,
 			if rf.name == "llm" && !cmd.Flags().Changed("job-timeout") {
 				jobTimeout = llmServeTimeout
 			}
-			dsn, err := a.storeDSN(db)
-			if err != nil {
-				return err
-			}
-			st, err := a.openStoreDSN(ctx, dsn)
+			st, dsn, err := a.openStoreNamed(ctx, db)
 			if err != nil {
 				return err
 			}

@@ -3,18 +3,15 @@ package jobs_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"regexp"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/medcode-dev/medcode/internal/jobs"
+	"github.com/medcode-dev/medcode/internal/llmtest"
 	"github.com/medcode-dev/medcode/internal/pgtest"
 	"github.com/medcode-dev/medcode/internal/shareddata"
 	"github.com/medcode-dev/medcode/internal/store"
@@ -22,59 +19,6 @@ import (
 
 // modelDelay is how long the fake model takes to answer each request.
 const modelDelay = 200 * time.Millisecond
-
-// slowModel is an OpenAI-compatible Chat Completions server that answers
-// every request after modelDelay, as a model would: with a call of the
-// stage's submission tool (the last tool offered), coding "essential
-// hypertension".
-func slowModel(tb testing.TB) string {
-	submissions := map[string]any{
-		"submit_findings": map[string]any{"findings": []any{map[string]any{
-			"id": "F1", "description": "essential hypertension", "kind": "condition",
-			"quotes": []string{"essential hypertension"}, "assertion": "affirmed", "relevant": true}}},
-		"submit_candidates": map[string]any{"candidates": []any{map[string]any{
-			"finding": "F1", "code": "I10", "index_path": "Hypertension, hypertensive"}}},
-		"submit_codes": map[string]any{"codes": []any{map[string]any{
-			"code": "I10", "finding": "F1", "evidence": []string{"essential hypertension"}, "index_path": "Hypertension, hypertensive"}}},
-	}
-	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Tools []struct {
-				Function struct{ Name string } `json:"function"`
-			} `json:"tools"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Tools) == 0 {
-			http.Error(w, "want a request with tools", http.StatusBadRequest)
-			return
-		}
-		name := req.Tools[len(req.Tools)-1].Function.Name
-		sub, ok := submissions[name]
-		if !ok {
-			http.Error(w, "unexpected last tool "+name, http.StatusBadRequest)
-			return
-		}
-		select {
-		case <-time.After(modelDelay):
-		case <-r.Context().Done():
-			return
-		}
-		args, _ := json.Marshal(sub)
-		i := n.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
-			"id": fmt.Sprintf("chatcmpl-%d", i), "object": "chat.completion", "created": 1, "model": "fake-model",
-			"choices": []any{map[string]any{"index": 0, "finish_reason": "tool_calls", "message": map[string]any{
-				"role": "assistant", "content": "",
-				"tool_calls": []any{map[string]any{"id": fmt.Sprintf("call_%d", i), "type": "function",
-					"function": map[string]any{"name": name, "arguments": string(args)}}},
-			}}},
-			"usage": map[string]any{"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-		})
-	}))
-	tb.Cleanup(srv.Close)
-	return srv.URL + "/v1"
-}
 
 // BenchmarkWorkers measures how the coding throughput of queued notes
 // grows with the worker processes on one PostgreSQL: with the LLM agent
@@ -89,7 +33,8 @@ func BenchmarkWorkers(b *testing.B) {
 	dir := b.TempDir()
 	data := filepath.Join(dir, "data")
 	run(b, "--data", data, "import", "--system", "icd10cm", "--from", shareddata.Path(b, "icd10cm/fy2021-jan2021"))
-	model := slowModel(b)
+	model := llmtest.New(modelDelay)
+	defer model.Close()
 	ctx := context.Background()
 	st, err := store.OpenPostgres(ctx, dsn)
 	if err != nil {
@@ -107,7 +52,7 @@ func BenchmarkWorkers(b *testing.B) {
 	defer db.Close()
 	ready := regexp.MustCompile(`worker metrics at http://([^/\s]+)/metrics`)
 
-	llm := []string{"--reasoner", "llm", "--model", "openai:fake-model", "--llm-base-url", model, "--concurrency", "4", "--llm-concurrency", "4"}
+	llm := []string{"--reasoner", "llm", "--model", "openai:fake-model", "--llm-base-url", model.URL + "/v1", "--concurrency", "4", "--llm-concurrency", "4"}
 	offline := []string{"--reasoner", "offline", "--concurrency", "1"}
 	for _, bc := range []struct {
 		name    string
@@ -128,7 +73,7 @@ func BenchmarkWorkers(b *testing.B) {
 			}
 			var docs []*store.Document
 			for i := range b.N {
-				docs = append(docs, &store.Document{Source: "text", Text: fmt.Sprintf("Note %d. Assessment: essential hypertension. Plan: review in clinic.", i)})
+				docs = append(docs, &store.Document{Source: "text", Text: fmt.Sprintf("Note %d. Assessment: Essential hypertension. Plan: review in clinic.", i)})
 			}
 			batch := store.NewBatchID()
 			b.ResetTimer()

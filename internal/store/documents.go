@@ -158,22 +158,9 @@ func HashText(text string) string {
 // its codes, with their audit entries, in one transaction. It fills in the
 // IDs, hash, status and times.
 func (s *Store) CreateDocument(ctx context.Context, actor Actor, d *Document, run *Run, codes []*Code) error {
-	now := s.now().UTC().Truncate(time.Microsecond)
-	d.ID, d.Tenant, d.Hash, d.Coder = newID("doc_"), actor.Tenant, HashText(d.Text), actor.Name
-	d.Created, d.Updated, d.Status = now, now, StatusCoded
-	if d.Setting == "" {
-		d.Setting = coding.Inpatient
-	}
+	s.newDocument(actor, d, StatusCoded, "")
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO documents (id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			d.ID, d.Tenant, d.Source, d.ExternalID, d.Subject, d.Hash, d.Text, string(d.Setting), d.Status, d.Coder, micros(now), micros(now))
-		if err != nil {
-			return err
-		}
-		summary := *d
-		summary.Text = "" // the audit log records the hash, not the note
-		if err := s.audit(ctx, tx, actor, d.ID, "document.create", "", nil, summary); err != nil {
+		if err := s.insertDocument(ctx, tx, actor, d); err != nil {
 			return err
 		}
 		return s.insertRun(ctx, tx, actor, d, run, codes, 0)
@@ -183,6 +170,30 @@ func (s *Store) CreateDocument(ctx context.Context, actor Actor, d *Document, ru
 	}
 	d.Codes, d.Runs = codes, []*Run{run}
 	return nil
+}
+
+// newDocument fills in what the store gives a new document d of actor:
+// its ID, tenant, hash, submitter, times, status and batch.
+func (s *Store) newDocument(actor Actor, d *Document, status, batch string) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	d.ID, d.Tenant, d.Hash, d.Coder = newID("doc_"), actor.Tenant, HashText(d.Text), actor.Name
+	d.Created, d.Updated, d.Status, d.Batch = now, now, status, batch
+	if d.Setting == "" {
+		d.Setting = coding.Inpatient
+	}
+}
+
+// insertDocument writes the new document d and its audit entry in tx.
+func (s *Store) insertDocument(ctx context.Context, tx *sql.Tx, actor Actor, d *Document) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO documents (id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at, batch_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		d.ID, d.Tenant, d.Source, d.ExternalID, d.Subject, d.Hash, d.Text, string(d.Setting), d.Status, d.Coder, micros(d.Created), micros(d.Updated), d.Batch)
+	if err != nil {
+		return err
+	}
+	summary := *d
+	summary.Text = "" // the audit log records the hash, not the note
+	return s.audit(ctx, tx, actor, d.ID, "document.create", "", nil, summary)
 }
 
 // AddRun stores another coding run of a document and merges its codes

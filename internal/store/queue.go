@@ -5,9 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
-
-	"github.com/medcode-dev/medcode/internal/coding"
 )
 
 // DB returns the database handle, for a job queue that writes its jobs in
@@ -26,25 +23,12 @@ type TxFunc func(ctx context.Context, tx *sql.Tx) error
 // the IDs, hash, status and times; batch, when not "", is the batch of
 // all of them.
 func (s *Store) EnqueueDocuments(ctx context.Context, actor Actor, docs []*Document, batch string, enqueue TxFunc) error {
-	now := s.now().UTC().Truncate(time.Microsecond)
 	for _, d := range docs {
-		d.ID, d.Tenant, d.Hash, d.Coder = newID("doc_"), actor.Tenant, HashText(d.Text), actor.Name
-		d.Created, d.Updated, d.Status, d.Batch = now, now, StatusQueued, batch
-		if d.Setting == "" {
-			d.Setting = coding.Inpatient
-		}
+		s.newDocument(actor, d, StatusQueued, batch)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		for _, d := range docs {
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO documents (id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at, batch_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-				d.ID, d.Tenant, d.Source, d.ExternalID, d.Subject, d.Hash, d.Text, string(d.Setting), d.Status, d.Coder, micros(now), micros(now), d.Batch)
-			if err != nil {
-				return err
-			}
-			summary := *d
-			summary.Text = "" // the audit log records the hash, not the note
-			if err := s.audit(ctx, tx, actor, d.ID, "document.create", "", nil, summary); err != nil {
+			if err := s.insertDocument(ctx, tx, actor, d); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,75 @@
+// Package llmtest serves a fake OpenAI-compatible model for tests and
+// benchmarks of the LLM agent: no model, no network.
+package llmtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"time"
+)
+
+// submissions are the fake model's answers, by the stage's submission
+// tool: the note's "Essential hypertension", coded as a model would.
+var submissions = map[string]any{
+	"submit_findings": map[string]any{"findings": []any{map[string]any{
+		"id": "F1", "description": "essential hypertension", "kind": "condition",
+		"quotes": []string{"Essential hypertension"}, "assertion": "affirmed", "relevant": true}}},
+	"submit_candidates": map[string]any{"candidates": []any{map[string]any{
+		"finding": "F1", "code": "I10", "index_path": "Hypertension, hypertensive"}}},
+	"submit_codes": map[string]any{"codes": []any{map[string]any{
+		"code": "I10", "finding": "F1", "evidence": []string{"Essential hypertension"}, "index_path": "Hypertension, hypertensive"}}},
+}
+
+// New starts an OpenAI-compatible Chat Completions server on loopback
+// (base URL: its URL + "/v1") that codes a note saying "Essential
+// hypertension" one stage at a time: each request is answered, after
+// delay, with a call of the stage's submission tool (the last tool
+// offered). The caller closes it.
+func New(delay time.Duration) *httptest.Server {
+	var n atomic.Int64 // numbers the responses
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r)
+			return
+		}
+		var req struct {
+			Tools []struct {
+				Function struct{ Name string } `json:"function"`
+			} `json:"tools"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Tools) == 0 {
+			http.Error(w, "want a request with tools", http.StatusBadRequest)
+			return
+		}
+		name := req.Tools[len(req.Tools)-1].Function.Name
+		sub, ok := submissions[name]
+		if !ok {
+			http.Error(w, "unexpected last tool "+name, http.StatusBadRequest)
+			return
+		}
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		args, _ := json.Marshal(sub)
+		i := n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"id": fmt.Sprintf("chatcmpl-%d", i), "object": "chat.completion", "created": 1, "model": "fake-model",
+			"choices": []any{map[string]any{"index": 0, "finish_reason": "tool_calls", "message": map[string]any{
+				"role": "assistant", "content": "",
+				"tool_calls": []any{map[string]any{"id": fmt.Sprintf("call_%d", i), "type": "function",
+					"function": map[string]any{"name": name, "arguments": string(args)}}},
+			}}},
+			"usage": map[string]any{"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+		})
+	}))
+}
