@@ -127,7 +127,8 @@ func TestQueueCodesEachDocumentOnce(t *testing.T) {
 			if err := q.Enqueue(ctx, actor, docs[:10], nil, ""); err != nil {
 				t.Fatal(err)
 			}
-			if err := q.Enqueue(ctx, actor, docs[10:], nil, "batch_test"); err != nil {
+			batch := store.NewBatchID()
+			if err := q.Enqueue(ctx, actor, docs[10:], nil, batch); err != nil {
 				t.Fatal(err)
 			}
 			ids := make([]string, len(docs))
@@ -158,7 +159,7 @@ func TestQueueCodesEachDocumentOnce(t *testing.T) {
 					t.Errorf("document %s: audit %v, want one document.create and one coding.run", id, actions)
 				}
 			}
-			counts, err := st.BatchCounts(ctx, "north", "batch_test")
+			counts, err := st.BatchCounts(ctx, "north", batch)
 			if err != nil {
 				t.Fatal(err)
 			}
