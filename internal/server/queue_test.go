@@ -43,8 +43,8 @@ func newQueueEnv(t *testing.T) *env {
 	return e
 }
 
-// TestSubmitModes: a submission is coded at once by default (201, as
-// before queues), queued with ?async=1 or Prefer: respond-async (202,
+// TestSubmitModes: a submission is coded at once by default (201, in
+// the request, even with a queue), queued with ?async=1 or Prefer: respond-async (202,
 // then coded by a worker as a synchronous one is), and answered coded
 // with ?wait= when the worker is quick enough.
 func TestSubmitModes(t *testing.T) {
