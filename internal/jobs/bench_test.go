@@ -33,7 +33,8 @@ func BenchmarkWorkers(b *testing.B) {
 	dir := b.TempDir()
 	data := filepath.Join(dir, "data")
 	run(b, "--data", data, "import", "--system", "icd10cm", "--from", shareddata.Path(b, "icd10cm/fy2021-jan2021"))
-	model := llmtest.New(modelDelay)
+	model := llmtest.New(llmtest.Answer{Finding: "essential hypertension", Quote: "Essential hypertension",
+		Code: "I10", IndexPath: "Hypertension, hypertensive"}, modelDelay)
 	defer model.Close()
 	ctx := context.Background()
 	st, err := store.OpenPostgres(ctx, dsn)

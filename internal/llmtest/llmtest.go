@@ -11,24 +11,31 @@ import (
 	"time"
 )
 
-// submissions are the fake model's answers, by the stage's submission
-// tool: the note's "Essential hypertension", coded as a model would.
-var submissions = map[string]any{
-	"submit_findings": map[string]any{"findings": []any{map[string]any{
-		"id": "F1", "description": "essential hypertension", "kind": "condition",
-		"quotes": []string{"Essential hypertension"}, "assertion": "affirmed", "relevant": true}}},
-	"submit_candidates": map[string]any{"candidates": []any{map[string]any{
-		"finding": "F1", "code": "I10", "index_path": "Hypertension, hypertensive"}}},
-	"submit_codes": map[string]any{"codes": []any{map[string]any{
-		"code": "I10", "finding": "F1", "evidence": []string{"Essential hypertension"}, "index_path": "Hypertension, hypertensive"}}},
+// Answer is what the fake model finds in every note: one finding, quoted
+// from the note, coded.
+type Answer struct {
+	// Finding describes the finding ("essential hypertension").
+	Finding string
+	// Quote is the note's words for it, as they stand in the note.
+	Quote string
+	// Code and IndexPath are its code and the Index entry leading to it.
+	Code, IndexPath string
 }
 
 // New starts an OpenAI-compatible Chat Completions server on loopback
-// (base URL: its URL + "/v1") that codes a note saying "Essential
-// hypertension" one stage at a time: each request is answered, after
-// delay, with a call of the stage's submission tool (the last tool
-// offered). The caller closes it.
-func New(delay time.Duration) *httptest.Server {
+// (base URL: its URL + "/v1") that codes every note with a, one stage at
+// a time: each request is answered, after delay, with a call of the
+// stage's submission tool (the last tool offered). The caller closes it.
+func New(a Answer, delay time.Duration) *httptest.Server {
+	submissions := map[string]any{
+		"submit_findings": map[string]any{"findings": []any{map[string]any{
+			"id": "F1", "description": a.Finding, "kind": "condition",
+			"quotes": []string{a.Quote}, "assertion": "affirmed", "relevant": true}}},
+		"submit_candidates": map[string]any{"candidates": []any{map[string]any{
+			"finding": "F1", "code": a.Code, "index_path": a.IndexPath}}},
+		"submit_codes": map[string]any{"codes": []any{map[string]any{
+			"code": a.Code, "finding": "F1", "evidence": []string{a.Quote}, "index_path": a.IndexPath}}},
+	}
 	var n atomic.Int64 // numbers the responses
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/chat/completions" {
