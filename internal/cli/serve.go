@@ -4,21 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/medcode-dev/medcode/internal/baseline"
 	"github.com/medcode-dev/medcode/internal/codesys"
 	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/eval"
+	"github.com/medcode-dev/medcode/internal/jobs"
 	"github.com/medcode-dev/medcode/internal/server"
+	"github.com/medcode-dev/medcode/internal/store"
 )
 
 // llmServeTimeout is the default request timeout of a service whose
@@ -41,6 +48,9 @@ func newServeCmd(a *app) *cobra.Command {
 		largeNote       int
 		maxCodingLarge  int
 		rf              *reasonerFlags
+		workers         int
+		attempts        int
+		jobTimeout      time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -62,86 +72,84 @@ and ICD-10-PCS are coded by --reasoner, a classification read as classes
 or the LLM agent with --reasoner llm, built over its newest installed
 release when a request first names it (GET /v1/systems lists them).
 
+A submission is coded at once and answered 201 by default. With ?async=1
+(or Prefer: respond-async) it is stored with a coding job in one
+transaction and answered 202; with ?wait=2s the answer waits that long
+for the job. --workers jobs are worked in this process; on PostgreSQL any
+number of "medcode worker" processes work them too, and API servers with
+--workers 0 only queue them.
+
 On SIGINT or SIGTERM the server stops accepting connections and waits up to
---grace for requests in flight, coding included, to finish.`,
+--grace for requests in flight, coding included, and the jobs in hand to
+finish; jobs still running then are cancelled and retried later.`,
 		Example: "  medcode token create --role coder --name alice\n  medcode serve --addr :8080",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			var h slog.Handler = slog.NewJSONHandler(a.stderr, nil)
-			if logFormat == "text" {
-				h = slog.NewTextHandler(a.stderr, nil)
-			}
-			log := slog.New(h)
-
-			rels, err := a.serveReleases(ctx, log)
+			log := newLogger(a.stderr, logFormat)
+			cfg, reasonerName, err := a.codingConfig(ctx, log, rf, minScore, tenantMin)
 			if err != nil {
 				return err
-			}
-			cm := rels[0]
-			// Any other installed classification is opened, and its
-			// reasoner built, when a request first names it.
-			codes, err := server.NewInstalled(a.dataDir, rels...)
-			if err != nil {
-				return err
-			}
-			tenantMinScore, err := parseTenantMinScores(tenantMin)
-			if err != nil {
-				return err
-			}
-			if err := checkMinScore(minScore); err != nil {
-				return err
-			}
-			reasoner, reasonerName, err := a.reasoner(ctx, rf, cm.Version)
-			if err != nil {
-				return err
-			}
-			classReasoner, err := a.classReasoners(rf)
-			if err != nil {
-				return err
-			}
-			// The minimum score is the tenant's, applied by the server.
-			reasoner, calib, err := a.calibrated(reasoner, reasonerName, 0)
-			if err != nil {
-				return err
-			}
-			if calib != nil {
-				log.Info("scores calibrated", "table", calib.Describe())
 			}
 			if rf.name == "llm" && !cmd.Flags().Changed("timeout") {
 				// One note takes several model requests, each of up to
 				// --llm-timeout with retries: a minute is not enough.
 				timeout = llmServeTimeout
 			}
-			gls, err := a.installedGuidelines()
-			if err != nil {
-				return err
+			if !cmd.Flags().Changed("job-timeout") {
+				jobTimeout = timeout
 			}
-			if len(gls) == 0 {
-				log.Warn("no guidelines installed: GET /v1/guidelines lists none and the review UI cannot show a cited section's text (medcode guidelines import)")
-			}
-			st, err := a.openStore(ctx, db)
+			st, dsn, err := a.openStoreNamed(ctx, db)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			srv, err := server.New(server.Config{Store: st, Reasoner: reasoner, ClassReasoner: classReasoner, Codes: codes,
-				Logger: log, MaxBody: maxBody, Timeout: timeout, BodyTimeout: bodyTimeout,
-				MaxNote: maxNote, MaxCoding: maxCoding, MaxCodingPerTenant: maxCodingTenant, QueueWait: queueWait,
-				LargeNote: largeNote, MaxCodingLarge: maxCodingLarge, MinScore: minScore, TenantMinScore: tenantMinScore, Guidelines: gls})
+			reg := newRegistry()
+			// The in-process workers code as the server codes a
+			// synchronous submission.
+			var srv *server.Server
+			q, err := jobs.Open(ctx, st, jobs.Config{DSN: dsn, Concurrency: workers, MaxAttempts: attempts, JobTimeout: jobTimeout,
+				Registry: reg, Logger: log,
+				Coder: jobs.CoderFunc(func(ctx context.Context, tenant string, req coding.Request) (*store.Run, []*store.Code, error) {
+					return srv.CodeDocument(ctx, tenant, req)
+				})})
 			if err != nil {
+				return err
+			}
+			cfg.Store, cfg.Logger, cfg.MaxBody, cfg.Timeout, cfg.Registry, cfg.Jobs = st, log, maxBody, timeout, reg, q
+			cfg.BodyTimeout, cfg.MaxNote, cfg.MaxCoding, cfg.MaxCodingPerTenant = bodyTimeout, maxNote, maxCoding, maxCodingTenant
+			cfg.QueueWait, cfg.LargeNote, cfg.MaxCodingLarge = queueWait, largeNote, maxCodingLarge
+			if srv, err = server.New(cfg); err != nil {
+				q.Stop(ctx)
 				return err
 			}
 			l, err := net.Listen("tcp", addr)
 			if err != nil {
+				q.Stop(ctx)
 				return err
 			}
-			log.Info("serving", "addr", l.Addr().String(), "store", string(st.Backend()), "reasoner", reasonerName, "releases", codes.Releases(), "guidelines", len(gls))
+			if err := q.Start(ctx); err != nil {
+				l.Close()
+				return err
+			}
+			stopped := make(chan error, 1)
+			go func() {
+				<-ctx.Done()
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+				defer cancel()
+				stopped <- q.Stop(sctx)
+			}()
+			log.Info("serving", "addr", l.Addr().String(), "store", string(st.Backend()), "reasoner", reasonerName, "releases", cfg.Codes.Releases(),
+				"guidelines", len(cfg.Guidelines), "workers", workers)
 			fmt.Fprintf(a.stderr, "medcode: review UI at http://%s/\n", l.Addr())
 			err = srv.Serve(ctx, l, grace)
 			if errors.Is(err, context.Canceled) {
 				err = nil
+			}
+			stop()
+			if qerr := <-stopped; err == nil {
+				err = qerr
 			}
 			return err
 		},
@@ -162,7 +170,83 @@ On SIGINT or SIGTERM the server stops accepting connections and waits up to
 	cmd.Flags().DurationVar(&grace, "grace", 60*time.Second, "on shutdown, how long to wait for requests in flight")
 	addMinScoreFlag(cmd.Flags(), &minScore)
 	cmd.Flags().StringToStringVar(&tenantMin, "tenant-min-score", nil, "a tenant's own --min-score, overriding it: TENANT=SCORE, comma-separated")
+	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "coding jobs worked at once in this process (?async=1 and ?wait= submissions, medcode submit); 0 when separate medcode worker processes work them")
+	addJobFlags(cmd.Flags(), &attempts, &jobTimeout)
 	return cmd
+}
+
+// codingConfig builds what every process that codes notes shares (serve
+// and worker): the releases served, the reasoners, the minimum scores and
+// the guidelines, as the server's configuration, with the reasoner's name
+// for logs.
+func (a *app) codingConfig(ctx context.Context, log *slog.Logger, rf *reasonerFlags, minScore float64, tenantMin map[string]string) (server.Config, string, error) {
+	var none server.Config
+	rels, err := a.serveReleases(ctx, log)
+	if err != nil {
+		return none, "", err
+	}
+	cm := rels[0]
+	// Any other installed classification is opened, and its reasoner
+	// built, when a request first names it.
+	codes, err := server.NewInstalled(a.dataDir, rels...)
+	if err != nil {
+		return none, "", err
+	}
+	tenantMinScore, err := parseTenantMinScores(tenantMin)
+	if err != nil {
+		return none, "", err
+	}
+	if err := checkMinScore(minScore); err != nil {
+		return none, "", err
+	}
+	reasoner, reasonerName, err := a.reasoner(ctx, rf, cm.Version)
+	if err != nil {
+		return none, "", err
+	}
+	classReasoner, err := a.classReasoners(rf)
+	if err != nil {
+		return none, "", err
+	}
+	// The minimum score is the tenant's, applied by the server.
+	reasoner, calib, err := a.calibrated(reasoner, reasonerName, 0)
+	if err != nil {
+		return none, "", err
+	}
+	if calib != nil {
+		log.Info("scores calibrated", "table", calib.Describe())
+	}
+	gls, err := a.installedGuidelines()
+	if err != nil {
+		return none, "", err
+	}
+	if len(gls) == 0 {
+		log.Warn("no guidelines installed: GET /v1/guidelines lists none and the review UI cannot show a cited section's text (medcode guidelines import)")
+	}
+	return server.Config{Reasoner: reasoner, ClassReasoner: classReasoner, Codes: codes, MinScore: minScore,
+		TenantMinScore: tenantMinScore, Guidelines: gls}, reasonerName, nil
+}
+
+// newLogger returns the structured logger of a long-running command:
+// JSON lines, or text with --log-format text.
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// newRegistry returns a metrics registry with the Go and process
+// collectors.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// addJobFlags registers the flags of the coding jobs' attempts.
+func addJobFlags(fs *pflag.FlagSet, attempts *int, jobTimeout *time.Duration) {
+	fs.IntVar(attempts, "attempts", 5, "attempts at a coding job before its document is failed")
+	fs.DurationVar(jobTimeout, "job-timeout", 60*time.Second, "maximum time of one attempt at a coding job (default --timeout; with --reasoner llm 10m); a dead worker's jobs are taken up again after about twice this")
 }
 
 // serveReleases opens the releases the service validates codes against

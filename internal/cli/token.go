@@ -38,19 +38,36 @@ func (f *dbFlags) add(fs *pflag.FlagSet) {
 // $MEDCODE_DB, else medcode.db (SQLite) in the data directory. What the
 // store warns about at opening goes to stderr.
 func (a *app) openStore(ctx context.Context, f dbFlags) (*store.Store, error) {
+	st, _, err := a.openStoreNamed(ctx, f)
+	return st, err
+}
+
+// openStoreNamed is openStore, also returning the store's name (a
+// PostgreSQL URL or a SQLite path), for a job queue that connects to it.
+func (a *app) openStoreNamed(ctx context.Context, f dbFlags) (*store.Store, string, error) {
+	dsn, err := a.storeDSN(f)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := a.openStoreDSN(ctx, dsn)
+	return st, dsn, err
+}
+
+// storeDSN returns the name of the store openStore opens.
+func (a *app) storeDSN(f dbFlags) (string, error) {
 	dsn := f.dsn
 	if f.file != "" {
 		if dsn != "" {
-			return nil, errors.New("give the database with --db or --db-file, not both")
+			return "", errors.New("give the database with --db or --db-file, not both")
 		}
 		b, err := os.ReadFile(f.file)
 		if err != nil {
-			return nil, fmt.Errorf("--db-file: %w", err)
+			return "", fmt.Errorf("--db-file: %w", err)
 		}
 		dsn, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
 		dsn = strings.TrimSpace(dsn)
 		if dsn == "" {
-			return nil, fmt.Errorf("--db-file %s is empty", f.file)
+			return "", fmt.Errorf("--db-file %s is empty", f.file)
 		}
 	}
 	if dsn == "" {
@@ -59,6 +76,11 @@ func (a *app) openStore(ctx context.Context, f dbFlags) (*store.Store, error) {
 	if dsn == "" {
 		dsn = filepath.Join(a.dataDir, "medcode.db")
 	}
+	return dsn, nil
+}
+
+// openStoreDSN opens the store dsn names.
+func (a *app) openStoreDSN(ctx context.Context, dsn string) (*store.Store, error) {
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, err

@@ -304,6 +304,18 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 	if aerr != nil {
 		return aerr
 	}
+	async, wait, aerr := s.submitMode(r)
+	if aerr != nil {
+		return aerr
+	}
+	if async {
+		d := &store.Document{Source: source, ExternalID: sub.ExternalID, Subject: subject, Text: sub.Text, Setting: setting}
+		var idem *store.Idempotency
+		if key != "" {
+			idem = &store.Idempotency{Key: key, RequestHash: hash}
+		}
+		return s.enqueue(w, r, d, systems, wait, idem)
+	}
 	run, codes, aerr := s.code(r, coding.Request{Text: sub.Text, Setting: setting, Systems: systems})
 	if aerr != nil {
 		return aerr
@@ -325,22 +337,22 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) *apiErro
 	return nil
 }
 
-// minScore is the minimum score of the tenant of the request's token.
-func (s *Server) minScore(r *http.Request) float64 {
-	if tok := token(r); tok != nil {
-		if m, ok := s.cfg.TenantMinScore[tok.Tenant]; ok {
-			return m
-		}
+// minScore is the minimum score of tenant.
+func (s *Server) minScore(tenant string) float64 {
+	if m, ok := s.cfg.TenantMinScore[tenant]; ok {
+		return m
 	}
 	return s.cfg.MinScore
 }
 
-// code runs the reasoner of the request's classifications and checks what
-// it returns: each evidence span must quote the note, and each code is
-// validated against its release, with a warning when it is not
-// reportable.
+// code codes req for the request's tenant (CodeDocument) and turns its
+// errors into API errors.
 func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store.Code, *apiError) {
-	release, ok, err := s.admit.acquire(r.Context(), token(r).Tenant, len(req.Text) >= s.cfg.LargeNote)
+	tenant := ""
+	if tok := token(r); tok != nil {
+		tenant = tok.Tenant
+	}
+	release, ok, err := s.admit.acquire(r.Context(), tenant, len(req.Text) >= s.cfg.LargeNote)
 	if err != nil {
 		return nil, nil, s.internal(r, "wait for a coding slot", err)
 	}
@@ -353,17 +365,35 @@ func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store
 	defer release()
 	s.m.coding.Inc()
 	defer s.m.coding.Dec()
-	start := time.Now()
-	reasoner, err := s.reasoner(r.Context(), req.Systems)
+	run, codes, err := s.CodeDocument(r.Context(), tenant, req)
 	if errors.Is(err, errNoRelease) {
 		return nil, nil, invalid("systems", "no_release", err.Error())
 	}
+	if ae := (*apiError)(nil); errors.As(err, &ae) {
+		return nil, nil, ae
+	}
 	if err != nil {
 		return nil, nil, s.internal(r, "coding", err)
 	}
-	res, err := reasoner.Code(r.Context(), req)
+	return run, codes, nil
+}
+
+// CodeDocument codes req for tenant as a submission is coded: it runs the
+// reasoner of the request's classifications, drops the codes below the
+// tenant's minimum score and those not reportable, and checks what is
+// left: each evidence span must quote the note, and each code is
+// validated against its release, with a warning when it is not
+// reportable. A job queue's workers code with it, so that a queued note
+// is coded as a synchronous one is.
+func (s *Server) CodeDocument(ctx context.Context, tenant string, req coding.Request) (*store.Run, []*store.Code, error) {
+	start := time.Now()
+	reasoner, err := s.reasoner(ctx, req.Systems)
 	if err != nil {
-		return nil, nil, s.internal(r, "coding", err)
+		return nil, nil, err
+	}
+	res, err := reasoner.Code(ctx, req)
+	if err != nil {
+		return nil, nil, err
 	}
 	if res.Failed() {
 		// An LLM reasoner that could not code the note: storing its
@@ -373,7 +403,7 @@ func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store
 	}
 	dur := time.Since(start)
 	s.m.codingDur.Observe(dur.Seconds())
-	calibrate.DropBelow(res, s.minScore(r))
+	calibrate.DropBelow(res, s.minScore(tenant))
 	// Incomplete codes are not codes a reviewer can accept and export
 	// (to a claim above all): they stay with the run as the queries that
 	// would complete them.
@@ -391,7 +421,7 @@ func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store
 			}
 		}
 		c.Evidence = kept
-		v, err := s.cfg.Codes.Validate(r.Context(), c.System, c.Code)
+		v, err := s.cfg.Codes.Validate(ctx, c.System, c.Code)
 		switch {
 		case err != nil:
 			warnings[i] = append(warnings[i], "not validated: "+err.Error())
@@ -413,11 +443,11 @@ func (s *Server) code(r *http.Request, req coding.Request) (*store.Run, []*store
 
 func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) *apiError {
 	q := r.URL.Query()
-	f := store.Filter{Status: q.Get("status"), Coder: q.Get("coder"), Before: q.Get("before")}
+	f := store.Filter{Status: q.Get("status"), Coder: q.Get("coder"), Before: q.Get("before"), Batch: q.Get("batch")}
 	switch f.Status {
-	case "", store.StatusCoded, store.StatusInReview, store.StatusReviewed:
+	case "", store.StatusCoded, store.StatusInReview, store.StatusReviewed, store.StatusQueued, store.StatusCoding, store.StatusFailed:
 	default:
-		return errorf(http.StatusBadRequest, "invalid_status", "status must be coded, in_review or reviewed")
+		return errorf(http.StatusBadRequest, "invalid_status", "status must be coded, in_review, reviewed, queued, coding or failed")
 	}
 	if e := dateRange(q, &f.From, &f.To); e != nil {
 		return e

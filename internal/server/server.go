@@ -98,6 +98,10 @@ type Config struct {
 	// Guidelines, served under /v1/guidelines so that a reviewer can read
 	// the section a trail cites. None: those routes answer 404.
 	Guidelines []*guidelines.Document
+	// Jobs queues submissions that ask for it (?async=1, ?wait=,
+	// Prefer: respond-async) for workers to code. Nil: every submission
+	// is coded at once.
+	Jobs Enqueuer
 }
 
 // Server is the coding service. Create it with New.
@@ -179,6 +183,7 @@ func (s *Server) routes() []route {
 		{"GET", "/v1/guidelines", anyRole, s.listGuidelines},
 		{"GET", "/v1/guidelines/{year}/search", anyRole, s.searchGuidelines},
 		{"GET", "/v1/guidelines/{year}/{section}", anyRole, s.getGuideline},
+		{"GET", "/v1/batches/{id}", anyRole, s.batch},
 		{"GET", "/v1/audit", audit, s.tenantAudit},
 		{"GET", "/v1/audit/summary", audit, s.auditSummary},
 		{"GET", "/v1/tokens", admin, s.listTokens},

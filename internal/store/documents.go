@@ -17,11 +17,16 @@ import (
 
 // Document statuses: a document is "coded" while no code has been decided,
 // "in_review" while some codes are pending, and "reviewed" when every
-// code is decided.
+// code is decided. A document submitted to a job queue is "queued" until
+// a worker takes it, "coding" while one codes it, and "failed" when its
+// attempts are spent, with the error.
 const (
 	StatusCoded    = "coded"
 	StatusInReview = "in_review"
 	StatusReviewed = "reviewed"
+	StatusQueued   = "queued"
+	StatusCoding   = "coding"
+	StatusFailed   = "failed"
 )
 
 // Code statuses.
@@ -64,6 +69,10 @@ type Document struct {
 	Coder   string    `json:"coder"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// Error is why the last coding of a queued document failed.
+	Error string `json:"error,omitempty"`
+	// Batch is the batch the document was submitted in, if any.
+	Batch string `json:"batch,omitempty"`
 
 	Codes []*Code `json:"codes,omitempty"`
 	Runs  []*Run  `json:"runs,omitempty"`
@@ -194,41 +203,15 @@ func (s *Store) Idempotent(ctx context.Context, tenant, key string) (docID, requ
 }
 
 func (s *Store) createDocument(ctx context.Context, actor Actor, key *Idempotency, d *Document, run *Run, codes []*Code) error {
-	now := s.now().UTC().Truncate(time.Microsecond)
-	d.ID, d.Tenant, d.Hash, d.Coder = newID("doc_"), actor.Tenant, HashText(d.Text), actor.Name
-	d.Created, d.Updated, d.Status = now, now, StatusCoded
-	if d.Setting == "" {
-		d.Setting = coding.Inpatient
-	}
+	s.newDocument(actor, d, StatusCoded, "")
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO documents (id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			d.ID, d.Tenant, d.Source, d.ExternalID, d.Subject, d.Hash, d.Text, string(d.Setting), d.Status, d.Coder, micros(now), micros(now))
-		if err != nil {
+		if err := s.insertDocument(ctx, tx, actor, d); err != nil {
 			return err
 		}
 		if key != nil {
-			var used int
-			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM idempotency_keys WHERE tenant = ? AND key = ?`), d.Tenant, key.Key).Scan(&used); err != nil {
+			if err := s.insertIdempotency(ctx, tx, *key, d); err != nil {
 				return err
 			}
-			if used > 0 {
-				return ErrKeyReused
-			}
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO idempotency_keys (tenant, key, request_hash, document_id, created_at) VALUES (?, ?, ?, ?, ?)`),
-				d.Tenant, key.Key, key.RequestHash, d.ID, micros(now))
-			if uniqueViolation(err) {
-				// A concurrent submission with the key committed first.
-				return ErrKeyReused
-			}
-			if err != nil {
-				return err
-			}
-		}
-		summary := *d
-		summary.Text = "" // the audit log records the hash, not the note
-		if err := s.audit(ctx, tx, actor, d.ID, "document.create", "", nil, summary); err != nil {
-			return err
 		}
 		return s.insertRun(ctx, tx, actor, d, run, codes, 0)
 	})
@@ -237,6 +220,49 @@ func (s *Store) createDocument(ctx context.Context, actor Actor, key *Idempotenc
 	}
 	d.Codes, d.Runs = codes, []*Run{run}
 	return nil
+}
+
+// insertIdempotency records key as the one that created d, in tx; a key
+// the tenant used already is ErrKeyReused.
+func (s *Store) insertIdempotency(ctx context.Context, tx *sql.Tx, key Idempotency, d *Document) error {
+	var used int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM idempotency_keys WHERE tenant = ? AND key = ?`), d.Tenant, key.Key).Scan(&used); err != nil {
+		return err
+	}
+	if used > 0 {
+		return ErrKeyReused
+	}
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO idempotency_keys (tenant, key, request_hash, document_id, created_at) VALUES (?, ?, ?, ?, ?)`),
+		d.Tenant, key.Key, key.RequestHash, d.ID, micros(d.Created))
+	if uniqueViolation(err) {
+		// A concurrent submission with the key committed first.
+		return ErrKeyReused
+	}
+	return err
+}
+
+// newDocument fills in what the store gives a new document d of actor:
+// its ID, tenant, hash, submitter, times, status and batch.
+func (s *Store) newDocument(actor Actor, d *Document, status, batch string) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	d.ID, d.Tenant, d.Hash, d.Coder = newID("doc_"), actor.Tenant, HashText(d.Text), actor.Name
+	d.Created, d.Updated, d.Status, d.Batch = now, now, status, batch
+	if d.Setting == "" {
+		d.Setting = coding.Inpatient
+	}
+}
+
+// insertDocument writes the new document d and its audit entry in tx.
+func (s *Store) insertDocument(ctx context.Context, tx *sql.Tx, actor Actor, d *Document) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO documents (id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at, batch_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		d.ID, d.Tenant, d.Source, d.ExternalID, d.Subject, d.Hash, d.Text, string(d.Setting), d.Status, d.Coder, micros(d.Created), micros(d.Updated), d.Batch)
+	if err != nil {
+		return err
+	}
+	summary := *d
+	summary.Text = "" // the audit log records the hash, not the note
+	return s.audit(ctx, tx, actor, d.ID, "document.create", "", nil, summary)
 }
 
 // AddRun stores another coding run of a document and merges its codes
@@ -253,60 +279,65 @@ func (s *Store) AddRun(ctx context.Context, actor Actor, docID string, run *Run,
 		if err != nil {
 			return err
 		}
-		live, err := s.codes(ctx, tx, docID, "")
-		if err != nil {
-			return err
-		}
-		decided := map[liveKey]bool{}
-		for _, c := range live {
-			if c.Status != CodePending {
-				decided[keyOf(c)] = true
-			}
-		}
-		proposed := len(codes)
-		var fresh, kept []*Code
-		for _, c := range codes {
-			k := keyOf(c)
-			if decided[k] {
-				kept = append(kept, c)
-				continue
-			}
-			// A reasoner may propose a code twice (two mentions): it is
-			// one code to review.
-			decided[k] = true
-			fresh = append(fresh, c)
-		}
-		var seq int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM codes WHERE document_id = ?`), docID).Scan(&seq); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE codes SET status = ? WHERE document_id = ? AND status = ?`), CodeSuperseded, docID, CodePending)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			if err := s.audit(ctx, tx, actor, docID, "codes.supersede", "", nil, map[string]int64{"count": n}); err != nil {
-				return err
-			}
-		}
-		if err := s.insertRun(ctx, tx, actor, d, run, fresh, seq); err != nil {
-			return err
-		}
-		run.CodeCount = proposed
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET code_count = ? WHERE id = ?`), proposed, run.ID); err != nil {
-			return err
-		}
-		if len(kept) > 0 {
-			if err := s.audit(ctx, tx, actor, docID, "codes.keep", "", nil, map[string]any{"run": run.ID, "codes": codeList(kept)}); err != nil {
-				return err
-			}
-		}
-		return s.updateStatus(ctx, tx, docID)
+		return s.addRun(ctx, tx, actor, d, run, codes)
 	})
 	if err != nil {
 		return fmt.Errorf("store run of %s: %w", docID, err)
 	}
 	return nil
+}
+
+// addRun is AddRun in the transaction tx, of the document d, locked.
+func (s *Store) addRun(ctx context.Context, tx *sql.Tx, actor Actor, d *Document, run *Run, codes []*Code) error {
+	live, err := s.codes(ctx, tx, d.ID, "")
+	if err != nil {
+		return err
+	}
+	decided := map[liveKey]bool{}
+	for _, c := range live {
+		if c.Status != CodePending {
+			decided[keyOf(c)] = true
+		}
+	}
+	proposed := len(codes)
+	var fresh, kept []*Code
+	for _, c := range codes {
+		k := keyOf(c)
+		if decided[k] {
+			kept = append(kept, c)
+			continue
+		}
+		// A reasoner may propose a code twice (two mentions): it is
+		// one code to review.
+		decided[k] = true
+		fresh = append(fresh, c)
+	}
+	var seq int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(seq), 0) FROM codes WHERE document_id = ?`), d.ID).Scan(&seq); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE codes SET status = ? WHERE document_id = ? AND status = ?`), CodeSuperseded, d.ID, CodePending)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		if err := s.audit(ctx, tx, actor, d.ID, "codes.supersede", "", nil, map[string]int64{"count": n}); err != nil {
+			return err
+		}
+	}
+	if err := s.insertRun(ctx, tx, actor, d, run, fresh, seq); err != nil {
+		return err
+	}
+	run.CodeCount = proposed
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET code_count = ? WHERE id = ?`), proposed, run.ID); err != nil {
+		return err
+	}
+	if len(kept) > 0 {
+		if err := s.audit(ctx, tx, actor, d.ID, "codes.keep", "", nil, map[string]any{"run": run.ID, "codes": codeList(kept)}); err != nil {
+			return err
+		}
+	}
+	return s.updateStatus(ctx, tx, d.ID)
 }
 
 // liveKey identifies a code within a document: the same code of the same
@@ -417,7 +448,7 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-const docColumns = `id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at`
+const docColumns = `id, tenant, source, external_id, subject, hash, text, setting, status, coder, created_at, updated_at, coding_error, batch_id`
 
 // PreviewLen is the most characters of a document's preview.
 const PreviewLen = 100
@@ -442,7 +473,7 @@ func scanDocument(sc interface{ Scan(...any) error }) (*Document, error) {
 	var d Document
 	var setting string
 	var created, updated int64
-	if err := sc.Scan(&d.ID, &d.Tenant, &d.Source, &d.ExternalID, &d.Subject, &d.Hash, &d.Text, &setting, &d.Status, &d.Coder, &created, &updated); err != nil {
+	if err := sc.Scan(&d.ID, &d.Tenant, &d.Source, &d.ExternalID, &d.Subject, &d.Hash, &d.Text, &setting, &d.Status, &d.Coder, &created, &updated, &d.Error, &d.Batch); err != nil {
 		return nil, err
 	}
 	d.Setting, d.Created, d.Updated = coding.Setting(setting), fromMicros(created), fromMicros(updated)
@@ -541,6 +572,8 @@ func (s *Store) codes(ctx context.Context, q querier, docID, codeID string) ([]*
 type Filter struct {
 	Status string
 	Coder  string
+	// Batch selects the documents of one batch.
+	Batch string
 	// From and To bound the creation time: From <= created < To.
 	From, To time.Time
 	// Limit caps the number returned (default 50, at most 500); Before
@@ -559,6 +592,9 @@ func (s *Store) ListDocuments(ctx context.Context, tenant string, f Filter) ([]*
 	}
 	if f.Coder != "" {
 		where, args = append(where, "coder = ?"), append(args, f.Coder)
+	}
+	if f.Batch != "" {
+		where, args = append(where, "batch_id = ?"), append(args, f.Batch)
 	}
 	if !f.From.IsZero() {
 		where, args = append(where, "created_at >= ?"), append(args, micros(f.From))

@@ -235,6 +235,13 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXE
 		sqlite:   idempotencyKeys,
 		postgres: idempotencyKeys,
 	},
+	{
+		// Documents coded by a job queue: the error of a failed coding
+		// and the batch a document was submitted in.
+		version:  6,
+		sqlite:   migration6,
+		postgres: migration6,
+	},
 }
 
 // uniqueTokenNames renames the live tokens that share a name in their
@@ -279,6 +286,13 @@ func uniqueTokenNames(ctx context.Context, s *Store, tx *sql.Tx) error {
 	}
 	return nil
 }
+
+// migration6 adds the job queue's columns, the same in both dialects.
+const migration6 = `
+ALTER TABLE documents ADD COLUMN coding_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN batch_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX documents_batch ON documents (tenant, batch_id, status) WHERE batch_id <> '';
+`
 
 // typedAssertions rewrites the assertions of stored codes to the values of
 // coding.Assertion. Spellings written before it had one type ("other",

@@ -326,12 +326,16 @@ async function decide(ci, action, extra) {
 async function openDoc(id, keepSel) {
   try {
     const doc = await api("GET", "/v1/documents/" + encodeURIComponent(id));
+    // A queued document has no codes or runs yet.
+    doc.codes = doc.codes || [];
+    doc.runs = doc.runs || [];
     state.doc = doc;
     if (!keepSel) state.sel = doc.codes.length ? 0 : -1;
     if (location.hash !== "#doc=" + id) history.replaceState(null, "", "#doc=" + id);
     const run = doc.runs[doc.runs.length - 1];
     $("doc-meta").textContent = `${doc.id} · ${doc.setting} · ${doc.status} · ${utf8Len(doc.text).toLocaleString()} bytes · by ${doc.coder}` +
-      (run ? ` · ${run.reasoner} (${(run.releases || []).join(", ")}) in ${(run.duration / 1e6).toFixed(1)} ms` : "");
+      (run ? ` · ${run.reasoner} (${(run.releases || []).join(", ")}) in ${(run.duration / 1e6).toFixed(1)} ms` : "") +
+      (doc.error ? ` · coding failed: ${doc.error}` : "");
     renderNote();
     renderCodes();
     $("recode-btn").disabled = !canWrite();
