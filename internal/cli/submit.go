@@ -220,15 +220,9 @@ func newBatchCmd(a *app) *cobra.Command {
 no note is pending: a progress bar on a terminal, a line per change
 otherwise.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			st, err := a.openStore(ctx, db)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: a.withStore(&db, func(ctx context.Context, st *store.Store, args []string) error {
 			return a.batchStatus(ctx, st, tenant, args[0], watch, every)
-		},
+		}),
 	}
 	status.Flags().BoolVar(&watch, "watch", false, "follow the batch until no note is pending")
 	status.Flags().DurationVar(&every, "every", time.Second, "with --watch, how often to look")
@@ -237,15 +231,9 @@ otherwise.`,
 		Use:   "export ID",
 		Short: "Write the documents of a batch, with their codes and runs, as JSON Lines",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			st, err := a.openStore(ctx, db)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: a.withStore(&db, func(ctx context.Context, st *store.Store, args []string) error {
 			return a.batchExport(ctx, st, tenant, args[0])
-		},
+		}),
 	}
 	cmd.AddCommand(status, export)
 	return cmd
@@ -322,4 +310,18 @@ func (a *app) batchExport(ctx context.Context, st *store.Store, tenant, id strin
 		return fmt.Errorf("no batch %s in tenant %s", id, tenant)
 	}
 	return w.Flush()
+}
+
+// withStore is a command's RunE that opens the store db names (read when
+// the command runs, after its flags) and runs fn with it.
+func (a *app) withStore(db *dbFlags, fn func(ctx context.Context, st *store.Store, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		st, err := a.openStore(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return fn(ctx, st, args)
+	}
 }
