@@ -245,8 +245,8 @@ func (c *Coder) matchRange(n *note.Note, an *assert.Analysis, si, lo, hi int, sc
 	found = slices.DeleteFunc(found, func(m mention) bool { return m.entry.origin == fromDrug })
 	found = dropDenied(n, found, c.wd.deny)
 	found = c.dropSecondaryOfPrimary(found)
-	found = dropStraddling(n, found)
-	found = dropAlternatives(n, found)
+	found = c.dropStraddling(n, found)
+	found = c.dropAlternatives(n, found)
 	found = dropAcrossClauses(an.ClauseBreaks(si), found)
 	found = c.dropUnknownBetween(n, ids, lo, found)
 	found = dropPartReadings(read, found)
@@ -514,14 +514,15 @@ func behaviourDistance(m, other mention) int32 {
 // "anemia or GI bleed" names two conditions a work-up weighs, not anemia
 // due to hemorrhage. A mention whose own entry says "or" ("bronchus or
 // lung") stays.
-func dropAlternatives(n *note.Note, ms []mention) []mention {
+func (c *Coder) dropAlternatives(n *note.Note, ms []mention) []mention {
+	alt := c.wd.connect.alternative
 	drop := make([]bool, len(ms))
 	for i, m := range ms {
-		if strings.Contains(strings.ToLower(m.entry.text), " or ") {
+		if slices.ContainsFunc(strings.Fields(strings.ToLower(m.entry.text)), func(w string) bool { return alt[w] }) {
 			continue
 		}
 		for k := m.first + 1; k < m.last; k++ {
-			if t := &n.Tokens[k]; t.Kind == note.Word && t.Norm == "or" {
+			if t := &n.Tokens[k]; t.Kind == note.Word && alt[t.Norm] {
 				drop[i] = true
 				break
 			}
@@ -586,7 +587,7 @@ func (c *Coder) dropUnknownBetween(n *note.Note, ids []int64, lo int, ms []menti
 			if t.Kind != note.Word || ids[int(k)-lo] >= 0 {
 				continue
 			}
-			if !c.wd.stop[t.Norm] || c.connect.coordinate[t.Norm] && !c.linksConditions(m.entry.text) {
+			if !c.wd.stop[t.Norm] || c.wd.connect.coordinate[t.Norm] && !c.linksConditions(m.entry.text) {
 				return true
 			}
 		}
@@ -601,10 +602,10 @@ func (c *Coder) dropUnknownBetween(n *note.Note, ids []int64, lo int, ms []menti
 func (c *Coder) linksConditions(path string) bool {
 	for _, t := range strings.Split(path, " > ")[1:] {
 		t = strings.ToLower(strings.TrimSpace(dropBracketed(t)))
-		if c.connect.link[t] {
+		if c.wd.connect.link[t] {
 			return true
 		}
-		if i := strings.IndexByte(t, ' '); i > 0 && c.connect.link[t[:i]] {
+		if i := strings.IndexByte(t, ' '); i > 0 && c.wd.connect.link[t[:i]] {
 			return true
 		}
 	}
@@ -629,7 +630,7 @@ func dropAcrossClauses(breaks []int, ms []mention) []mention {
 // hypercholesterolemia" the items of the list are three conditions, not
 // "pulmonary hypertension". A mention that takes all of the other ("type 2
 // diabetes, with chronic kidney disease" for E11.22) stays.
-func dropStraddling(n *note.Note, ms []mention) []mention {
+func (c *Coder) dropStraddling(n *note.Note, ms []mention) []mention {
 	// seps returns the separators inside m's span that end a list item:
 	// not those before "with", "due to" and the like.
 	// With and, "and" counts too: it joins two conditions as often as
@@ -640,7 +641,7 @@ func dropStraddling(n *note.Note, ms []mention) []mention {
 		var out []int32
 		for k := m.first + 1; k < m.last; k++ {
 			t := n.Tokens[k]
-			if (t.Kind == note.Punct && (t.Norm == "," || t.Norm == ";") || and && t.Norm == "and") && !joins(n, k+1) {
+			if (t.Kind == note.Punct && (t.Norm == "," || t.Norm == ";") || and && c.wd.connect.coordinate[t.Norm]) && !c.joins(n, k+1) {
 				out = append(out, k)
 			}
 		}
@@ -683,16 +684,10 @@ func keep(ms []mention, drop []bool) []mention {
 }
 
 // joins reports whether the token at k begins a phrase that ties a
-// condition to the one before it ("with", "due to", "secondary to").
-func joins(n *note.Note, k int32) bool {
-	if int(k) >= len(n.Tokens) {
-		return false
-	}
-	switch n.Tokens[k].Norm {
-	case "with", "due", "secondary", "from", "caused", "associated", "complicated", "stage", "type", "grade":
-		return true
-	}
-	return false
+// condition to the one before it ("with", "due to", "secondary to"; the
+// join words of en/connectives).
+func (c *Coder) joins(n *note.Note, k int32) bool {
+	return int(k) < len(n.Tokens) && c.wd.connect.join[n.Tokens[k].Norm]
 }
 
 func sameCategory(a, b string) bool {

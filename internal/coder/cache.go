@@ -28,7 +28,7 @@ type Cache interface {
 
 // lexiconFormat changes whenever the lexicon's build or its encoding
 // does, so that a cached lexicon of another version is never read.
-const lexiconFormat = "lexicon-10"
+const lexiconFormat = "lexicon-11"
 
 // cacheKey names the lexicon built from ref and the rule packs of set:
 // the releases it reads, what identifies their content (ref.Lexicon's

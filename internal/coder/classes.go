@@ -161,7 +161,7 @@ func completeTitles(t *codesys.Tabular, wd *wording) {
 			continue
 		}
 		ws := normWords(n.Title)
-		if len(ws) == 0 || (!wd.stop[ws[0].Norm] && ws[0].Norm != "without") {
+		if len(ws) == 0 || (!wd.stop[ws[0].Norm] && !wd.connect.absent[ws[0].Norm]) {
 			continue
 		}
 		parent := t.Nodes[n.Parent].Title

@@ -126,9 +126,6 @@ type Coder struct {
 	familyCodes []familyCode
 	// suffixes are the word endings that name a condition (suffixes.txt).
 	suffixes []string
-	// connect are the words that join or link conditions
-	// (en/connectives).
-	connect connectives
 	// sides are the words of the sides of the body (en/sides).
 	sides sides
 	// cached says the lexicon was read from the cache, not built.
@@ -257,9 +254,6 @@ func New(ref Reference, opts Options) (*Coder, error) {
 			return nil, err
 		}
 		c.storeLexicon(opts.Cache, key)
-	}
-	if c.connect, err = parseConnectives(c.pack(packConnect)); err != nil {
-		return nil, err
 	}
 	label, sidesText := c.pack(packSides)
 	if c.sides, err = parseSides(label, sidesText, c.lex); err != nil {

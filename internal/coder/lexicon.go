@@ -109,6 +109,9 @@ type lexicon struct {
 // mention (en/deny). It is not changed after loadWording returns.
 type wording struct {
 	stop, letters, deny map[string]bool
+	// connect are the words that join, link or set apart conditions
+	// (en/connectives).
+	connect connectives
 }
 
 // loadWording reads the coder's wording from the packs of set.
@@ -123,6 +126,13 @@ func loadWording(set *packs.Set) (*wording, error) {
 		return nil, err
 	}
 	if wd.deny, err = set.WordSet(packDeny); err != nil {
+		return nil, err
+	}
+	text, label, err := packText(set, packConnect)
+	if err != nil {
+		return nil, err
+	}
+	if wd.connect, err = parseConnectives(label, text); err != nil {
 		return nil, err
 	}
 	return wd, nil
@@ -204,7 +214,7 @@ func (wd *wording) phraseWordsStem(text string, stem func(string) string) []stri
 	textnorm.EachWordStem(text, stem, func(w textnorm.Word) { ws = append(ws, w) })
 	absent := false
 	for i, w := range ws {
-		if w.Norm == "without" || w.Norm == "except" || w.Norm == "excluding" || w.Norm == "w/o" {
+		if wd.connect.absent[w.Norm] {
 			absent = true
 			continue
 		}

@@ -44,7 +44,7 @@ const (
 // keys the lexicon cache.
 func lexiconPacks() []string {
 	return []string{packWords, packSynonyms, packTerms, packVague, packEncounter, packOptional, packSuffixes, packGroups,
-		packStopWords, packLetters}
+		packStopWords, packLetters, packConnect}
 }
 
 // packText returns the text of the pack name of set, and the name it is
@@ -444,30 +444,27 @@ func parseSides(name, data string, lx *lexicon) (sides, error) {
 	return sd, err
 }
 
-// connectives are the words that join or link conditions in a phrase
-// (en/connectives): those that coordinate two names, and the Index
-// subterm titles that link a condition to another (I.A.15).
+// connectives are the words that join, link or set apart conditions in a
+// phrase (en/connectives), by kind.
 type connectives struct {
-	coordinate map[string]bool
-	link       map[string]bool
+	coordinate, alternative, link, join, absent map[string]bool
 }
 
 // parseConnectives reads en/connectives.
 func parseConnectives(name, data string) (connectives, error) {
-	cn := connectives{coordinate: map[string]bool{}, link: map[string]bool{}}
+	cn := connectives{coordinate: map[string]bool{}, alternative: map[string]bool{}, link: map[string]bool{},
+		join: map[string]bool{}, absent: map[string]bool{}}
+	kinds := map[string]map[string]bool{"coordinate": cn.coordinate, "alternative": cn.alternative, "link": cn.link,
+		"join": cn.join, "absent": cn.absent}
 	err := tsvLines(name, data, func(_ int, f []string) error {
 		if len(f) != 2 || strings.TrimSpace(f[1]) == "" {
 			return fmt.Errorf("want a kind and its words")
 		}
-		w := strings.ToLower(strings.Join(strings.Fields(f[1]), " "))
-		switch f[0] {
-		case "coordinate":
-			cn.coordinate[w] = true
-		case "link":
-			cn.link[w] = true
-		default:
-			return fmt.Errorf("kind %q: want coordinate or link", f[0])
+		set, ok := kinds[f[0]]
+		if !ok {
+			return fmt.Errorf("kind %q: want coordinate, alternative, link, join or absent", f[0])
 		}
+		set[strings.ToLower(strings.Join(strings.Fields(f[1]), " "))] = true
 		return nil
 	})
 	return cn, err
