@@ -5,10 +5,8 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/medcode-dev/medcode/internal/browsertest"
@@ -44,18 +42,7 @@ func TestEvalReportsInBrowser(t *testing.T) {
 		"--bootstrap", "20", "--out", filepath.Join(out, "aci-dev.json"), "--report", "html")
 
 	ctx := browsertest.New(t)
-	var mu sync.Mutex
-	var requested []string
-	chromedp.ListenTarget(ctx, func(ev any) {
-		if r, ok := ev.(*network.EventRequestWillBeSent); ok {
-			mu.Lock()
-			requested = append(requested, r.Request.URL)
-			mu.Unlock()
-		}
-	})
-	if err := chromedp.Run(ctx, network.Enable()); err != nil {
-		t.Fatal(err)
-	}
+	requests := browsertest.WatchRequests(t, ctx)
 	for _, page := range []struct{ name, path, dataset string }{
 		{"report-codiesp-dev", codiesp, "codiesp"},
 		{"report-aci-dev", aci, "aci"},
@@ -81,14 +68,7 @@ func TestEvalReportsInBrowser(t *testing.T) {
 			if !strings.Contains(strings.ToLower(body), page.dataset) {
 				t.Errorf("the page does not name the dataset %q", page.dataset)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, u := range requested {
-				if !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") && u != "about:blank" {
-					t.Errorf("the page requested %s: it does not work offline", u)
-				}
-			}
-			requested = nil
+			requests.CheckOffline(t)
 		})
 	}
 }

@@ -4,10 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/medcode-dev/medcode/internal/browsertest"
@@ -41,18 +39,7 @@ func TestBrowserReport(t *testing.T) {
 		{"eval-compare", func(f *os.File) error { return c.WriteHTML(f, chapters) }, 2, "paired bootstrap"},
 	}
 	ctx := browsertest.New(t)
-	var mu sync.Mutex
-	var requested []string
-	chromedp.ListenTarget(ctx, func(ev any) {
-		if r, ok := ev.(*network.EventRequestWillBeSent); ok {
-			mu.Lock()
-			requested = append(requested, r.Request.URL)
-			mu.Unlock()
-		}
-	})
-	if err := chromedp.Run(ctx, network.Enable()); err != nil {
-		t.Fatal(err)
-	}
+	requests := browsertest.WatchRequests(t, ctx)
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
 			path := filepath.Join(dir, p.name+".html")
@@ -84,14 +71,7 @@ func TestBrowserReport(t *testing.T) {
 			if !strings.Contains(body, p.text) {
 				t.Errorf("the page does not say %q", p.text)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, u := range requested {
-				if !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") && u != "about:blank" {
-					t.Errorf("the page requested %s: it does not work offline", u)
-				}
-			}
-			requested = nil
+			requests.CheckOffline(t)
 		})
 	}
 }
