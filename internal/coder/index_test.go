@@ -66,7 +66,9 @@ func TestIndexLed(t *testing.T) {
 		// needs the kind of accident.
 		{"procedure word", "The wound was closed under local anesthesia.", coding.Inpatient, nil, []string{"R20"}},
 		{"anesthesia of the skin", "Anesthesia of the skin of the left hand.", coding.Inpatient, []string{"R20.0"}, nil},
-		{"accident alone", "Her husband died in an accident.", coding.Inpatient, nil, []string{"X58"}},
+		// Beside an injury, so that an external cause read from the word
+		// would be kept: the patient's, and with the injury it caused.
+		{"accident alone", "He fractured his left wrist in an accident.", coding.Inpatient, []string{"S62.92XA"}, []string{"X58"}},
 		// Tabular: T78 Adverse effects, NEC has no unspecified child;
 		// "Anaphylactic shock, unspecified" leaves the shock unspecified.
 		{"no default child", "She had adverse effects.", coding.Inpatient, nil, []string{"T78"}},
