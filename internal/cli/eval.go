@@ -514,13 +514,12 @@ F1 per class.`,
 	}
 }
 
-// datasetScope is the scope a dataset's gold codes were annotated in:
-// CodiEsp's annotators coded every mention of a condition, including
-// integral symptoms and conditions the text says are absent; the other
-// datasets list the codes reported for the encounter.
+// datasetScope is the scope a dataset's gold codes were annotated in
+// (codiesp.Scope); the other datasets list the codes reported for the
+// encounter.
 func datasetScope(dataset string) coding.Scope {
 	if dataset == "codiesp" {
-		return coding.Mentions
+		return codiesp.Scope
 	}
 	return coding.Reportable
 }

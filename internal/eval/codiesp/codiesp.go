@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/medcode-dev/medcode/internal/codesys"
+	"github.com/medcode-dev/medcode/internal/coding"
 	"github.com/medcode-dev/medcode/internal/eval"
 )
 
@@ -263,6 +264,12 @@ func eachLine(r io.Reader, name string, fn func(n int, fields []string) error) e
 	}
 	return nil
 }
+
+// Scope is the scope CodiEsp's gold was annotated in: its annotators coded
+// every mention of a condition, also those the text says are absent
+// ("HIV serology negative" as B20), symptoms of a diagnosed disease and
+// unspecified codes beside specific ones.
+const Scope = coding.Mentions
 
 // FormName names Form in reports.
 const FormName = "codiesp: no 7th character; incomplete PCS codes as 4 characters"
