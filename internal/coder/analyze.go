@@ -282,6 +282,7 @@ func (c *Coder) askedFor(before, kept []mention) []mention {
 		return nil
 	}
 	var out []mention
+	asks := map[string][]ref{} // per kept code, the codes its notes ask for
 	for _, m := range before {
 		if slices.ContainsFunc(kept, func(k mention) bool { return k.entry == m.entry && slices.Equal(k.tokens, m.tokens) }) ||
 			slices.ContainsFunc(out, func(o mention) bool { return sameCategory(o.entry.code, m.entry.code) }) {
@@ -291,9 +292,14 @@ func (c *Coder) askedFor(before, kept []mention) []mention {
 			if sameCategory(k.entry.code, m.entry.code) || !subsumes(k, m) {
 				continue
 			}
-			texts, _ := c.notesOf(k.entry.code, codeFirst)
-			adds, _ := c.notesOf(k.entry.code, useAdd)
-			if slices.ContainsFunc(c.parseRefs(append(texts, adds...)), func(r ref) bool { return r.covers(m.entry.code) }) {
+			refs, ok := asks[k.entry.code]
+			if !ok {
+				texts, _ := c.notesOf(k.entry.code, codeFirst)
+				adds, _ := c.notesOf(k.entry.code, useAdd)
+				refs = c.parseRefs(append(texts, adds...))
+				asks[k.entry.code] = refs
+			}
+			if slices.ContainsFunc(refs, func(r ref) bool { return r.covers(m.entry.code) }) {
 				m.via = append(m.via, fmt.Sprintf("inside the words of %s, whose Tabular notes ask for this condition's code too (code first / use additional code)", k.entry.code))
 				out = append(out, m)
 				break
