@@ -26,36 +26,16 @@ type GroupCI struct {
 // groupScores scores the codes of the systems in sel by group, resampling
 // documents for the intervals as Score does. order sorts the groups.
 func groupScores(docs []DocResult, sel []codesys.System, group func(key) string, order func(a, b string) int, resamples int, seed uint64) []GroupCI {
-	var names []string
-	index := map[string]int{}
+	var g groupTally
 	codes := map[string]map[key]bool{}
-	perDoc := make([]map[int][3]int, len(docs))
-	for i := range docs {
-		st := statsFor(&docs[i], sel)
-		perDoc[i] = map[int][3]int{}
-		for _, o := range st.codes {
-			g := group(o.k)
-			j, ok := index[g]
-			if !ok {
-				j = len(names)
-				index[g] = j
-				names = append(names, g)
-				codes[g] = map[key]bool{}
-			}
-			codes[g][o.k] = true
-			c := perDoc[i][j]
-			perDoc[i][j] = [3]int{c[0] + o.tp, c[1] + o.fp, c[2] + o.fn}
+	perDoc := g.count(docs, sel, group, func(k key, name string) {
+		if codes[name] == nil {
+			codes[name] = map[key]bool{}
 		}
-	}
-	sum := func(idx []int) [][3]int {
-		out := make([][3]int, len(names))
-		for _, i := range idx {
-			for j, c := range perDoc[i] {
-				out[j] = [3]int{out[j][0] + c[0], out[j][1] + c[1], out[j][2] + c[2]}
-			}
-		}
-		return out
-	}
+		codes[name][k] = true
+	})
+	names := g.names
+	sum := func(idx []int) [][3]int { return g.sum(perDoc, idx) }
 	point := sum(allIndexes(len(docs)))
 	out := make([]GroupCI, len(names))
 	for j, g := range names {
@@ -82,6 +62,55 @@ func groupScores(docs []DocResult, sel []codesys.System, group func(key) string,
 		}
 	}
 	slices.SortStableFunc(out, func(a, b GroupCI) int { return order(a.Group, b.Group) })
+	return out
+}
+
+// groupTally counts the true positives, false positives and false
+// negatives of each group of codes (a chapter, a frequency band) per
+// document, from which per-group scores and their bootstrap resamples
+// are summed. Groups are numbered in the order first seen, across every
+// count of one tally, so that two runs' counts line up.
+type groupTally struct {
+	names []string
+	index map[string]int
+}
+
+// count returns, per document of docs, the counts of each group (by its
+// number) of the codes of the systems in sel; seen, when set, is told
+// each code and its group.
+func (g *groupTally) count(docs []DocResult, sel []codesys.System, group func(key) string, seen func(k key, name string)) []map[int][3]int {
+	if g.index == nil {
+		g.index = map[string]int{}
+	}
+	per := make([]map[int][3]int, len(docs))
+	for i := range docs {
+		per[i] = map[int][3]int{}
+		for _, o := range statsFor(&docs[i], sel).codes {
+			name := group(o.k)
+			j, ok := g.index[name]
+			if !ok {
+				j = len(g.names)
+				g.index[name] = j
+				g.names = append(g.names, name)
+			}
+			if seen != nil {
+				seen(o.k, name)
+			}
+			c := per[i][j]
+			per[i][j] = [3]int{c[0] + o.tp, c[1] + o.fp, c[2] + o.fn}
+		}
+	}
+	return per
+}
+
+// sum totals the counts per of the documents idx, one total per group.
+func (g *groupTally) sum(per []map[int][3]int, idx []int) [][3]int {
+	out := make([][3]int, len(g.names))
+	for _, i := range idx {
+		for j, c := range per[i] {
+			out[j] = [3]int{out[j][0] + c[0], out[j][1] + c[1], out[j][2] + c[2]}
+		}
+	}
 	return out
 }
 

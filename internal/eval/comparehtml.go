@@ -48,34 +48,11 @@ func CompareChapters(a, b *Report, iterations int, seed uint64) ([]GroupDelta, e
 	for _, sys := range systems {
 		sel := []codesys.System{sys}
 		chapter := mergedChapters(a, b, string(sys))
-		var names []string
-		index := map[string]int{}
-		counts := func(docs []DocResult) []map[int][3]int {
-			per := make([]map[int][3]int, len(docs))
-			for i := range docs {
-				per[i] = map[int][3]int{}
-				for _, o := range statsFor(&docs[i], sel).codes {
-					g := chapter(o.k)
-					j, ok := index[g]
-					if !ok {
-						j = len(names)
-						index[g] = j
-						names = append(names, g)
-					}
-					c := per[i][j]
-					per[i][j] = [3]int{c[0] + o.tp, c[1] + o.fp, c[2] + o.fn}
-				}
-			}
-			return per
-		}
-		ca, cb := counts(a.Documents), counts(bDocs)
+		var g groupTally
+		ca, cb := g.count(a.Documents, sel, chapter, nil), g.count(bDocs, sel, chapter, nil)
+		names := g.names
 		sum := func(per []map[int][3]int, idx []int) []PRF {
-			tot := make([][3]int, len(names))
-			for _, i := range idx {
-				for j, c := range per[i] {
-					tot[j] = [3]int{tot[j][0] + c[0], tot[j][1] + c[1], tot[j][2] + c[2]}
-				}
-			}
+			tot := g.sum(per, idx)
 			prf := make([]PRF, len(names))
 			for j, c := range tot {
 				prf[j] = NewPRF(c[0], c[1], c[2])
