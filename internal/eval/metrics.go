@@ -271,19 +271,29 @@ func counts(stats []docStats, idx []int, cats bool) map[key]*[3]int {
 // definition of Edin et al. 2023: codes absent from both are left out).
 func microMacro(m map[key]*[3]int) (micro, macro PRF, n int) {
 	var tp, fp, fn int
+	ps, rs, fs := make([]float64, 0, len(m)), make([]float64, 0, len(m)), make([]float64, 0, len(m))
 	for _, c := range m {
 		tp, fp, fn = tp+c[0], fp+c[1], fn+c[2]
 		p := NewPRF(c[0], c[1], c[2])
-		macro.Precision += p.Precision
-		macro.Recall += p.Recall
-		macro.F1 += p.F1
+		ps, rs, fs = append(ps, p.Precision), append(rs, p.Recall), append(fs, p.F1)
 	}
 	if n = len(m); n > 0 {
-		macro.Precision /= float64(n)
-		macro.Recall /= float64(n)
-		macro.F1 /= float64(n)
+		macro = PRF{Precision: mean(ps), Recall: mean(rs), F1: mean(fs)}
 	}
 	return NewPRF(tp, fp, fn), macro, n
+}
+
+// mean is the mean of xs, summed in sorted order: the map a macro average
+// is read from gives its values in any order, and floating-point sums of
+// one set in two orders may differ in the last bit, which a paired
+// bootstrap of two identical runs would count as a difference.
+func mean(xs []float64) float64 {
+	slices.Sort(xs)
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
 }
 
 func aggregate(stats []docStats, idx []int) summary {
